@@ -1,0 +1,19 @@
+"""The backend HTTP API, mounted in front of Reflex's own routes
+(``api_transformer``). OpenAPI docs at ``/api/docs``."""
+
+from fastapi import FastAPI
+
+from rxapp.api import auth
+
+
+def build_api() -> FastAPI:
+    api = FastAPI(
+        title="GridDesk API",
+        description="网格服务平台 HTTP API: login, Open311 GeoReport v2, SMS webhook, KPIs, exports.",
+        version="1.0",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    api.include_router(auth.router)
+    return api

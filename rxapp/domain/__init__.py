@@ -1,0 +1,1 @@
+"""GridDesk domain layer: pure Python + SQLModel; never imports reflex."""

@@ -1,0 +1,588 @@
+"""SQLModel tables of GridDesk and the shapes that may cross the API.
+
+Per entity, following the FastAPI template: ``XBase`` (shared, validated fields),
+``X(XBase, table=True)``, ``XCreate`` (input), ``XUpdate`` (all optional) and
+``XPublic`` (what may leave the server).  Inputs never touch the table class
+directly.  Times are naive datetimes (``NaiveDatetime``) in China Standard Time (UTC+8, no DST):
+deadlines are counted in local working days, so local wall time is the unit.
+"""
+
+from datetime import date
+
+from pydantic import NaiveDatetime
+
+from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+# ----------------------------------------------------------------------------
+# Vocabulary (stored as short strings: portable across SQLite and PostgreSQL)
+# ----------------------------------------------------------------------------
+class Role:
+    LEADER = "leader"
+    DISPATCHER = "dispatcher"
+    DEPT = "dept"
+    MEMBER = "member"
+    ADMIN = "admin"
+    ALL = (LEADER, DISPATCHER, DEPT, MEMBER, ADMIN)
+
+
+class AreaLevel:
+    CITY = "city"
+    DISTRICT = "district"
+    TOWNSHIP = "township"
+    COMMUNITY = "community"
+    GRID = "grid"
+    ORDER = (CITY, DISTRICT, TOWNSHIP, COMMUNITY, GRID)
+
+
+class Channel:
+    DESK = "desk"
+    PHONE = "phone"
+    VISIT = "visit"
+    WEB = "web"
+    SMS = "sms"
+    API = "api"
+    MEETING = "meeting"
+    DIARY = "diary"
+    ALL = (DESK, PHONE, VISIT, WEB, SMS, API, MEETING, DIARY)
+
+
+class CaseStatus:
+    SUBMITTED = "submitted"
+    ACCEPTED = "accepted"
+    ROUTED = "routed"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    REJECTED = "rejected"
+    DUPLICATE = "duplicate"
+    ALL = (SUBMITTED, ACCEPTED, ROUTED, IN_PROGRESS, RESOLVED, CLOSED, REJECTED, DUPLICATE)
+    # "open" = the matter is still owed to the resident
+    OPEN = (SUBMITTED, ACCEPTED, ROUTED, IN_PROGRESS)
+    DONE = (RESOLVED, CLOSED)
+
+
+class Satisfaction:
+    SATISFIED = "satisfied"  # 满意
+    BASIC = "basic"  # 基本满意
+    UNSATISFIED = "unsatisfied"  # 不满意
+    ALL = (SATISFIED, BASIC, UNSATISFIED)
+    GOOD = (SATISFIED, BASIC)
+
+
+class EvaluationKind:
+    REQUESTER = "requester"  # the resident, after a follow-up call or self-service
+    STAFF = "staff"  # staff rate the request (reasonable, cooperative)
+    TEAM_SELF = "team_self"
+    PEER = "peer"
+    HOUSEHOLD_REP = "household_rep"
+    LEADER = "leader"
+    PUBLIC = "public"
+    ALL = (REQUESTER, STAFF, TEAM_SELF, PEER, HOUSEHOLD_REP, LEADER, PUBLIC)
+
+
+class MeetingKind:
+    HOUSEHOLD_REP = "household_rep"  # 户代表会议
+    RELIEF_FORUM = "relief_forum"  # 为民解困恳谈
+    ENTERPRISE = "enterprise"  # 政企恳谈
+    ALL = (HOUSEHOLD_REP, RELIEF_FORUM, ENTERPRISE)
+
+
+# ----------------------------------------------------------------------------
+# Areas, departments, categories
+# ----------------------------------------------------------------------------
+class AreaBase(SQLModel):
+    name: str = Field(min_length=1, max_length=64)
+    level: str = Field(max_length=16, index=True)
+    code: str = Field(default="", max_length=32)
+
+
+class Area(AreaBase, table=True):
+    """City → district → township → community → grid.
+
+    ``path`` is the materialised id path (``/1/3/17/``) so scope checks and
+    sub-tree queries are one indexed prefix match."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    parent_id: int | None = Field(default=None, foreign_key="area.id", index=True)
+    path: str = Field(default="", max_length=128, index=True)
+    sort: int = 0
+
+
+class AreaPublic(AreaBase):
+    id: int
+    parent_id: int | None
+
+
+class DepartmentBase(SQLModel):
+    code: str = Field(max_length=32)
+    name_zh: str = Field(min_length=1, max_length=64)
+    name_en: str = Field(default="", max_length=128)
+
+
+class Department(DepartmentBase, table=True):
+    __table_args__ = (UniqueConstraint("code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    active: bool = True
+
+
+class DepartmentPublic(DepartmentBase):
+    id: int
+
+
+class CategoryBase(SQLModel):
+    code: str = Field(max_length=16)
+    name_zh: str = Field(min_length=1, max_length=32)
+    name_en: str = Field(default="", max_length=64)
+    deadline_workdays: int = Field(default=5, ge=1, le=60)
+
+
+class Category(CategoryBase, table=True):
+    __table_args__ = (UniqueConstraint("code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    department_id: int | None = Field(default=None, foreign_key="department.id")
+    keywords: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    from_report: bool = False
+    active: bool = True
+    sort: int = 0
+    version: int = 1
+
+
+class CategoryUpdate(SQLModel):
+    department_id: int | None = None
+    deadline_workdays: int | None = Field(default=None, ge=1, le=60)
+    keywords: str | None = Field(default=None, max_length=4000)
+
+
+class CategoryPublic(CategoryBase):
+    id: int
+    department_id: int | None
+
+
+# ----------------------------------------------------------------------------
+# Teams and users
+# ----------------------------------------------------------------------------
+class TeamBase(SQLModel):
+    name: str = Field(min_length=1, max_length=64)
+
+
+class Team(TeamBase, table=True):
+    """One service team (组团) per grid."""
+
+    __table_args__ = (UniqueConstraint("grid_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    grid_id: int = Field(foreign_key="area.id")
+    township_id: int | None = Field(default=None, foreign_key="area.id", index=True)
+    leader_name: str = Field(default="", max_length=32)
+    active: bool = True
+
+
+class TeamPublic(TeamBase):
+    id: int
+    grid_id: int
+
+
+class TeamMember(SQLModel, table=True):
+    """A member of a team's roster (cadre, party member, volunteer); not every
+    member has a login."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    name: str = Field(max_length=32)
+    duty: str = Field(default="成员", max_length=32)
+    phone: str = Field(default="", max_length=20)
+    party_member: bool = False
+    user_id: int | None = Field(default=None, foreign_key="user.id")
+    active: bool = True
+
+
+class UserBase(SQLModel):
+    username: str = Field(min_length=3, max_length=32, regex=r"^[A-Za-z0-9_.-]+$")
+    display_name: str = Field(min_length=1, max_length=32)
+    role: str = Field(max_length=16)
+    scope_area_id: int | None = None
+    team_id: int | None = None
+    department_id: int | None = None
+    phone: str = Field(default="", max_length=20)
+
+
+class User(UserBase, table=True):
+    __table_args__ = (UniqueConstraint("username"),)
+    id: int | None = Field(default=None, primary_key=True)
+    scope_area_id: int | None = Field(default=None, foreign_key="area.id")
+    team_id: int | None = Field(default=None, foreign_key="team.id")
+    department_id: int | None = Field(default=None, foreign_key="department.id")
+    password_hash: str = Field(max_length=255)
+    active: bool = True
+    failed_logins: int = 0
+    locked_until: NaiveDatetime | None = None
+    created_at: NaiveDatetime
+    version: int = 1
+
+
+class UserCreate(UserBase):
+    password: str = Field(min_length=8, max_length=128)
+
+
+class UserUpdate(SQLModel):
+    display_name: str | None = Field(default=None, min_length=1, max_length=32)
+    role: str | None = None
+    scope_area_id: int | None = None
+    team_id: int | None = None
+    department_id: int | None = None
+    active: bool | None = None
+
+
+class UserPublic(UserBase):
+    id: int
+    active: bool
+
+
+class LoginSession(SQLModel, table=True):
+    """An opaque login session. The cookie holds a random token; only its
+    SHA-256 is stored, so a leaked table cannot be replayed."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    created_at: NaiveDatetime
+    expires_at: NaiveDatetime
+    ended_at: NaiveDatetime | None = None
+    user_agent: str = Field(default="", max_length=255)
+
+
+class ApiKey(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64)
+    prefix: str = Field(max_length=12, index=True)
+    key_hash: str = Field(max_length=64, unique=True)
+    rate_limit_per_minute: int = 600
+    created_at: NaiveDatetime
+    revoked_at: NaiveDatetime | None = None
+
+
+class AuditLog(SQLModel, table=True):
+    """Administrative actions (users, categories, teams, schedules): nothing is
+    deleted, only recorded."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: NaiveDatetime = Field(index=True)
+    actor_user_id: int | None = Field(default=None, foreign_key="user.id")
+    action: str = Field(max_length=48)
+    target: str = Field(default="", max_length=64)
+    detail: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+
+# ----------------------------------------------------------------------------
+# Households and residents
+# ----------------------------------------------------------------------------
+class HouseholdBase(SQLModel):
+    address: str = Field(min_length=1, max_length=128)
+    representative: str = Field(min_length=1, max_length=32)
+    phone: str = Field(default="", max_length=20)
+    size: int = Field(default=1, ge=1, le=30)
+    needs: str = Field(default="", max_length=128)  # 低保, 独居老人, 残疾 ...
+    notes: str = Field(default="", max_length=500)
+
+
+class Household(HouseholdBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    grid_id: int = Field(foreign_key="area.id", index=True)
+    community_id: int | None = Field(default=None, foreign_key="area.id")
+    party_member_id: int | None = Field(default=None, foreign_key="teammember.id", index=True)  # 联户党员
+    created_at: NaiveDatetime
+    version: int = 1
+
+
+class HouseholdCreate(HouseholdBase):
+    grid_id: int
+
+
+class HouseholdUpdate(SQLModel):
+    address: str | None = Field(default=None, min_length=1, max_length=128)
+    representative: str | None = Field(default=None, min_length=1, max_length=32)
+    phone: str | None = Field(default=None, max_length=20)
+    size: int | None = Field(default=None, ge=1, le=30)
+    needs: str | None = Field(default=None, max_length=128)
+    notes: str | None = Field(default=None, max_length=500)
+
+
+class ResidentBase(SQLModel):
+    name: str = Field(min_length=1, max_length=32)
+    gender: str = Field(default="", max_length=4)
+    birth_year: int | None = Field(default=None, ge=1900, le=2100)
+    relation: str = Field(default="", max_length=16)
+    phone: str = Field(default="", max_length=20)
+    skills: str = Field(default="", max_length=200)  # 技能, e.g. 焊工 电工
+    specialties: str = Field(default="", max_length=200)  # 特长
+    party_member: bool = False
+
+
+class Resident(ResidentBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    household_id: int = Field(foreign_key="household.id", index=True)
+    grid_id: int = Field(foreign_key="area.id", index=True)
+    id_number: str = Field(default="", max_length=18)  # never leaves the server
+    created_at: NaiveDatetime
+    version: int = 1
+
+
+class ResidentCreate(ResidentBase):
+    household_id: int
+    id_number: str = Field(default="", max_length=18)
+
+
+# ----------------------------------------------------------------------------
+# Cases
+# ----------------------------------------------------------------------------
+class CaseBase(SQLModel):
+    channel: str = Field(max_length=16)
+    content: str = Field(min_length=2, max_length=2000)
+    requester_name: str = Field(default="", max_length=32)
+    requester_phone: str = Field(default="", max_length=20)
+    requester_address: str = Field(default="", max_length=128)
+    grid_id: int | None = None
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+
+
+class Case(CaseBase, table=True):
+    """One resident request (诉求 / 工单).
+
+    Area ids are denormalised (district → grid) so dashboards group and scope
+    with plain indexed columns instead of walking the tree."""
+
+    __table_args__ = (
+        UniqueConstraint("code"),
+        Index("ix_case_status_deadline", "status", "deadline"),
+        Index("ix_case_accepted", "accepted_at"),
+        Index("ix_case_resolved", "resolved_at"),
+        Index("ix_case_township_accepted", "township_id", "accepted_at"),
+        Index("ix_case_dept_status", "department_id", "status"),
+        Index("ix_case_submitted", "submitted_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=20)
+    status: str = Field(default=CaseStatus.SUBMITTED, max_length=16)
+    content: str = Field(sa_column=Column(Text, nullable=False))
+    requester_household_id: int | None = Field(default=None, foreign_key="household.id")
+    category_id: int | None = Field(default=None, foreign_key="category.id", index=True)
+    confidence: float = 0.0
+    classify_terms: str = Field(default="", max_length=255)
+    auto_accepted: bool = False
+    department_id: int | None = Field(default=None, foreign_key="department.id")
+    district_id: int | None = Field(default=None, foreign_key="area.id", index=True)
+    township_id: int | None = Field(default=None, foreign_key="area.id")
+    community_id: int | None = Field(default=None, foreign_key="area.id", index=True)
+    grid_id: int | None = Field(default=None, foreign_key="area.id", index=True)
+    team_id: int | None = Field(default=None, foreign_key="team.id", index=True)
+    submitted_at: NaiveDatetime
+    accepted_at: NaiveDatetime | None = None
+    routed_at: NaiveDatetime | None = None
+    signed_at: NaiveDatetime | None = None
+    resolved_at: NaiveDatetime | None = None
+    closed_at: NaiveDatetime | None = None
+    deadline: NaiveDatetime | None = None
+    deadline_provisional: bool = False
+    extension_requested_days: int | None = None
+    extension_reason: str = Field(default="", max_length=500)
+    extended: bool = False
+    supervised: bool = False
+    flagged: bool = False
+    reopen_count: int = 0
+    return_count: int = 0
+    duplicate_of_id: int | None = Field(default=None, foreign_key="case.id")
+    promise_text: str = Field(default="", max_length=500)
+    promise_due: NaiveDatetime | None = None
+    promise_owner: str = Field(default="", max_length=64)
+    result_text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    reject_reason: str = Field(default="", max_length=500)
+    satisfaction: str | None = Field(default=None, max_length=16)
+    score: int | None = None
+    evaluated_at: NaiveDatetime | None = None
+    followed_up_at: NaiveDatetime | None = None
+    visit_id: int | None = Field(default=None, index=True)  # raised from this visit
+    meeting_item_id: int | None = None  # raised at this meeting item
+    source_ref: str | None = Field(default=None, max_length=64, index=True)  # SMS message id, API ref
+    created_by_user_id: int | None = Field(default=None, foreign_key="user.id")
+    updated_at: NaiveDatetime
+    version: int = 1
+
+
+class CaseCreate(CaseBase):
+    """What intake accepts from staff, the public form, SMS or the API."""
+
+    category_code: str | None = Field(default=None, max_length=16)
+    household_id: int | None = None
+    visit_id: int | None = None
+    meeting_item_id: int | None = None
+    source_ref: str | None = Field(default=None, max_length=64)
+
+
+class CasePublic(SQLModel):
+    """What the public may see of a case: no requester data at all."""
+
+    code: str
+    status: str
+    category_code: str | None
+    content_masked: str
+    department: str
+    community: str
+    submitted_at: NaiveDatetime
+    deadline: NaiveDatetime | None
+    resolved_at: NaiveDatetime | None
+    result_text: str
+    promise_text: str
+    promise_due: NaiveDatetime | None
+    score: int | None
+
+
+class CaseEvent(SQLModel, table=True):
+    """Append-only timeline and audit trail of a case."""
+
+    __table_args__ = (Index("ix_caseevent_case_at", "case_id", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id")
+    at: NaiveDatetime = Field(index=True)
+    actor_user_id: int | None = Field(default=None, foreign_key="user.id")
+    actor_label: str = Field(default="", max_length=64)  # department / centre name shown publicly
+    action: str = Field(max_length=24)
+    from_status: str | None = Field(default=None, max_length=16)
+    to_status: str | None = Field(default=None, max_length=16)
+    note: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    public: bool = False
+    version_after: int = 1
+
+
+class CodeCounter(SQLModel, table=True):
+    """Per-day counter behind the public case codes (ZS + yyyymmdd + nnnn)."""
+
+    day: str = Field(primary_key=True, max_length=8)
+    last: int = 0
+
+
+class Evaluation(SQLModel, table=True):
+    __table_args__ = (Index("ix_evaluation_team_period", "team_id", "period"),)
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)
+    case_id: int | None = Field(default=None, foreign_key="case.id", index=True)
+    team_id: int | None = Field(default=None, foreign_key="team.id")
+    rater_user_id: int | None = Field(default=None, foreign_key="user.id")
+    rater_team_id: int | None = Field(default=None, foreign_key="team.id")
+    period: str = Field(default="", max_length=7)  # YYYY-MM
+    satisfaction: str | None = Field(default=None, max_length=16)
+    score: int | None = Field(default=None, ge=1, le=5)
+    reasonable: bool | None = None
+    cooperative: bool | None = None
+    comment: str = Field(default="", max_length=500)
+    created_at: NaiveDatetime = Field(index=True)
+
+
+class HolidaySchedule(SQLModel, table=True):
+    """A year's official holiday schedule as entered by an administrator; it
+    takes precedence over the chinesecalendar package."""
+
+    year: int = Field(primary_key=True)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    updated_at: NaiveDatetime
+    updated_by_user_id: int | None = Field(default=None, foreign_key="user.id")
+
+
+# ----------------------------------------------------------------------------
+# Team work: diaries, visits, meetings
+# ----------------------------------------------------------------------------
+class DiaryBase(SQLModel):
+    day: date
+    heard: str = Field(min_length=1, max_length=2000)  # 听到了什么
+    done: str = Field(default="", max_length=2000)  # 做了什么
+    followups: str = Field(default="", max_length=1000)
+
+
+class Diary(DiaryBase, table=True):
+    __table_args__ = (Index("ix_diary_team_day", "team_id", "day"),)
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    team_id: int = Field(foreign_key="team.id")
+    grid_id: int = Field(foreign_key="area.id")
+    township_id: int | None = Field(default=None, foreign_key="area.id", index=True)
+    heard: str = Field(sa_column=Column(Text, nullable=False))
+    done: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    leader_comment: str = Field(default="", max_length=1000)
+    commented_by_user_id: int | None = Field(default=None, foreign_key="user.id")
+    commented_at: NaiveDatetime | None = None
+    created_at: NaiveDatetime
+    version: int = 1
+
+
+class Visit(SQLModel, table=True):
+    __table_args__ = (Index("ix_visit_team_day", "team_id", "visited_on"),)
+    id: int | None = Field(default=None, primary_key=True)
+    diary_id: int | None = Field(default=None, foreign_key="diary.id", index=True)
+    household_id: int = Field(foreign_key="household.id", index=True)
+    user_id: int = Field(foreign_key="user.id")
+    team_id: int = Field(foreign_key="team.id")
+    visited_on: date
+    note: str = Field(default="", max_length=1000)
+    created_at: NaiveDatetime
+
+
+class Meeting(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)
+    title: str = Field(max_length=100)
+    area_id: int = Field(foreign_key="area.id", index=True)  # community or township
+    township_id: int | None = Field(default=None, foreign_key="area.id")
+    team_id: int | None = Field(default=None, foreign_key="team.id")
+    held_on: date
+    place: str = Field(default="", max_length=100)
+    host: str = Field(default="", max_length=64)
+    attendees_count: int | None = None
+    attendees: str = Field(default="", max_length=1000)
+    service_area: str = Field(default="", max_length=16)  # 政企恳谈: 转型升级 ...
+    agenda: str = Field(default="", max_length=2000)
+    minutes: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    status: str = Field(default="open", max_length=12)  # open / closed
+    created_by_user_id: int | None = Field(default=None, foreign_key="user.id")
+    created_at: NaiveDatetime
+    closed_at: NaiveDatetime | None = None
+    version: int = 1
+
+
+class MeetingItem(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    text: str = Field(max_length=1000)
+    raised_by: str = Field(default="", max_length=64)
+    status: str = Field(default="open", max_length=12)  # open / answered / case
+    answer: str = Field(default="", max_length=2000)
+    case_id: int | None = Field(default=None, foreign_key="case.id")
+    created_at: NaiveDatetime
+    answered_at: NaiveDatetime | None = None
+
+
+# ----------------------------------------------------------------------------
+# SMS
+# ----------------------------------------------------------------------------
+class Sms(SQLModel, table=True):
+    """Inbound requests and the outbox of notices, with retry bookkeeping."""
+
+    __table_args__ = (
+        Index("ix_sms_status_next", "status", "next_attempt_at"),
+        UniqueConstraint("direction", "provider_msg_id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    direction: str = Field(max_length=4)  # in / out
+    phone: str = Field(max_length=20, index=True)
+    text: str = Field(max_length=1000)
+    template: str = Field(default="", max_length=32)
+    case_id: int | None = Field(default=None, foreign_key="case.id", index=True)
+    status: str = Field(default="queued", max_length=12)  # queued/sent/failed/received/kept
+    attempts: int = 0
+    next_attempt_at: NaiveDatetime | None = None
+    last_error: str = Field(default="", max_length=255)
+    provider: str = Field(default="", max_length=16)
+    provider_msg_id: str | None = Field(default=None, max_length=64)
+    created_at: NaiveDatetime = Field(index=True)
+    sent_at: NaiveDatetime | None = None

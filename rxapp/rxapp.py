@@ -1,0 +1,15 @@
+"""The Reflex app: theme, pages, middleware and the HTTP API — nothing else."""
+
+import reflex as rx
+
+from rxapp.api.app import build_api
+from rxapp.components.styles import GLOBAL_STYLE
+from rxapp.pages import home, login  # noqa: F401  (registers the pages)
+from rxapp.state.guard import GuardMiddleware
+
+app = rx.App(
+    style=GLOBAL_STYLE,
+    html_lang="zh-CN",
+    api_transformer=build_api(),
+)
+app.add_middleware(GuardMiddleware())

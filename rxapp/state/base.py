@@ -1,0 +1,164 @@
+"""The states every page builds on.
+
+* ``UiState``: locale and translated strings — public, no personal data.
+* ``AppState``: the logged-in user as the UI shows them (their own name, role,
+  area). Identity for decisions is never read from these vars: every handler
+  calls ``require(...)``, which resolves the HttpOnly session cookie of this
+  socket against the database.
+* ``access`` registers which roles may send events to a state class; the
+  middleware in ``rxapp.state.guard`` denies everything not registered.
+"""
+
+import asyncio
+from collections.abc import Callable
+from typing import TypeVar
+
+import reflex as rx
+from sqlmodel import Session
+
+from rxapp.db import get_engine
+from rxapp.domain.access import Actor
+from rxapp.domain.auth import actor_for_token, token_from_cookie_header
+from rxapp.domain.errors import AccessDenied
+from rxapp.i18n import DEFAULT_LOCALE, LOCALES, MESSAGES
+from rxapp.models import Area, Department, Team
+
+T = TypeVar("T")
+
+# state class -> roles allowed to send its events; None = anyone (public pages)
+ACCESS: dict[type, tuple[str, ...] | None] = {}
+PUBLIC = None
+# handlers anyone may send although their class is private (they check inside)
+PUBLIC_HANDLERS: dict[type, tuple[str, ...]] = {}
+STAFF = ("leader", "dispatcher", "dept", "member", "admin")
+
+
+def access(roles: tuple[str, ...] | None):
+    """Class decorator: who may send events to this state (deny by default)."""
+
+    def mark(cls):
+        ACCESS[cls] = roles
+        return cls
+
+    return mark
+
+
+def roles_for(cls: type) -> tuple[str, ...] | None | bool:
+    """The registered roles of the class or its nearest registered ancestor;
+    False when nothing is registered (deny)."""
+    for klass in cls.__mro__:
+        if klass in ACCESS:
+            return ACCESS[klass]
+    return False
+
+
+def _in_session(fn: Callable[[Session], T]) -> T:
+    with Session(get_engine(), expire_on_commit=False) as session:
+        return fn(session)
+
+
+async def run_db(fn: Callable[[Session], T]) -> T:
+    """Blocking database work off the event loop (one worker serves many users)."""
+    return await asyncio.to_thread(_in_session, fn)
+
+
+async def actor_from_cookie(cookie_header: str | None) -> Actor | None:
+    token = token_from_cookie_header(cookie_header)
+    if not token:
+        return None
+    return await run_db(lambda s: actor_for_token(s, token))
+
+
+@access(PUBLIC)
+class UiState(rx.State):
+    """Language of this browser (remembered in localStorage)."""
+
+    locale: str = rx.LocalStorage(DEFAULT_LOCALE, name="gd_locale", sync=True)
+
+    @rx.var
+    def lang(self) -> str:
+        return self.locale if self.locale in LOCALES else DEFAULT_LOCALE
+
+    @rx.var
+    def t(self) -> dict[str, str]:
+        return MESSAGES[self.lang]
+
+    @rx.event
+    def toggle_locale(self):
+        self.locale = "en" if self.lang == "zh" else "zh"
+
+    @rx.event
+    def set_locale(self, value: str):
+        self.locale = value if value in LOCALES else DEFAULT_LOCALE
+
+
+def T(key: str) -> rx.Var:
+    """A translated string that follows the browser's locale."""
+    if key not in MESSAGES[DEFAULT_LOCALE]:
+        raise KeyError(f"missing message key {key!r}")
+    return UiState.t[key]
+
+
+@access(STAFF)
+class AppState(rx.State):
+    """The signed-in user as shown in the shell. Private substates inherit it."""
+
+    user_name: str = ""
+    user_role: str = ""
+    area_name: str = ""
+    area_level: str = ""
+    team_name: str = ""
+    department_name: str = ""
+    # backend-only: which user this tab's private state was built for
+    _owner_user_id: int = 0
+
+    async def current_actor(self) -> Actor | None:
+        return await actor_from_cookie(self.router.headers.cookie)
+
+    async def require(self, *roles: str) -> Actor:
+        """The server-side check every handler starts with."""
+        actor = await self.current_actor()
+        if actor is None:
+            raise AccessDenied("请先登录")
+        if roles and actor.role not in roles:
+            raise AccessDenied()
+        return actor
+
+    def _fill_user(self, actor: Actor, area: Area | None, team: Team | None, dep: Department | None) -> None:
+        self._owner_user_id = actor.user_id
+        self.user_name = actor.display_name
+        self.user_role = actor.role
+        self.area_name = area.name if area else ""
+        self.area_level = area.level if area else ""
+        self.team_name = team.name if team else ""
+        self.department_name = dep.name_zh if dep else ""
+
+    @rx.event
+    async def load_user(self):
+        """on_load of every private page: sign-in check and shell data."""
+        actor = await self.current_actor()
+        if actor is None:
+            self.reset()
+            path = self.router.url.path or "/"
+            return rx.redirect(f"/login?next={path}")
+
+        def fetch(s: Session):
+            return (
+                s.get(Area, actor.scope_area_id) if actor.scope_area_id else None,
+                s.get(Team, actor.team_id) if actor.team_id else None,
+                s.get(Department, actor.department_id) if actor.department_id else None,
+            )
+
+        self._fill_user(actor, *await run_db(fetch))
+        return None
+
+    @rx.var
+    def role_key(self) -> str:
+        return f"role.{self.user_role}" if self.user_role else "role.member"
+
+    @rx.var
+    def signed_in(self) -> bool:
+        return bool(self.user_role)
+
+
+PUBLIC_HANDLERS[AppState] = ("load_user",)

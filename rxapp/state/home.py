@@ -1,0 +1,25 @@
+"""The workbench (/): the user's own scope at a glance."""
+
+import reflex as rx
+
+from rxapp.domain.overview import overview
+from rxapp.state.base import STAFF, AppState, access, run_db
+
+
+@access(STAFF)
+class HomeState(AppState):
+    open_cases: int = 0
+    overdue_cases: int = 0
+    accepted_today: int = 0
+    accepted_this_month: int = 0
+    loaded: bool = False
+
+    @rx.event
+    async def load(self):
+        actor = await self.require(*STAFF)
+        o = await run_db(lambda s: overview(s, actor=actor))
+        self.open_cases = o.open_cases
+        self.overdue_cases = o.overdue_cases
+        self.accepted_today = o.accepted_today
+        self.accepted_this_month = o.accepted_this_month
+        self.loaded = True

@@ -1,0 +1,95 @@
+"""Shared fixtures: every database test runs on SQLite and on PostgreSQL.
+
+Each test gets a session inside a transaction that is rolled back afterwards,
+so tests never see each other's rows. Tests that need real concurrent
+connections use ``fresh_engine`` (a whole new database)."""
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Session, SQLModel
+
+import rxapp.models  # noqa: F401  (registers the tables)
+from rxapp.db import make_engine
+
+PG_ADMIN_URL = os.environ.get("GRIDDESK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+BACKENDS = [b for b in os.environ.get("GRIDDESK_TEST_DBS", "sqlite,postgresql").split(",") if b]
+
+
+def _new_database(backend: str, tmp_dir) -> tuple[str, callable]:
+    if backend == "sqlite":
+        path = tmp_dir / f"griddesk-{uuid.uuid4().hex[:8]}.db"
+        return f"sqlite:///{path}", lambda: None
+    name = f"griddesk_test_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(PG_ADMIN_URL).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return url, drop
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def db_url(request, tmp_path_factory) -> Iterator[str]:
+    url, drop = _new_database(request.param, tmp_path_factory.mktemp("db"))
+    engine = make_engine(url)
+    SQLModel.metadata.create_all(engine)
+    engine.dispose()
+    yield url
+    drop()
+
+
+@pytest.fixture(scope="session")
+def engine(db_url) -> Iterator[Engine]:
+    eng = make_engine(db_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def session(engine) -> Iterator[Session]:
+    """A session whose commits land in savepoints of one outer transaction
+    that is rolled back at the end of the test."""
+    conn = engine.connect()
+    outer = conn.begin()
+    sess = Session(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    try:
+        yield sess
+    finally:
+        sess.close()
+        outer.rollback()
+        conn.close()
+
+
+@pytest.fixture
+def fresh_engine(request, tmp_path) -> Iterator[Engine]:
+    """A brand-new database per test (for tests that commit across connections).
+    Parametrised over the backends by ``pytest_generate_tests`` below."""
+    backend = getattr(request, "param", "sqlite")
+    url, drop = _new_database(backend, tmp_path)
+    eng = make_engine(url)
+    SQLModel.metadata.create_all(eng)
+    yield eng
+    eng.dispose()
+    drop()
+
+
+def pytest_generate_tests(metafunc):
+    if "fresh_engine" in metafunc.fixturenames:
+        metafunc.parametrize("fresh_engine", BACKENDS, indirect=True)
+
+
+@pytest.fixture
+def world(session):
+    from tests.factories import make_world
+
+    return make_world(session)
