@@ -1,0 +1,44 @@
+# GridDesk — two commands: `make run` and `make test`. Each step leaves a stamp
+# file so running it again does no work twice.
+SHELL := /bin/bash
+PY := .venv/bin/python
+VENV_STAMP := .venv/.installed
+BUN_MIN := 1.4.4
+export NPM_CONFIG_REGISTRY ?= $(shell npm config get registry 2>/dev/null || echo https://registry.npmjs.org/)
+export REFLEX_DB_URL ?= sqlite:///griddesk.db
+export PYTHONUNBUFFERED := 1
+DEMO_CASES ?= 40000
+
+.PHONY: run test deps bun browser db migrate seed bench clean-db run-prod
+
+run: deps db ## set up and serve on http://localhost:3000
+	.venv/bin/reflex run --env prod
+
+test: deps browser ## set up and run the whole suite
+	$(PY) -m pytest
+
+deps: $(VENV_STAMP) bun
+
+$(VENV_STAMP): requirements.txt
+	test -x $(PY) || python3 -m venv .venv
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
+	touch $@
+
+bun: ## Reflex's own bun download cannot work here: install it from npm
+	@if ! command -v bun >/dev/null || [ "$$(printf '%s\n' "$(BUN_MIN)" "$$(bun --version)" | sort -V | head -1)" != "$(BUN_MIN)" ]; then \
+		echo "installing bun $(BUN_MIN) from npm"; npm install -g --allow-scripts=bun bun@$(BUN_MIN) || npm install -g bun@$(BUN_MIN); \
+	fi
+
+browser: ## Debian chromium + a CJK font for the browser tests
+	@if ! command -v chromium >/dev/null || ! fc-list | grep -qi "wenquanyi\|noto sans cjk"; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null && fc-cache -f; \
+	fi
+
+migrate: deps
+	.venv/bin/reflex db migrate
+
+db: migrate ## migrations, then demo data when the database has no cases
+	$(PY) -m rxapp.seed --cases $(DEMO_CASES) --if-empty
+
+bench: deps
+	for f in bench/*.py; do $(PY) $$f; done

@@ -1,0 +1,104 @@
+"""Raw websocket clients against the running app: what a hostile client gets.
+
+No browser: python-socketio speaks Reflex's protocol directly, so the
+checks do not depend on what the UI shows or hides."""
+
+import asyncio
+import json
+import uuid
+
+import httpx
+import pytest
+import socketio
+from reflex.state import State
+from reflex_base.constants import CompileVars
+
+from rxapp.state.base import AppState
+from rxapp.state.home import HomeState
+from tests.browser.conftest import display_name
+
+pytestmark = pytest.mark.browser
+
+
+class RawClient:
+    def __init__(self, base: str, token: str, session_cookie: str | None = None):
+        self.base, self.token, self.cookie = base, token, session_cookie
+        self.updates: list = []
+        self.sio = socketio.AsyncClient(reconnection=False)
+        self.sio.on("event", self.updates.append, namespace="/_event")
+
+    async def __aenter__(self):
+        headers = {"Cookie": f"gd_session={self.cookie}"} if self.cookie else {}
+        await self.sio.connect(
+            f"{self.base}?token={self.token}",
+            socketio_path="/_event",
+            transports=["websocket"],
+            namespaces=["/_event"],
+            headers=headers,
+        )
+        return self
+
+    async def __aexit__(self, *exc):
+        await self.sio.disconnect()
+
+    async def send(self, name: str, payload: dict | None = None, wait: float = 1.5):
+        await self.sio.emit(
+            "event",
+            {"name": name, "payload": payload or {}, "router_data": {"pathname": "/", "query": {}, "asPath": "/"}},
+            namespace="/_event",
+        )
+        await asyncio.sleep(wait)
+
+    def received(self) -> str:
+        return json.dumps(self.updates, ensure_ascii=False)
+
+    def values_of(self, state_cls: type, var: str) -> list:
+        """Every value the server sent for ``state_cls.var``."""
+        name = state_cls.get_full_name()
+        found = []
+        for update in self.updates:
+            delta = (update or {}).get("delta", {}) if isinstance(update, dict) else {}
+            for key, value in (delta.get(name) or {}).items():
+                if key.split("_rx_state_")[0] == var:
+                    found.append(value)
+        return found
+
+
+def hydrate() -> str:
+    return f"{State.get_full_name()}.{CompileVars.HYDRATE}"
+
+
+def login_cookie(base: str, username: str) -> str:
+    r = httpx.post(base + "/api/auth/login", json={"username": username, "password": "griddesk-demo"})
+    r.raise_for_status()
+    return r.cookies["gd_session"]
+
+
+@pytest.mark.anyio
+async def test_anonymous_socket_sending_privileged_events_gets_nothing(app_url):
+    async with RawClient(app_url, str(uuid.uuid4())) as c:
+        await c.send(hydrate())
+        await c.send(f"{HomeState.get_full_name()}.load")
+        await c.send(f"{AppState.get_full_name()}.load_user")
+        assert c.updates, "the server answered"
+        assert True not in c.values_of(HomeState, "loaded")
+        assert all(v == "" for v in c.values_of(AppState, "user_role"))
+
+
+@pytest.mark.anyio
+async def test_tab_token_without_its_session_cookie_receives_no_private_data(app_url, app_db):
+    token = str(uuid.uuid4())
+    name = display_name(app_db, "leader_zhujiajian")
+    cookie = login_cookie(app_url, "leader_zhujiajian")
+    async with RawClient(app_url, token, cookie) as owner:
+        await owner.send(hydrate())
+        await owner.send(f"{AppState.get_full_name()}.load_user")
+        await owner.send(f"{HomeState.get_full_name()}.load")
+        assert name in owner.values_of(AppState, "user_name")
+        assert True in owner.values_of(HomeState, "loaded")
+    # somebody else presents the same tab token, without the cookie
+    async with RawClient(app_url, token) as thief:
+        await thief.send(hydrate(), wait=2.5)
+        assert thief.updates, "the server answered the hydrate"
+        assert name not in thief.received()
+        assert "朱家尖街道" not in thief.received()
