@@ -93,3 +93,49 @@ def world(session):
     from tests.factories import make_world
 
     return make_world(session)
+
+
+@pytest.fixture(scope="session")
+def state_db(tmp_path_factory):
+    """A committed SQLite database holding the test world, for state and API
+    tests: those open their own sessions through ``rxapp.db.get_engine``
+    (``REFLEX_DB_URL``), as the running app does. Returns the world's ids."""
+    from rxapp.db import engine_for
+    from tests.factories import make_world
+
+    path = tmp_path_factory.mktemp("statedb") / "state.db"
+    url = f"sqlite:///{path}"
+    eng = make_engine(url)
+    SQLModel.metadata.create_all(eng)
+    with Session(eng, expire_on_commit=False) as s:
+        world = make_world(s)
+        s.commit()
+    eng.dispose()
+    old = os.environ.get("REFLEX_DB_URL")
+    os.environ["REFLEX_DB_URL"] = url
+    engine_for.cache_clear()
+    yield world
+    if old is None:
+        os.environ.pop("REFLEX_DB_URL", None)
+    else:
+        os.environ["REFLEX_DB_URL"] = old
+    engine_for.cache_clear()
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+
+@pytest.fixture
+def login_token(state_db):
+    """login_token("leader") -> a real session token for that demo user."""
+    from rxapp.db import get_engine
+    from rxapp.domain.auth import login
+    from tests.factories import PASSWORD
+
+    def make(username: str) -> str:
+        with Session(get_engine()) as s:
+            return login(s, username=username, password=PASSWORD).token
+
+    return make

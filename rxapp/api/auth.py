@@ -24,7 +24,7 @@ class LoginIn(BaseModel):
 def _safe_next(target: str | None) -> str:
     # Only same-site relative paths: never an open redirect.
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return "/dashboard"
+        return "/"
     return target[:200]
 
 
@@ -67,7 +67,7 @@ async def login_form(
     request: Request,
     username: Annotated[str, Form(max_length=64)] = "",
     password: Annotated[str, Form(max_length=256)] = "",
-    next: Annotated[str, Form(max_length=200)] = "/dashboard",
+    next: Annotated[str, Form(max_length=200)] = "/",
 ):
     """The /login page's HTML form posts here; errors go back to the page."""
     target = _safe_next(next)

@@ -24,7 +24,7 @@ def _private_state_classes() -> list[type]:
     while stack:
         cls = stack.pop()
         found.append(cls)
-        stack.extend(cls.class_subclasses)
+        stack.extend(cls.get_substates())
     return found
 
 
