@@ -1,0 +1,978 @@
+"""The case lifecycle: the only code that changes a case.
+
+One function per user action (``accept_case``, ``route_case``, ...), called
+with keyword arguments, the session first.  Each one
+
+1. checks the actor's role and scope (``AccessDenied``),
+2. checks the case's current state against ``TRANSITIONS`` (``InvalidTransition``),
+3. validates every argument as untrusted input (``DomainError(message, field)``),
+4. writes with optimistic locking — ``UPDATE case SET ..., version = version + 1
+   WHERE id = :id AND version = :expected`` — so a stale edit raises
+   ``StaleVersion`` and changes nothing,
+5. appends exactly one ``CaseEvent``, queues the SMS the requester must get,
+   and commits.
+
+Nothing is deleted: rejection, return, reopening are events.  ``TRANSITIONS``
+is the single source for the checks and for ``allowed_actions`` (the buttons a
+case page shows), so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from types import SimpleNamespace
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import update
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import Session, select
+
+from rxapp.domain.access import Actor, area_lineage, case_in_scope
+from rxapp.domain.classify import AUTO_ACCEPT_CONFIDENCE, CATEGORY_CODES, classify, parse_keywords
+from rxapp.domain.clock import month_key, now
+from rxapp.domain.errors import AccessDenied, DomainError, InvalidTransition, NotFound, StaleVersion
+from rxapp.domain.sms import queue_sms, validate_mobile
+from rxapp.domain.workdays import YearSchedule, add_workdays, extend_deadline, parse_schedule_text
+from rxapp.models import (
+    Area,
+    AreaLevel,
+    Case,
+    CaseCreate,
+    CaseEvent,
+    CaseStatus,
+    Category,
+    Channel,
+    CodeCounter,
+    Department,
+    Evaluation,
+    EvaluationKind,
+    HolidaySchedule,
+    Household,
+    MeetingItem,
+    Role,
+    Satisfaction,
+    Team,
+    Visit,
+)
+
+log = logging.getLogger(__name__)
+
+S = CaseStatus
+R = Role
+
+SYSTEM_LABEL = "系统自动受理"
+PUBLIC_LABEL = "群众"
+CODE_PREFIX = "ZS"
+CODE_RE = re.compile(r"^ZS\d{12,}$")
+
+# Intake through these channels comes from residents themselves (no login);
+# a phone number is required so they can hear back.
+PUBLIC_CHANNELS = (Channel.WEB, Channel.SMS, Channel.API)
+SUBMIT_ROLES = (R.DISPATCHER, R.MEMBER, R.ADMIN)
+
+MAX_EXTENSION_DAYS = 15
+MAX_ID = 2**31 - 1
+
+STATUS_ZH = {
+    S.SUBMITTED: "待受理",
+    S.ACCEPTED: "已受理",
+    S.ROUTED: "已派单",
+    S.IN_PROGRESS: "办理中",
+    S.RESOLVED: "已办结",
+    S.CLOSED: "已结案",
+    S.REJECTED: "不予受理",
+    S.DUPLICATE: "重复件",
+}
+SATISFACTION_ZH = {Satisfaction.SATISFIED: "满意", Satisfaction.BASIC: "基本满意", Satisfaction.UNSATISFIED: "不满意"}
+CHANNEL_ZH = {
+    Channel.DESK: "窗口",
+    Channel.PHONE: "电话",
+    Channel.VISIT: "走访",
+    Channel.WEB: "网上",
+    Channel.SMS: "短信",
+    Channel.API: "接口",
+    Channel.MEETING: "恳谈会",
+    Channel.DIARY: "民情日记",
+}
+
+
+# ----------------------------------------------------------------------------
+# The transition table
+# ----------------------------------------------------------------------------
+def _extension_pending(case: Case) -> bool:
+    return case.extension_requested_days is not None and not case.extended
+
+
+def _guard_request_extension(case: Case) -> str | None:
+    if case.extended:
+        return "本件已延期一次，不能再次延期"
+    if _extension_pending(case):
+        return "延期申请正在审批中"
+    return None
+
+
+def _guard_decide_extension(case: Case) -> str | None:
+    return None if _extension_pending(case) else "没有待审批的延期申请"
+
+
+@dataclass(frozen=True)
+class Transition:
+    from_states: tuple[str, ...]
+    roles: tuple[str, ...]
+    label: str  # the action in Chinese, for messages
+    guard: Callable[[Case], str | None] | None = None  # extra condition: message when not allowed
+
+
+TRANSITIONS: dict[str, Transition] = {
+    "accept": Transition((S.SUBMITTED,), (R.DISPATCHER, R.ADMIN), "受理"),
+    "reject": Transition((S.SUBMITTED,), (R.DISPATCHER, R.ADMIN), "不予受理"),
+    "route": Transition((S.ACCEPTED,), (R.DISPATCHER, R.ADMIN), "派单"),
+    "sign": Transition((S.ROUTED,), (R.DEPT,), "签收"),
+    "return": Transition((S.ROUTED, S.IN_PROGRESS), (R.DEPT,), "退单"),
+    "request_extension": Transition((S.IN_PROGRESS,), (R.DEPT,), "申请延期", _guard_request_extension),
+    "decide_extension": Transition((S.IN_PROGRESS,), (R.LEADER,), "审批延期", _guard_decide_extension),
+    "supervise": Transition(S.OPEN, (R.LEADER,), "督办"),
+    "comment": Transition(S.ALL, (R.LEADER,), "点评"),
+    "add_note": Transition(S.ALL, R.ALL, "添加内部备注"),
+    "public_reply": Transition(S.ALL, (R.DISPATCHER, R.DEPT, R.MEMBER, R.ADMIN), "公开答复"),
+    # accepted: a dispatcher answers a simple matter at once (即接即办); an
+    # accepted case has no department, so a department never sees it there
+    "resolve": Transition((S.ACCEPTED, S.IN_PROGRESS), (R.DEPT, R.DISPATCHER), "办结"),
+    "evaluate": Transition((S.RESOLVED,), (R.DISPATCHER, R.MEMBER, R.ADMIN), "回访评价"),
+    "close": Transition((S.RESOLVED,), (R.DISPATCHER, R.ADMIN), "结案"),
+    "mark_duplicate": Transition(S.OPEN, (R.DISPATCHER, R.ADMIN), "标记为重复件"),
+}
+
+
+def allowed_actions(actor: Actor | None, case: Case) -> list[str]:
+    """The actions this actor may take on the case now (what its page offers)."""
+    if not isinstance(actor, Actor) or not case_in_scope(actor, case):
+        return []
+    return [
+        name
+        for name, rule in TRANSITIONS.items()
+        if actor.role in rule.roles
+        and case.status in rule.from_states
+        and (rule.guard is None or rule.guard(case) is None)
+    ]
+
+
+# ----------------------------------------------------------------------------
+# Argument validation (everything from a client is untrusted)
+# ----------------------------------------------------------------------------
+def _check_actor(actor: object, roles: tuple[str, ...]) -> Actor:
+    if actor is None:
+        raise AccessDenied("请先登录")
+    if not isinstance(actor, Actor) or actor.role not in roles:
+        raise AccessDenied()
+    return actor
+
+
+def _int(value: object, field: str, message: str, lo: int = 1, hi: int = MAX_ID) -> int:
+    if isinstance(value, str) and len(value) <= 12 and value.strip().isascii() and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise DomainError(message, field)
+    return value
+
+
+def _id(value: object, field: str = "case_id") -> int:
+    return _int(value, field, "编号无效")
+
+
+def _text(value: object, field: str, label: str, *, min_len: int = 0, max_len: int) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise DomainError(f"{label}格式不正确", field)
+    text = value.strip()
+    if min_len and len(text) < min_len:
+        raise DomainError(f"请填写{label}" if not text else f"{label}至少{min_len}个字", field)
+    if len(text) > max_len:
+        raise DomainError(f"{label}不能超过{max_len}个字", field)
+    return text
+
+
+def _bool(value: object, field: str) -> bool:
+    if not isinstance(value, bool):
+        raise DomainError("参数无效", field)
+    return value
+
+
+def _phone(value: str, field: str = "requester_phone") -> str:
+    try:
+        return validate_mobile(value)
+    except DomainError as exc:
+        raise DomainError(exc.message, field) from None
+
+
+# ----------------------------------------------------------------------------
+# Calendar, rules, codes
+# ----------------------------------------------------------------------------
+@functools.lru_cache(maxsize=64)
+def _parse_schedule(year: int, text: str) -> YearSchedule | None:
+    try:
+        return parse_schedule_text(year, text)
+    except (TypeError, ValueError) as exc:  # a bad stored schedule must not stop case work
+        log.warning("holiday schedule %s unreadable: %s", year, exc)
+        return None
+
+
+def load_overrides(session: Session) -> dict[int, YearSchedule]:
+    """The administrator's holiday schedules ({year: YearSchedule}); the rows are
+    tiny and read every time (always fresh), parsing is cached by content."""
+    rows = session.exec(select(HolidaySchedule.year, HolidaySchedule.text)).all()
+    found = {year: _parse_schedule(year, text) for year, text in rows}
+    return {year: sched for year, sched in found.items() if sched is not None}
+
+
+def category_rules(session: Session) -> dict[str, tuple[str, ...]]:
+    """The keyword rules as administrators edited them (Category.keywords)."""
+    rows = session.exec(select(Category.code, Category.keywords).where(Category.active).order_by(Category.sort, Category.id)).all()
+    return dict(_parse_rules(tuple((code, text or "") for code, text in rows if code in CATEGORY_CODES)))
+
+
+@functools.lru_cache(maxsize=16)
+def _parse_rules(rows: tuple[tuple[str, str], ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    # cached by the texts themselves: an edit is seen at once, an unchanged set is parsed once
+    parsed = []
+    for code, text in rows:
+        try:
+            parsed.append((code, tuple(parse_keywords(text))))
+        except ValueError as exc:
+            log.warning("keywords of category %s unreadable: %s", code, exc)
+    return tuple(parsed)
+
+
+def next_case_code(session: Session, at: datetime) -> str:
+    """``ZS`` + yyyymmdd + a 4-digit per-day sequence: one atomic upsert, safe
+    when many workers submit at once (the counter row is locked until commit)."""
+    day = at.strftime("%Y%m%d")
+    dialect = session.get_bind().dialect.name
+    if dialect in ("postgresql", "sqlite"):
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        stmt = (
+            insert(CodeCounter)
+            .values(day=day, last=1)
+            .on_conflict_do_update(index_elements=["day"], set_={"last": CodeCounter.last + 1})
+            .returning(CodeCounter.last)
+        )
+        number = session.exec(stmt).scalar_one()
+    else:  # pragma: no cover - other databases: update, else insert
+        res = session.exec(update(CodeCounter).where(CodeCounter.day == day).values(last=CodeCounter.last + 1))
+        if res.rowcount != 1:
+            session.add(CodeCounter(day=day, last=1))
+            session.flush()
+        number = session.get(CodeCounter, day, populate_existing=True).last
+    return f"{CODE_PREFIX}{day}{number:04d}"
+
+
+def default_promise(department: str, due: datetime | None) -> str:
+    when = f"{due.year}年{due.month}月{due.day}日" if due else "规定期限"
+    return f"由{department}于{when}前办理并答复"
+
+
+def _fmt_day(d: datetime | None) -> str:
+    return f"{d.year}年{d.month}月{d.day}日" if d else ""
+
+
+# ----------------------------------------------------------------------------
+# The machinery every action shares
+# ----------------------------------------------------------------------------
+def _is_sqlite_busy(session: Session, exc: OperationalError) -> bool:
+    if session.get_bind().dialect.name != "sqlite":
+        return False
+    text = str(exc.orig).lower()
+    return "locked" in text or "busy" in text
+
+
+def _claim_sqlite_writer(session: Session) -> None:
+    """SQLite: take the write lock with the transaction's first statement, so
+    concurrent actions queue on busy_timeout instead of failing on a stale read
+    snapshot (SQLite has one writer at a time anyway)."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection().exec_driver_sql("UPDATE codecounter SET last = last WHERE 0")
+
+
+def _action(fn):
+    """Runs an action as one transaction and commits it.
+
+    A DomainError is raised before anything is written; if the action began the
+    transaction it is rolled back, so no lock outlives the refusal.  SQLite
+    refuses a write whose read snapshot went stale under a concurrent writer
+    ("database is locked"): roll back and run the action again on fresh data
+    (it then sees the other writer's change, typically as StaleVersion)."""
+
+    @functools.wraps(fn)
+    def run(session: Session, **kwargs: Any):
+        attempt = 0
+        while True:
+            began_here = not session.in_transaction()
+            try:
+                if began_here:
+                    _claim_sqlite_writer(session)
+                result = fn(session, **kwargs)
+                session.commit()
+                return result
+            except DomainError:
+                if began_here:
+                    session.rollback()
+                raise
+            except OperationalError as exc:
+                session.rollback()
+                attempt += 1
+                if attempt >= 8 or not _is_sqlite_busy(session, exc):
+                    raise
+                time.sleep(0.02 * attempt)
+            except BaseException:
+                session.rollback()
+                raise
+
+    return run
+
+
+def _load(session: Session, actor: object, action: str, case_id: object, expected_version: object) -> tuple[Actor, Case]:
+    """Role, case, scope, version and state checks common to every action on a case."""
+    rule = TRANSITIONS[action]
+    who = _check_actor(actor, rule.roles)
+    cid = _id(case_id)
+    expected = _int(expected_version, "expected_version", "版本号无效")
+    case = session.get(Case, cid, populate_existing=True)
+    if case is None:
+        raise NotFound("诉求不存在")
+    if not case_in_scope(who, case):
+        raise AccessDenied()
+    if case.version != expected:
+        raise StaleVersion()
+    if case.status not in rule.from_states:
+        raise InvalidTransition(f"诉求当前状态为“{STATUS_ZH.get(case.status, case.status)}”，不能{rule.label}")
+    if rule.guard is not None:
+        message = rule.guard(case)
+        if message:
+            raise InvalidTransition(message)
+    return who, case
+
+
+@dataclass(frozen=True)
+class _By:
+    """Who an event is recorded for: the user (internal) and the public label."""
+
+    user_id: int | None
+    label: str
+
+    @staticmethod
+    def of(actor: Actor | None) -> _By:
+        if actor is None:
+            return _By(None, PUBLIC_LABEL)
+        return _By(actor.user_id, actor.label or ROLE_LABEL_FALLBACK.get(actor.role, ""))
+
+
+ROLE_LABEL_FALLBACK = {R.ADMIN: "系统管理员", R.DISPATCHER: "服务中心", R.DEPT: "职能部门", R.MEMBER: "网格服务团队", R.LEADER: "领导"}
+SYSTEM = _By(None, SYSTEM_LABEL)
+
+
+def _change(
+    session: Session,
+    case: Case,
+    *,
+    by: _By,
+    action: str,
+    changes: dict[str, Any],
+    note: str = "",
+    public: bool = False,
+) -> CaseEvent:
+    """The versioned UPDATE plus its one event.  ``case`` must be freshly loaded."""
+    at = now()
+    expected = case.version
+    from_status = case.status
+    values = {**changes, "updated_at": at}
+    stmt = (
+        update(Case)
+        .where(Case.id == case.id, Case.version == expected)
+        .values(**values, version=Case.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if session.exec(stmt).rowcount != 1:
+        raise StaleVersion()
+    for key, value in values.items():
+        set_committed_value(case, key, value)
+    set_committed_value(case, "version", expected + 1)
+    event = CaseEvent(
+        case_id=case.id,
+        at=at,
+        actor_user_id=by.user_id,
+        actor_label=by.label[:64],
+        action=action,
+        from_status=from_status,
+        to_status=case.status,
+        note=note,
+        public=public,
+        version_after=expected + 1,
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def _notify(session: Session, case: Case, template: str, **params: Any) -> None:
+    """Queue a notice to the requester, if they left a usable mobile number."""
+    if not case.requester_phone:
+        return
+    try:
+        queue_sms(session, phone=case.requester_phone, template=template, case_id=case.id, code=case.code, **params)
+    except DomainError:  # e.g. an old landline number: the case page still shows everything
+        log.info("case %s: requester phone not a mobile, no %s notice", case.code, template)
+
+
+def _department_name(session: Session, department_id: int | None) -> str:
+    dep = session.get(Department, department_id) if department_id else None
+    return dep.name_zh if dep else ""
+
+
+def _active_department(session: Session, department_id: object, field: str = "department_id") -> Department:
+    dep = session.get(Department, _id(department_id, field))
+    if dep is None or not dep.active:
+        raise DomainError("职能部门不存在或已停用", field)
+    return dep
+
+
+def _category_by_code(session: Session, code: object, field: str = "category_code") -> Category:
+    if not isinstance(code, str) or not code.strip() or len(code) > 16:
+        raise DomainError("诉求类别不存在", field)
+    cat = session.exec(select(Category).where(Category.code == code.strip().upper())).first()
+    if cat is None or not cat.active:
+        raise DomainError("诉求类别不存在", field)
+    return cat
+
+
+# ----------------------------------------------------------------------------
+# Intake
+# ----------------------------------------------------------------------------
+_FIELD_MESSAGES = {
+    "content": "诉求内容需为2到2000个字",
+    "requester_phone": "请输入正确的手机号码",
+    "requester_name": "姓名不能超过32个字",
+    "requester_address": "地址不能超过128个字",
+    "grid_id": "请选择所在网格",
+    "lat": "位置无效",
+    "lon": "位置无效",
+    "channel": "受理渠道无效",
+    "category_code": "诉求类别不存在",
+}
+
+
+def _case_create(data: object, channel: str) -> CaseCreate:
+    if isinstance(data, CaseCreate):
+        data = data.model_dump()
+    if not isinstance(data, Mapping):
+        raise DomainError("提交的内容无效", "content")
+    try:
+        return CaseCreate.model_validate({**data, "channel": channel})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = str(err["loc"][0]) if err.get("loc") else "content"
+        raise DomainError(_FIELD_MESSAGES.get(field, "提交的内容格式不正确"), field) from None
+
+
+@_action
+def submit_case(session: Session, *, actor: Actor | None, data: CaseCreate | Mapping[str, Any], channel: str) -> Case:
+    """Take a resident's request.  ``actor`` None = the public (web form, SMS,
+    Open311 API).  Classifies with the administrators' keyword rules; when the
+    classification is confident the system accepts and routes the case at
+    once (系统自动受理), otherwise it waits in the dispatchers' triage queue.
+
+    Idempotent for SMS / API intake: the same ``source_ref`` on the same
+    channel returns the case already taken instead of a second one."""
+    staff = _check_actor(actor, SUBMIT_ROLES) if actor is not None else None
+    if not isinstance(channel, str) or channel not in Channel.ALL:
+        raise DomainError("受理渠道无效", "channel")
+    if staff is None and channel not in PUBLIC_CHANNELS:
+        raise AccessDenied("请先登录")
+    form = _case_create(data, channel)
+
+    content = _text(form.content, "content", "诉求内容", min_len=2, max_len=2000)
+    name = _text(form.requester_name, "requester_name", "姓名", max_len=32)
+    address = _text(form.requester_address, "requester_address", "地址", max_len=128)
+    phone = form.requester_phone.strip()
+    if phone:
+        phone = _phone(phone)
+    elif channel in PUBLIC_CHANNELS:
+        raise DomainError("请填写手机号码，以便告知办理结果", "requester_phone")
+
+    if form.grid_id is None:
+        raise DomainError("请选择所在网格", "grid_id")
+    grid = session.get(Area, _id(form.grid_id, "grid_id"))
+    if grid is None or grid.level != AreaLevel.GRID:
+        raise DomainError("所选网格不存在", "grid_id")
+    lineage = area_lineage(session, grid)
+    team = session.exec(select(Team).where(Team.grid_id == grid.id)).first()
+    place = {
+        "district_id": lineage.get(AreaLevel.DISTRICT),
+        "township_id": lineage.get(AreaLevel.TOWNSHIP),
+        "community_id": lineage.get(AreaLevel.COMMUNITY),
+        "grid_id": grid.id,
+        "team_id": team.id if team else None,
+    }
+    # staff register requests only where they work (a member: their team's grid)
+    if staff is not None and not case_in_scope(staff, SimpleNamespace(**place, department_id=None)):
+        raise AccessDenied("所选网格不在您的管辖范围内")
+
+    source_ref = (form.source_ref or "").strip() or None
+    if source_ref and channel in (Channel.SMS, Channel.API):
+        existing = session.exec(select(Case).where(Case.source_ref == source_ref, Case.channel == channel)).first()
+        if existing is not None:
+            return existing
+
+    household_id = visit_id = meeting_item_id = None
+    if staff is not None:  # links to our own records come from staff only
+        if form.household_id is not None:
+            hh = session.get(Household, _id(form.household_id, "household_id"))
+            if hh is None or hh.grid_id != grid.id:
+                raise DomainError("所选住户不在该网格", "household_id")
+            household_id = hh.id
+        if form.visit_id is not None:
+            if session.get(Visit, _id(form.visit_id, "visit_id")) is None:
+                raise DomainError("走访记录不存在", "visit_id")
+            visit_id = form.visit_id
+        if form.meeting_item_id is not None:
+            if session.get(MeetingItem, _id(form.meeting_item_id, "meeting_item_id")) is None:
+                raise DomainError("恳谈议题不存在", "meeting_item_id")
+            meeting_item_id = form.meeting_item_id
+
+    result = classify(content, category_rules(session))
+    chosen = _category_by_code(session, form.category_code) if form.category_code else None
+    if chosen is not None:
+        category = chosen
+        # a person's choice is for a dispatcher to confirm; a resident's choice
+        # only counts when the rules agree with it confidently
+        auto = staff is None and result.code == chosen.code and result.confidence >= AUTO_ACCEPT_CONFIDENCE
+    else:
+        category = session.exec(select(Category).where(Category.code == result.code, Category.active)).first()
+        auto = category is not None and result.confidence >= AUTO_ACCEPT_CONFIDENCE
+    department = session.get(Department, category.department_id) if category and category.department_id else None
+    auto = auto and department is not None and department.active
+
+    at = now()
+    case = Case(
+        code=next_case_code(session, at),
+        status=S.SUBMITTED,
+        channel=channel,
+        content=content,
+        requester_name=name,
+        requester_phone=phone,
+        requester_address=address,
+        requester_household_id=household_id,
+        category_id=category.id if category else None,
+        confidence=float(result.confidence),
+        classify_terms="、".join(result.terms)[:255],
+        **place,
+        lat=form.lat,
+        lon=form.lon,
+        submitted_at=at,
+        updated_at=at,
+        visit_id=visit_id,
+        meeting_item_id=meeting_item_id,
+        source_ref=source_ref,
+        created_by_user_id=staff.user_id if staff else None,
+        version=1,
+    )
+    session.add(case)
+    session.flush()
+    by = _By.of(staff)
+    session.add(
+        CaseEvent(
+            case_id=case.id,
+            at=at,
+            actor_user_id=by.user_id,
+            actor_label=by.label[:64],
+            action="submit",
+            from_status=None,
+            to_status=S.SUBMITTED,
+            note=f"通过{CHANNEL_ZH.get(channel, channel)}提交",
+            public=True,
+            version_after=1,
+        )
+    )
+    session.flush()
+    if auto:
+        _accept(session, case, by=SYSTEM, category=category, auto=True, note=f"系统按关键词“{'、'.join(result.terms[:5])}”自动受理")
+        _route(session, case, by=SYSTEM, department=department)
+    elif channel in PUBLIC_CHANNELS:
+        _notify(session, case, "reply_code")
+    return case
+
+
+# ----------------------------------------------------------------------------
+# Triage: accept, reject, route, mark duplicate
+# ----------------------------------------------------------------------------
+def _accept(session: Session, case: Case, *, by: _By, category: Category, auto: bool, note: str, promise: str = "") -> None:
+    at = now()
+    deadline = add_workdays(at, category.deadline_workdays, load_overrides(session))
+    owner = _department_name(session, category.department_id) or "相关部门"
+    _change(
+        session,
+        case,
+        by=by,
+        action="accept",
+        changes={
+            "status": S.ACCEPTED,
+            "accepted_at": at,
+            "category_id": category.id,
+            "auto_accepted": auto,
+            "deadline": deadline.due,
+            "deadline_provisional": deadline.provisional,
+            "promise_text": promise or default_promise(owner, deadline.due),
+            "promise_due": deadline.due,
+            "promise_owner": owner[:64],
+        },
+        note=note,
+        public=True,
+    )
+    _notify(session, case, "accepted", department=owner, deadline=deadline.due)
+
+
+def _route(session: Session, case: Case, *, by: _By, department: Department, note: str = "") -> None:
+    changes: dict[str, Any] = {
+        "status": S.ROUTED,
+        "department_id": department.id,
+        "routed_at": now(),
+        "signed_at": None,
+    }
+    if case.promise_owner != department.name_zh:
+        # the promise follows the department; a promise a person wrote stays as written
+        if case.promise_text == default_promise(case.promise_owner, case.promise_due):
+            changes["promise_text"] = default_promise(department.name_zh, case.promise_due)
+        changes["promise_owner"] = department.name_zh[:64]
+    text = f"转交{department.name_zh}办理"
+    _change(session, case, by=by, action="route", changes=changes, note=f"{text}。{note}" if note else text, public=True)
+
+
+@_action
+def accept_case(
+    session: Session,
+    *,
+    actor: Actor,
+    case_id: int,
+    expected_version: int,
+    category_code: str | None = None,
+    promise_text: str | None = None,
+    note: str = "",
+) -> Case:
+    """受理.  ``category_code`` overrides the suggested category (the event
+    records old and new).  Sets the deadline and the public promise and tells
+    the requester the code and the deadline."""
+    who, case = _load(session, actor, "accept", case_id, expected_version)
+    suggested = session.get(Category, case.category_id) if case.category_id else None
+    if category_code is not None and category_code != "":
+        category = _category_by_code(session, category_code)
+    elif suggested is not None and suggested.active:
+        category = suggested
+    else:
+        raise DomainError("请选择诉求类别", "category_code")
+    promise = _text(promise_text, "promise_text", "承诺内容", max_len=500)
+    extra = _text(note, "note", "备注", max_len=500)
+    parts = []
+    if suggested is None or suggested.id != category.id:
+        old = f"{suggested.name_zh}（{suggested.code}）" if suggested else "未分类"
+        parts.append(f"类别由{old}改为{category.name_zh}（{category.code}）")
+    if extra:
+        parts.append(extra)
+    _accept(session, case, by=_By.of(who), category=category, auto=False, note="；".join(parts), promise=promise)
+    return case
+
+
+@_action
+def reject_case(session: Session, *, actor: Actor, case_id: int, expected_version: int, reason: str) -> Case:
+    """不予受理 (not a government matter, spam, ...): the reason is public and sent to the requester."""
+    who, case = _load(session, actor, "reject", case_id, expected_version)
+    why = _text(reason, "reason", "不予受理的理由", min_len=2, max_len=500)
+    _change(session, case, by=_By.of(who), action="reject", changes={"status": S.REJECTED, "reject_reason": why}, note=why, public=True)
+    _notify(session, case, "rejected", reason=why)
+    return case
+
+
+@_action
+def route_case(
+    session: Session,
+    *,
+    actor: Actor,
+    case_id: int,
+    expected_version: int,
+    department_id: int | None = None,
+    note: str = "",
+) -> Case:
+    """派单 to a department (by default the category's); also re-routes a returned case."""
+    who, case = _load(session, actor, "route", case_id, expected_version)
+    if department_id is None or department_id == "":
+        category = session.get(Category, case.category_id) if case.category_id else None
+        if category is None or category.department_id is None:
+            raise DomainError("请选择职能部门", "department_id")
+        department_id = category.department_id
+    department = _active_department(session, department_id)
+    extra = _text(note, "note", "备注", max_len=500)
+    _route(session, case, by=_By.of(who), department=department, note=extra)
+    return case
+
+
+@_action
+def mark_duplicate(session: Session, *, actor: Actor, case_id: int, expected_version: int, duplicate_of_code: str) -> Case:
+    """重复件: the same matter as another case, which goes on being handled."""
+    who, case = _load(session, actor, "mark_duplicate", case_id, expected_version)
+    code = _text(duplicate_of_code, "duplicate_of_code", "原诉求编号", min_len=1, max_len=20).upper()
+    if not CODE_RE.match(code):
+        raise DomainError("原诉求编号格式不正确", "duplicate_of_code")
+    if code == case.code:
+        raise DomainError("不能标记为与自身重复", "duplicate_of_code")
+    original = session.exec(select(Case).where(Case.code == code)).first()
+    if original is None or not case_in_scope(who, original):
+        raise DomainError("原诉求不存在", "duplicate_of_code")
+    if original.status in (S.DUPLICATE, S.REJECTED):
+        raise DomainError("原诉求本身未在办理，请选择被办理的那一件", "duplicate_of_code")
+    changes: dict[str, Any] = {"status": S.DUPLICATE, "duplicate_of_id": original.id}
+    if _extension_pending(case):
+        changes["extension_requested_days"] = None
+    _change(session, case, by=_By.of(who), action="mark_duplicate", changes=changes, note=f"与诉求{original.code}重复，合并办理", public=True)
+    return case
+
+
+# ----------------------------------------------------------------------------
+# Department work: sign, return, extension, resolve
+# ----------------------------------------------------------------------------
+@_action
+def sign_case(session: Session, *, actor: Actor, case_id: int, expected_version: int) -> Case:
+    """签收: the department takes the case on."""
+    who, case = _load(session, actor, "sign", case_id, expected_version)
+    _change(
+        session,
+        case,
+        by=_By.of(who),
+        action="sign",
+        changes={"status": S.IN_PROGRESS, "signed_at": now()},
+        note=f"{who.label or '职能部门'}已签收，正在办理",
+        public=True,
+    )
+    return case
+
+
+@_action
+def return_case(session: Session, *, actor: Actor, case_id: int, expected_version: int, reason: str) -> Case:
+    """退单: not this department's matter; back to the dispatchers to re-route."""
+    who, case = _load(session, actor, "return", case_id, expected_version)
+    why = _text(reason, "reason", "退单理由", min_len=2, max_len=500)
+    changes: dict[str, Any] = {
+        "status": S.ACCEPTED,
+        "department_id": None,
+        "routed_at": None,
+        "signed_at": None,
+        "return_count": case.return_count + 1,
+    }
+    if _extension_pending(case):
+        changes["extension_requested_days"] = None
+    _change(session, case, by=_By.of(who), action="return", changes=changes, note=why)
+    return case
+
+
+@_action
+def request_extension(session: Session, *, actor: Actor, case_id: int, expected_version: int, days: int, reason: str) -> Case:
+    """申请延期: once per case, 1..15 working days, for a leader to decide."""
+    who, case = _load(session, actor, "request_extension", case_id, expected_version)
+    n = _int(days, "days", f"延期天数应为1到{MAX_EXTENSION_DAYS}个工作日", 1, MAX_EXTENSION_DAYS)
+    why = _text(reason, "reason", "延期理由", min_len=2, max_len=500)
+    _change(
+        session,
+        case,
+        by=_By.of(who),
+        action="request_extension",
+        changes={"extension_requested_days": n, "extension_reason": why},
+        note=f"申请延期{n}个工作日：{why}",
+    )
+    return case
+
+
+@_action
+def decide_extension(session: Session, *, actor: Actor, case_id: int, expected_version: int, approve: bool, note: str = "") -> Case:
+    """The leader approves (deadline moves by the requested working days, the
+    requester is told) or refuses (the department may ask again)."""
+    who, case = _load(session, actor, "decide_extension", case_id, expected_version)
+    yes = _bool(approve, "approve")
+    extra = _text(note, "note", "审批意见", max_len=500)
+    days = case.extension_requested_days or 0
+    if yes:
+        base = case.deadline or now()
+        deadline = extend_deadline(base, days, load_overrides(session))
+        changes: dict[str, Any] = {
+            "extended": True,
+            "deadline": deadline.due,
+            "deadline_provisional": case.deadline_provisional or deadline.provisional,
+            "promise_due": deadline.due,
+        }
+        if case.promise_text == default_promise(case.promise_owner, case.promise_due):
+            changes["promise_text"] = default_promise(case.promise_owner, deadline.due)
+        text = f"同意延期{days}个工作日，办理期限延至{_fmt_day(deadline.due)}"
+        _change(session, case, by=_By.of(who), action="decide_extension", changes=changes, note=f"{text}。{extra}" if extra else text, public=True)
+        _notify(session, case, "extended", deadline=deadline.due, reason=case.extension_reason)
+    else:
+        text = f"不同意延期{days}个工作日"
+        _change(
+            session,
+            case,
+            by=_By.of(who),
+            action="decide_extension",
+            changes={"extension_requested_days": None},
+            note=f"{text}：{extra}" if extra else text,
+        )
+    return case
+
+
+@_action
+def resolve_case(session: Session, *, actor: Actor, case_id: int, expected_version: int, result_text: str) -> Case:
+    """办结 with the result; the requester gets it by SMS with how to evaluate."""
+    who, case = _load(session, actor, "resolve", case_id, expected_version)
+    result = _text(result_text, "result_text", "办理结果", min_len=2, max_len=2000)
+    changes: dict[str, Any] = {"status": S.RESOLVED, "resolved_at": now(), "result_text": result}
+    if _extension_pending(case):
+        changes["extension_requested_days"] = None
+    _change(session, case, by=_By.of(who), action="resolve", changes=changes, note=result, public=True)
+    _notify(session, case, "resolved_with_evaluate_hint", result=result)
+    return case
+
+
+# ----------------------------------------------------------------------------
+# Follow-up: evaluate, close
+# ----------------------------------------------------------------------------
+@_action
+def evaluate_case(
+    session: Session,
+    *,
+    actor: Actor,
+    case_id: int,
+    expected_version: int,
+    satisfaction: str,
+    score: int,
+    comment: str = "",
+) -> Case:
+    """回访: record the requester's verdict.  Satisfied / basic closes the case;
+    the first 不满意 reopens it (flagged, a fresh deadline), a second one closes it flagged."""
+    who, case = _load(session, actor, "evaluate", case_id, expected_version)
+    if not isinstance(satisfaction, str) or satisfaction not in Satisfaction.ALL:
+        raise DomainError("请选择满意程度", "satisfaction")
+    points = _int(score, "score", "评分应为1到5分", 1, 5)
+    remark = _text(comment, "comment", "评价意见", max_len=500)
+    at = now()
+    changes: dict[str, Any] = {"satisfaction": satisfaction, "score": points, "evaluated_at": at, "followed_up_at": at}
+    verdict = f"回访评价：{SATISFACTION_ZH[satisfaction]}，{points}分"
+    if satisfaction in Satisfaction.GOOD:
+        changes.update(status=S.CLOSED, closed_at=at)
+    elif case.reopen_count == 0:
+        category = session.get(Category, case.category_id) if case.category_id else None
+        deadline = add_workdays(at, category.deadline_workdays if category else 5, load_overrides(session))
+        changes.update(
+            status=S.IN_PROGRESS,
+            reopen_count=1,
+            flagged=True,
+            resolved_at=None,
+            deadline=deadline.due,
+            deadline_provisional=deadline.provisional,
+            promise_due=deadline.due,
+        )
+        if case.promise_text == default_promise(case.promise_owner, case.promise_due):
+            changes["promise_text"] = default_promise(case.promise_owner, deadline.due)
+        verdict += f"；重新办理，期限至{_fmt_day(deadline.due)}"
+    else:
+        changes.update(status=S.CLOSED, closed_at=at, flagged=True)
+        verdict += "；再次不满意，结案并标记"
+    _change(session, case, by=_By.of(who), action="evaluate", changes=changes, note=verdict, public=True)
+    session.add(
+        Evaluation(
+            kind=EvaluationKind.REQUESTER,
+            case_id=case.id,
+            team_id=case.team_id,
+            rater_user_id=who.user_id,
+            period=month_key(at),
+            satisfaction=satisfaction,
+            score=points,
+            comment=remark,
+            created_at=at,
+        )
+    )
+    session.flush()
+    return case
+
+
+@_action
+def close_case(session: Session, *, actor: Actor, case_id: int, expected_version: int, note: str = "") -> Case:
+    """结案 without an evaluation (e.g. the requester could not be reached)."""
+    who, case = _load(session, actor, "close", case_id, expected_version)
+    extra = _text(note, "note", "结案说明", max_len=500)
+    _change(session, case, by=_By.of(who), action="close", changes={"status": S.CLOSED, "closed_at": now()}, note=extra or "结案", public=True)
+    return case
+
+
+# ----------------------------------------------------------------------------
+# Leaders and notes: supervise, comment, internal note, public reply
+# ----------------------------------------------------------------------------
+@_action
+def supervise_case(session: Session, *, actor: Actor, case_id: int, expected_version: int, note: str) -> Case:
+    """督办: a leader presses the department on an open case."""
+    who, case = _load(session, actor, "supervise", case_id, expected_version)
+    text = _text(note, "note", "督办意见", min_len=2, max_len=500)
+    _change(session, case, by=_By.of(who), action="supervise", changes={"supervised": True}, note=text)
+    return case
+
+
+@_action
+def comment_case(session: Session, *, actor: Actor, case_id: int, expected_version: int, note: str) -> Case:
+    """点评: a leader's remark on how the case is handled (internal)."""
+    who, case = _load(session, actor, "comment", case_id, expected_version)
+    text = _text(note, "note", "点评内容", min_len=2, max_len=1000)
+    _change(session, case, by=_By.of(who), action="comment", changes={}, note=text)
+    return case
+
+
+@_action
+def add_note(session: Session, *, actor: Actor, case_id: int, expected_version: int, note: str) -> Case:
+    """An internal note on the timeline (staff only)."""
+    who, case = _load(session, actor, "add_note", case_id, expected_version)
+    text = _text(note, "note", "备注内容", min_len=1, max_len=2000)
+    _change(session, case, by=_By.of(who), action="add_note", changes={}, note=text)
+    return case
+
+
+@_action
+def public_reply(session: Session, *, actor: Actor, case_id: int, expected_version: int, text: str) -> Case:
+    """A public timeline entry (shown under the department / centre name)."""
+    who, case = _load(session, actor, "public_reply", case_id, expected_version)
+    body = _text(text, "text", "答复内容", min_len=2, max_len=1000)
+    _change(session, case, by=_By.of(who), action="public_reply", changes={}, note=body, public=True)
+    return case
+
+
+# action name -> the function that takes it (for state handlers dispatching by name)
+ACTION_FUNCTIONS: dict[str, Callable[..., Case]] = {
+    "accept": accept_case,
+    "reject": reject_case,
+    "route": route_case,
+    "sign": sign_case,
+    "return": return_case,
+    "request_extension": request_extension,
+    "decide_extension": decide_extension,
+    "supervise": supervise_case,
+    "comment": comment_case,
+    "add_note": add_note,
+    "public_reply": public_reply,
+    "resolve": resolve_case,
+    "evaluate": evaluate_case,
+    "close": close_case,
+    "mark_duplicate": mark_duplicate,
+}
