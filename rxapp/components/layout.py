@@ -75,7 +75,8 @@ def sidebar() -> rx.Component:
         padding="20px 12px",
         border_right=f"1px solid {rx.color('gray', 5)}",
         background=rx.color("gray", 1),
-        min_height="100vh",
+        height="100vh",
+        overflow_y="auto",
         position="sticky",
         top="0",
     )
