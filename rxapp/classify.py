@@ -1,4 +1,4 @@
-"""``python -m rxapp.classify [--rules FILE]``: classify resident request texts.
+"""``python -m rxapp.classify [--rules FILE] [--model FILE | --rules-only]``: classify resident request texts.
 
 Reads texts one per line on stdin (blank lines skipped) and prints one JSON
 object per line: ``{"code": "ENV", "confidence": 0.873, "terms": ["油烟"]}``.
@@ -6,6 +6,10 @@ object per line: ``{"code": "ENV", "confidence": 0.873, "terms": ["油烟"]}``.
 ``--rules FILE`` is JSON ``{code: [keywords]}`` (a list, or the free text an
 administrator edits, such as ``"油烟:5、噪音"``). Each category named in the file
 replaces that category's default keywords; the others keep theirs.
+
+The keyword rules are combined with the learned model shipped in
+rxapp/data/classifier_model.json (see rxapp.domain.classify_model);
+``--model FILE`` uses another model file, ``--rules-only`` none.
 """
 
 from __future__ import annotations
@@ -18,8 +22,10 @@ from pathlib import Path
 from typing import TextIO
 
 from rxapp.domain.classify import DEFAULT_KEYWORDS, classify, parse_keywords
+from rxapp.domain.classify_model import NaiveBayesModel, default_model, load
 
 Rules = Mapping[str, Sequence[str]]
+_SHIPPED = object()  # the model shipped in rxapp/data (default_model())
 
 
 def load_rules_file(path: Path, base: Rules = DEFAULT_KEYWORDS) -> dict[str, list[str]]:
@@ -44,26 +50,31 @@ def load_rules_file(path: Path, base: Rules = DEFAULT_KEYWORDS) -> dict[str, lis
     return rules
 
 
-def classify_lines(lines: Iterable[str], rules: Rules) -> Iterator[dict]:
-    """One result per non-blank line, in order."""
+def classify_lines(lines: Iterable[str], rules: Rules, model: NaiveBayesModel | None | object = _SHIPPED) -> Iterator[dict]:
+    """One result per non-blank line, in order (``model`` None: the rules alone)."""
+    if model is _SHIPPED:
+        model = default_model()
     for line in lines:
         text = line.strip().lstrip("\ufeff")
         if not text:
             continue
-        result = classify(text, rules)
+        result = classify(text, rules, model=model)
         yield {"code": result.code, "confidence": round(result.confidence, 3), "terms": list(result.terms)}
 
 
-def run(lines: Iterable[str], out: TextIO, rules: Rules) -> None:
-    """Classify ``lines`` under ``rules`` and write JSON lines to ``out``."""
-    for item in classify_lines(lines, rules):
+def run(lines: Iterable[str], out: TextIO, rules: Rules, model: NaiveBayesModel | None | object = _SHIPPED) -> None:
+    """Classify ``lines`` under ``rules`` and ``model`` and write JSON lines to ``out``."""
+    for item in classify_lines(lines, rules, model):
         out.write(json.dumps(item, ensure_ascii=False) + "\n")
         out.flush()  # a caller may feed one line and wait for its answer
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m rxapp.classify", description="按关键词规则给诉求文本分类（每行一条）")
+    parser = argparse.ArgumentParser(prog="python -m rxapp.classify", description="按关键词规则和学习模型给诉求文本分类（每行一条）")
     parser.add_argument("--rules", type=Path, help="JSON 规则文件 {类别代码: [关键词, ...]}，覆盖其中类别的默认关键词")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--model", type=Path, help="另用一个模型文件（python -m rxapp.domain.classify_model train 生成）")
+    which.add_argument("--rules-only", action="store_true", help="只用关键词规则，不用学习模型")
     args = parser.parse_args(argv)
 
     for stream in (sys.stdin, sys.stdout):
@@ -74,7 +85,17 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(exc, file=sys.stderr)
         return 2
-    run(sys.stdin, sys.stdout, rules)
+    if args.rules_only:
+        model = None
+    elif args.model:
+        try:
+            model = load(args.model)
+        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+            print(f"模型文件“{args.model}”无法读取：{exc}", file=sys.stderr)
+            return 2
+    else:
+        model = default_model()
+    run(sys.stdin, sys.stdout, rules, model)
     return 0
 
 

@@ -1,10 +1,11 @@
-"""Tests for rxapp.domain.classify (keyword rules -> request category) and the
-``python -m rxapp.classify`` command."""
+"""Tests for rxapp.domain.classify (keyword rules + learned model -> request
+category), rxapp.domain.classify_model and the ``python -m rxapp.classify`` command."""
 
 from __future__ import annotations
 
 import csv
 import json
+import math
 import os
 import subprocess
 import sys
@@ -23,6 +24,7 @@ except ModuleNotFoundError:  # plain `pytest` without the repo root on sys.path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from rxapp.domain import classify_model
 from rxapp.domain.classify import (
     AUTO_ACCEPT_CONFIDENCE,
     CATEGORY_CODES,
@@ -36,11 +38,13 @@ from rxapp.domain.classify import (
 )
 
 LABELLED = ROOT / "tests" / "data" / "requests_labelled.csv"
-# What the held-out split must keep. Measured 0.825 when the rules were last
-# tuned (bench/classify_bench.py); the project's target is 0.90, see below.
-HELDOUT_FLOOR = 0.80
+# The held-out split is batch F (231 texts written before the hybrid classifier
+# was built and measured once, at the end): 0.948 right, 78% accepted on their
+# own, 98.3% of those right (bench/classify_bench.py). The rules alone: 0.831.
+# Batches A and E, the old held-out texts, are now training texts.
+HELDOUT_BATCH = "F"
 HELDOUT_TARGET = 0.90
-AUTO_ACCEPTED_FLOOR = 0.93  # accuracy of the cases the system accepts on its own
+AUTO_ACCEPTED_FLOOR = 0.95  # precision of the cases the system accepts on its own
 
 
 def _labelled() -> list[dict[str, str]]:
@@ -139,35 +143,42 @@ def test_classification_is_deterministic():
     assert [classify(t) for t in texts] == [classify(t) for t in texts]
 
 
+# The arithmetic of the keyword rules themselves: model=None (the rules alone).
+
+
 def test_a_longer_keyword_is_not_also_counted_as_the_shorter_one_inside_it():
     rules = {"ENV": ["垃圾:5"], "EDU": ["垃圾分类"]}
-    result = classify("垃圾分类怎么做", rules)
+    result = classify("垃圾分类怎么做", rules, model=None)
     assert result.code == "EDU"
     assert result.terms == ["垃圾分类"]
 
 
 def test_a_repeated_keyword_counts_once():
     rules = {"ENV": ["噪音:2"], "DISPUTE": ["邻居:3"]}
-    assert classify("噪音噪音噪音，邻居", rules).code == "DISPUTE"
+    assert classify("噪音噪音噪音，邻居", rules, model=None).code == "DISPUTE"
 
 
 def test_weight_and_length_decide_between_categories():
-    assert classify("邻居家噪音", {"ENV": ["噪音:4"], "DISPUTE": ["邻居:2"]}).code == "ENV"
-    assert classify("邻居家噪音", {"ENV": ["噪音:2"], "DISPUTE": ["邻居:4"]}).code == "DISPUTE"
-    assert classify("邻居家噪音", {"ENV": ["噪音"], "DISPUTE": ["邻居家噪音"]}).code == "DISPUTE"
+    assert classify("邻居家噪音", {"ENV": ["噪音:4"], "DISPUTE": ["邻居:2"]}, model=None).code == "ENV"
+    assert classify("邻居家噪音", {"ENV": ["噪音:2"], "DISPUTE": ["邻居:4"]}, model=None).code == "DISPUTE"
+    assert classify("邻居家噪音", {"ENV": ["噪音"], "DISPUTE": ["邻居家噪音"]}, model=None).code == "DISPUTE"
 
 
-def test_terms_come_in_order_of_contribution():
-    result = classify("建议，油烟，扰民", {"ENV": ["扰民", "油烟:5"], "OTHER": ["建议"]})
+@pytest.mark.parametrize("model", [None, "shipped"])
+def test_terms_come_in_order_of_contribution(model):
+    kwargs = {"model": None} if model is None else {}
+    result = classify("建议，油烟，扰民", {"ENV": ["扰民", "油烟:5"], "OTHER": ["建议"]}, **kwargs)
     assert result.code == "ENV"
     assert result.terms == ["油烟", "扰民"]
 
 
-def test_confidence_grows_with_evidence_and_with_the_lead():
+@pytest.mark.parametrize("model", [None, "shipped"])
+def test_confidence_grows_with_evidence_and_with_the_lead(model):
+    kwargs = {"model": None} if model is None else {}
     rules = {"ENV": ["油烟:3", "噪音:3", "扰民:3"], "DISPUTE": ["邻居:3"]}
-    one = classify("油烟", rules).confidence
-    three = classify("油烟噪音扰民", rules).confidence
-    contested = classify("邻居油烟", rules).confidence
+    one = classify("油烟", rules, **kwargs).confidence
+    three = classify("油烟噪音扰民", rules, **kwargs).confidence
+    contested = classify("邻居油烟", rules, **kwargs).confidence
     assert contested < one < three
 
 
@@ -182,6 +193,108 @@ def test_custom_rules_override_the_defaults():
 
 def test_rules_may_be_the_free_text_an_administrator_edits():
     assert classify("海燕筑巢", {"ENV": "海鸥、海燕:2"}).terms == ["海燕"]
+
+
+# --- rules and model together ----------------------------------------------------
+
+
+def _defaults_plus(code: str, entry: str) -> dict[str, list[str]]:
+    rules = {c: list(words) for c, words in DEFAULT_KEYWORDS.items()}
+    rules[code].append(entry)
+    return rules
+
+
+def test_an_administrators_certain_keyword_wins_over_the_model():
+    # As in the case lifecycle: nothing known, then ENV gets "小黄狗:5".
+    text = "门口总有小黄狗乱窜"
+    assert classify(text).confidence < AUTO_ACCEPT_CONFIDENCE
+    result = classify(text, _defaults_plus("ENV", "小黄狗:5"))
+    assert result.code == "ENV" and result.terms == ["小黄狗"]
+    assert result.auto_accept
+
+
+def test_a_keyword_edit_changes_a_result_the_model_is_sure_of():
+    text = "楼下饭店油烟太大"
+    assert classify(text).code == "ENV"
+    # weight 5: the word belongs to DISPUTE only, whatever the model learned
+    assert classify(text, _defaults_plus("DISPUTE", "饭店油烟:5")).code == "DISPUTE"
+
+
+def test_only_the_categories_the_rules_name_can_come_out():
+    rules = {"ENV": ["海鸥"], "DISPUTE": ["邻居"]}
+    for text in ["我家渔船的证书到期了怎么续", "楼下饭店油烟太大，晚上还很吵", "邻居家狗半夜叫", "孩子上小学入学要准备什么材料"]:
+        assert classify(text, rules).code in {"ENV", "DISPUTE", "OTHER"}
+
+
+def test_without_a_model_the_rules_decide_alone():
+    rules = {"ENV": ["垃圾:5"], "EDU": ["垃圾分类"]}
+    assert classify("垃圾分类怎么做", rules, model=None).code == "EDU"
+    assert classify("楼下饭店油烟太大", model=None) == classify("楼下饭店油烟太大", DEFAULT_KEYWORDS, model=None)
+
+
+def test_the_model_alone_suggests_but_never_accepts_automatically():
+    # texts in which no keyword is found: OTHER, or the model's suggestion for the triage queue
+    found = 0
+    for row in _labelled():
+        if classify(row["text"], model=None) != Classification("OTHER", NO_MATCH_CONFIDENCE, []):
+            continue
+        result = classify(row["text"])
+        assert result.confidence < AUTO_ACCEPT_CONFIDENCE, row
+        if result.code != "OTHER":
+            found += 1
+            assert result.terms and all(t in normalize_text(row["text"]) for t in result.terms)
+    assert found >= 1
+
+
+def test_a_model_passed_explicitly_is_used():
+    tiny = classify_model.train([("海鸥海鸥海鸥", "ENV"), ("渔船渔船", "FISH")], CATEGORY_CODES, temperature=1.0)
+    assert classify("海鸥很多，还有海燕", {"ENV": ["海燕"], "FISH": ["船老大"]}, model=tiny).code == "ENV"
+    no_keywords = {"ENV": [], "FISH": []}
+    for text, code in [("海鸥", "ENV"), ("渔船", "FISH")]:
+        result = classify(text, no_keywords, model=tiny)
+        assert result.code == code and result.terms and result.confidence < AUTO_ACCEPT_CONFIDENCE
+    assert classify("海鸥", no_keywords, model=None) == Classification("OTHER", NO_MATCH_CONFIDENCE, [])
+
+
+# --- the learned model --------------------------------------------------------------
+
+
+def test_the_shipped_model_is_small_and_is_what_training_on_the_csv_writes(tmp_path):
+    shipped = classify_model.MODEL_PATH
+    assert shipped.is_relative_to(ROOT / "rxapp" / "data")
+    assert shipped.stat().st_size < 2 * 1024 * 1024
+    out = tmp_path / "model.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "rxapp.domain.classify_model", "train", "--csv", str(LABELLED), "--out", str(out)],
+        capture_output=True, cwd=ROOT, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr.decode()
+    # deterministic, and the shipped file is up to date with the csv
+    assert out.read_bytes() == shipped.read_bytes(), "retrain: python -m rxapp.domain.classify_model train"
+
+
+def test_the_model_is_trained_on_the_train_split_only():
+    doc = json.loads(classify_model.MODEL_PATH.read_text(encoding="utf-8"))
+    rows = _labelled()
+    assert doc["texts"] == sum(r["split"] == "train" for r in rows)
+    heldout_only = set()
+    for r in rows:
+        if r["split"] == "heldout":
+            heldout_only.update(classify_model.features(r["text"]))
+    for r in rows:
+        if r["split"] == "train":
+            heldout_only.difference_update(classify_model.features(r["text"]))
+    assert heldout_only and not heldout_only & set(doc["features"])
+
+
+def test_model_posteriors_are_probabilities_and_features_come_from_the_text():
+    model = classify_model.default_model()
+    assert model is not None and model.codes == CATEGORY_CODES
+    log_post, known = model.log_posterior("楼下饭店油烟太大，晚上还很吵")
+    assert abs(sum(math.exp(v) for v in log_post.values()) - 1.0) < 1e-9
+    assert max(log_post, key=log_post.get) == "ENV"
+    assert all(classify_model.feature_text(f) in "楼下饭店油烟太大，晚上还很吵" for f in known)
+    assert classify_model.features("") == [] and model.log_posterior("")[1] == []
 
 
 def test_rules_with_an_unknown_category_or_a_bad_weight_are_rejected():
@@ -251,36 +364,35 @@ def test_format_keywords_is_read_back_by_parse_keywords(entries):
 # --- the labelled requests --------------------------------------------------
 
 
-def test_labelled_set_is_large_varied_and_one_third_held_out():
+def test_labelled_set_is_large_varied_and_held_out_is_batch_f():
     rows = _labelled()
-    assert len(rows) >= 360
+    assert len(rows) >= 1050
+    assert set(rows[0]) == {"text", "code", "split", "batch"}
     assert {r["code"] for r in rows} == set(CATEGORY_CODES)
     assert {r["split"] for r in rows} == {"train", "heldout"}
     assert len({r["text"] for r in rows}) == len(rows), "duplicate texts"
+    assert [r["batch"] for r in rows] == sorted((r["batch"] for r in rows), key=["A", "train", "E", "F"].index)
+    heldout = [r for r in rows if r["split"] == "heldout"]
+    assert {r["batch"] for r in heldout} == {HELDOUT_BATCH}
+    assert all(r["split"] == "heldout" for r in rows if r["batch"] == HELDOUT_BATCH)
     per_code = Counter(r["code"] for r in rows)
-    per_code_heldout = Counter(r["code"] for r in rows if r["split"] == "heldout")
-    assert min(per_code.values()) >= 24
-    assert min(per_code_heldout[c] for c in CATEGORY_CODES) >= 8
-    assert sum(per_code_heldout.values()) * 3 >= len(rows)
+    per_code_heldout = Counter(r["code"] for r in heldout)
+    assert min(per_code.values()) >= 60
+    assert len(heldout) >= 210
+    assert min(per_code_heldout[c] for c in CATEGORY_CODES) >= 15
 
 
-def test_heldout_accuracy_stays_above_the_floor():
-    heldout = [r for r in _labelled() if r["split"] == "heldout"]
-    accuracy = _accuracy(heldout)
-    assert accuracy >= HELDOUT_FLOOR, f"held-out accuracy {accuracy:.3f} < {HELDOUT_FLOOR}"
-
-
-@pytest.mark.xfail(strict=True, reason="target not reached yet: held-out accuracy is about 0.82")
 def test_heldout_accuracy_reaches_the_target():
     heldout = [r for r in _labelled() if r["split"] == "heldout"]
-    assert _accuracy(heldout) >= HELDOUT_TARGET
+    accuracy = _accuracy(heldout)
+    assert accuracy >= HELDOUT_TARGET, f"held-out accuracy {accuracy:.3f} < {HELDOUT_TARGET}"
 
 
 def test_cases_accepted_automatically_are_almost_always_right():
     heldout = [r for r in _labelled() if r["split"] == "heldout"]
     results = [(classify(r["text"]), r["code"]) for r in heldout]
     auto = [(res, code) for res, code in results if res.auto_accept]
-    assert len(auto) >= len(results) / 2
+    assert len(auto) >= len(results) * 0.6
     assert sum(res.code == code for res, code in auto) / len(auto) >= AUTO_ACCEPTED_FLOOR
 
 
@@ -289,14 +401,14 @@ def test_train_accuracy_shows_the_rules_cover_their_own_examples():
     assert _accuracy(train) >= 0.97
 
 
-def test_a_thousand_texts_classify_well_under_a_second():
+def test_a_thousand_texts_classify_in_under_half_a_second():
     texts = [r["text"] for r in _labelled()]
     texts = (texts * (1000 // len(texts) + 1))[:1000]
-    classify(texts[0])  # rules compiled once, as in a running server
+    classify(texts[0])  # rules compiled and model loaded once, as in a running server
     start = time.perf_counter()
     for text in texts:
         classify(text)
-    assert time.perf_counter() - start < 1.0
+    assert time.perf_counter() - start < 0.5
 
 
 # --- command line ------------------------------------------------------------
@@ -339,14 +451,34 @@ def test_cli_output_is_the_same_in_every_process():
 
 def test_cli_rules_file_replaces_the_categories_it_names(tmp_path):
     rules = tmp_path / "rules.json"
-    rules.write_text(json.dumps({"ENV": ["海鸥:3", "海燕"]}, ensure_ascii=False), encoding="utf-8")
-    proc = _run_cli("海鸥太多\n我家渔船的证书到期了怎么续\n楼下饭店油烟太大\n", "--rules", str(rules))
+    rules.write_text(json.dumps({"ENV": ["海鸥:5", "海燕"]}, ensure_ascii=False), encoding="utf-8")
+    texts = "海鸥太多\n我家渔船的证书到期了怎么续\n楼下饭店油烟太大\n"
+    proc = _run_cli(texts, "--rules", str(rules))
+    assert proc.returncode == 0, proc.stderr.decode()
+    results = [json.loads(line) for line in proc.stdout.decode("utf-8").splitlines()]
+    # ENV now only knows 海鸥/海燕; FISH keeps its default keywords.
+    assert results[0]["code"] == "ENV" and results[0]["terms"] == ["海鸥"]
+    assert results[1]["code"] == "FISH"
+    # The learned model still knows 油烟; the rules alone no longer do.
+    assert results[2]["code"] == "ENV"
+    proc = _run_cli(texts, "--rules", str(rules), "--rules-only")
     assert proc.returncode == 0, proc.stderr.decode()
     codes = [json.loads(line)["code"] for line in proc.stdout.decode("utf-8").splitlines()]
-    # ENV now only knows 海鸥/海燕; FISH keeps its default keywords.
-    assert codes[0] == "ENV"
-    assert codes[1] == "FISH"
-    assert codes[2] != "ENV"
+    assert codes[:2] == ["ENV", "FISH"] and codes[2] != "ENV"
+
+
+def test_cli_model_file_and_rules_only(tmp_path):
+    texts = "老城区的电线乱得像蜘蛛网，下雨天还打火花\n"
+    shipped = _run_cli(texts)
+    again = _run_cli(texts, "--model", str(classify_model.MODEL_PATH))
+    rules_only = _run_cli(texts, "--rules-only")
+    assert shipped.returncode == again.returncode == rules_only.returncode == 0
+    assert shipped.stdout == again.stdout
+    assert json.loads(rules_only.stdout) == {"code": "OTHER", "confidence": 0.1, "terms": []}
+    bad = tmp_path / "model.json"
+    bad.write_text('{"format": "something else"}', encoding="utf-8")
+    proc = _run_cli(texts, "--model", str(bad))
+    assert proc.returncode == 2 and "模型文件" in proc.stderr.decode("utf-8") and proc.stdout == b""
 
 
 @pytest.mark.parametrize(
