@@ -4,6 +4,7 @@
 from fastapi import FastAPI
 
 from rxapp.api import auth
+from rxapp.api import exports_teamwork
 
 
 def build_api() -> FastAPI:
@@ -16,4 +17,5 @@ def build_api() -> FastAPI:
         openapi_url="/api/openapi.json",
     )
     api.include_router(auth.router)
+    api.include_router(exports_teamwork.router)
     return api

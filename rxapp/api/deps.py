@@ -6,11 +6,14 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from fastapi import HTTPException, Request
+from fastapi.responses import JSONResponse, Response
 from sqlmodel import Session
 
 from rxapp.db import get_engine
 from rxapp.domain.access import Actor
 from rxapp.domain.auth import COOKIE_NAME, actor_for_token
+from rxapp.domain.errors import AccessDenied, DomainError, NotFound
+from rxapp.domain.excel import XLSX_MEDIA_TYPE, content_disposition
 
 T = TypeVar("T")
 
@@ -37,3 +40,17 @@ async def require_actor(request: Request) -> Actor:
     if actor is None:
         raise HTTPException(status_code=401, detail="请先登录")
     return actor
+
+
+def domain_error_response(exc: DomainError) -> JSONResponse:
+    """A refused request: 403 / 404 / 422 with the Chinese message and the field."""
+    status = 403 if isinstance(exc, AccessDenied) else 404 if isinstance(exc, NotFound) else 422
+    return JSONResponse({"detail": exc.message, "field": exc.field}, status_code=status)
+
+
+def xlsx_response(data: bytes, filename: str) -> Response:
+    return Response(
+        content=data,
+        media_type=XLSX_MEDIA_TYPE,
+        headers={"Content-Disposition": content_disposition(filename), "Cache-Control": "no-store"},
+    )

@@ -18,6 +18,7 @@ NAV: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("nav.cases", "/cases", "clipboard-list", STAFF),
     ("nav.new_case", "/cases/new", "file-plus", ("dispatcher", "member", "admin")),
     ("nav.diary", "/diary", "notebook-pen", ("member", "leader", "admin")),
+    ("nav.households", "/households", "house-plus", ("member", "leader", "admin")),
     ("nav.meetings", "/meetings", "users", ("member", "leader", "admin")),
     ("nav.admin", "/admin", "settings", ("admin",)),
 ]
@@ -27,12 +28,21 @@ def _visible_to(roles: Sequence[str]) -> rx.Var:
     return rx.Var.create(list(roles)).contains(AppState.user_role)
 
 
+def _is_active(href: str) -> rx.Var:
+    """The current page is this item's, and not a more specific item's
+    (/cases/new belongs to 受理登记, not to 诉求工单)."""
+    path = AppState.router.url.path
+    if href == "/":
+        return path == "/"
+    active = path.startswith(href)
+    for _, other, _, _ in NAV:
+        if other != href and other.startswith(href + "/"):
+            active = active & ~path.startswith(other)
+    return active
+
+
 def nav_link(key: str, href: str, icon: str, roles: Sequence[str]) -> rx.Component:
-    active = rx.cond(
-        href == "/",
-        AppState.router.url.path == "/",
-        AppState.router.url.path.startswith(href),
-    )
+    active = _is_active(href)
     return rx.cond(
         _visible_to(roles),
         rx.link(

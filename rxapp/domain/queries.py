@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from collections.abc import Iterator
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -391,6 +392,31 @@ def search_cases(
         )
         rows = [_to_row(r, at) for r in session.exec(stmt).all()]
     return Page(rows=rows, total=total, counts_by_status=counts, page=page, page_size=page_size)
+
+
+EXPORT_LIMIT = 50_000
+
+
+def export_cases(
+    session: Session,
+    *,
+    actor: Actor,
+    filters: CaseFilter | dict | None = None,
+    sort: str = DEFAULT_SORT,
+    limit: int = EXPORT_LIMIT,
+    now: datetime | None = None,
+) -> Iterator[CaseRow]:
+    """Every case of a list (same filters and scope as ``search_cases``), for
+    an Excel export: streamed in one query, at most ``limit`` rows."""
+    who = require_role(actor if isinstance(actor, Actor) else None, *Role.ALL)
+    f = parse_filter(filters)
+    if not isinstance(sort, str) or sort not in SORTS:
+        raise DomainError("排序方式无效", "sort")
+    at = now or clock_now()
+    conds = _filter_conditions(session, who, f, at)
+    stmt = _row_query().where(*conds, _status_condition(f.status)).order_by(*SORTS[sort]).limit(min(limit, EXPORT_LIMIT))
+    for r in session.exec(stmt.execution_options(yield_per=2000)):
+        yield _to_row(r, at)
 
 
 WORKLIST_BUCKETS = ("待签收", "办理中", "即将超期", "已超期")

@@ -21,21 +21,40 @@ async def test_login_sets_httponly_samesite_cookie(client):
     assert "gd_session=" in cookie and "httponly" in cookie and "samesite=lax" in cookie and "path=/" in cookie
 
 
+@pytest.fixture
+def probe_user(state_db):
+    """A user of its own, so locking it cannot disturb other tests."""
+    import uuid
+
+    from sqlmodel import Session
+
+    from rxapp.db import get_engine
+    from rxapp.domain.clock import now
+    from rxapp.models import Role, User
+    from tests.factories import password_hash
+
+    name = f"probe_{uuid.uuid4().hex[:8]}"
+    with Session(get_engine()) as s:
+        s.add(User(username=name, display_name=name, role=Role.LEADER, scope_area_id=state_db.areas["changguo"].id, password_hash=password_hash(), created_at=now()))
+        s.commit()
+    return name
+
+
 @pytest.mark.anyio
-async def test_wrong_password_answers_401_then_423_when_locked(client):
+async def test_wrong_password_answers_401_then_423_when_locked(client, probe_user):
     for _ in range(4):
-        r = await client.post("/api/auth/login", json={"username": "leader_changguo", "password": "wrong-one"})
+        r = await client.post("/api/auth/login", json={"username": probe_user, "password": "wrong-one"})
         assert r.status_code == 401
         assert r.json()["detail"] == "用户名或密码错误"
-    r = await client.post("/api/auth/login", json={"username": "leader_changguo", "password": "wrong-one"})
+    r = await client.post("/api/auth/login", json={"username": probe_user, "password": "wrong-one"})
     assert r.status_code == 423
-    r = await client.post("/api/auth/login", json={"username": "leader_changguo", "password": PASSWORD})
+    r = await client.post("/api/auth/login", json={"username": probe_user, "password": PASSWORD})
     assert r.status_code == 423
 
 
 @pytest.mark.anyio
 async def test_login_form_redirects_back_with_error_and_never_off_site(client):
-    r = await client.post("/api/auth/login-form", data={"username": "leader", "password": "bad-pass", "next": "/cases"})
+    r = await client.post("/api/auth/login-form", data={"username": "no_such_user", "password": "bad-pass", "next": "/cases"})
     assert r.status_code == 303 and r.headers["location"].startswith("/login?error=invalid")
     r = await client.post("/api/auth/login-form", data={"username": "leader", "password": PASSWORD, "next": "//evil.example/x"})
     assert r.status_code == 303 and r.headers["location"] == "/"

@@ -5,6 +5,7 @@ checks do not depend on what the UI shows or hides."""
 
 import asyncio
 import json
+import threading
 import uuid
 
 import httpx
@@ -64,6 +65,25 @@ class RawClient:
         return found
 
 
+def run_in_own_loop(coro_fn):
+    """Playwright's sync API owns this thread's event loop: run the raw
+    client in a thread with a loop of its own."""
+    outcome: dict = {}
+
+    def target():
+        try:
+            outcome["value"] = asyncio.run(coro_fn())
+        except BaseException as exc:  # re-raised in the test's thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join(timeout=120)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
+
+
 def hydrate() -> str:
     return f"{State.get_full_name()}.{CompileVars.HYDRATE}"
 
@@ -74,8 +94,11 @@ def login_cookie(base: str, username: str) -> str:
     return r.cookies["gd_session"]
 
 
-@pytest.mark.anyio
-async def test_anonymous_socket_sending_privileged_events_gets_nothing(app_url):
+def test_anonymous_socket_sending_privileged_events_gets_nothing(app_url):
+    run_in_own_loop(lambda: _anonymous(app_url))
+
+
+async def _anonymous(app_url):
     async with RawClient(app_url, str(uuid.uuid4())) as c:
         await c.send(hydrate())
         await c.send(f"{HomeState.get_full_name()}.load")
@@ -85,8 +108,11 @@ async def test_anonymous_socket_sending_privileged_events_gets_nothing(app_url):
         assert all(v == "" for v in c.values_of(AppState, "user_role"))
 
 
-@pytest.mark.anyio
-async def test_tab_token_without_its_session_cookie_receives_no_private_data(app_url, app_db):
+def test_tab_token_without_its_session_cookie_receives_no_private_data(app_url, app_db):
+    run_in_own_loop(lambda: _stolen_token(app_url, app_db))
+
+
+async def _stolen_token(app_url, app_db):
     token = str(uuid.uuid4())
     name = display_name(app_db, "leader_zhujiajian")
     cookie = login_cookie(app_url, "leader_zhujiajian")

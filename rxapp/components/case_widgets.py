@@ -1,0 +1,102 @@
+"""Pieces the case pages share: status badge, labelled field, selects over
+option rows, the pager and the card frame."""
+
+from collections.abc import Sequence
+
+import reflex as rx
+
+from rxapp.components import styles
+from rxapp.components.widgets import field_error
+from rxapp.state.base import T, UiState
+
+
+def status_badge(key: rx.Var, color: rx.Var, **props) -> rx.Component:
+    return rx.badge(UiState.t[key], color_scheme=color, variant="soft", white_space="nowrap", **props)
+
+
+def card(*children, **props) -> rx.Component:
+    return rx.vstack(*children, **{"spacing": "3", "width": "100%", **styles.CARD, **props})
+
+
+def card_title(key: str, *extra) -> rx.Component:
+    return rx.hstack(rx.text(T(key), weight="bold", size="3"), *extra, align="center", spacing="2", width="100%")
+
+
+def labelled(label_key: str, control: rx.Component, error: rx.Var | None = None, hint: rx.Component | None = None, **props) -> rx.Component:
+    return rx.vstack(
+        rx.text(T(label_key), size="2", weight="medium"),
+        control,
+        *([hint] if hint is not None else []),
+        *([field_error(error)] if error is not None else []),
+        spacing="1",
+        width="100%",
+        **props,
+    )
+
+
+def option_select(
+    value: rx.Var | str,
+    on_change,
+    options: rx.Var,
+    first: tuple[str, str] | None = None,
+    placeholder_key: str = "cases.choose",
+    trigger_id: str | None = None,
+    **props,
+) -> rx.Component:
+    """A select over [{id, label}] rows; ``first`` = (value, message key) of an
+    extra first item such as "all"."""
+    return rx.select.root(
+        rx.select.trigger(placeholder=T(placeholder_key), width="100%", **({"id": trigger_id} if trigger_id else {})),
+        rx.select.content(
+            *([rx.select.item(T(first[1]), value=first[0])] if first else []),
+            rx.foreach(options, lambda o: rx.select.item(o["label"], value=o["id"])),
+        ),
+        value=value,
+        on_change=on_change,
+        **props,
+    )
+
+
+def named_select(name: str, default: rx.Var | str, options: rx.Var, first: tuple[str, str] | None = None, **props) -> rx.Component:
+    """An uncontrolled select that submits with its form under ``name``."""
+    return rx.select.root(
+        rx.select.trigger(placeholder=T("cases.choose"), width="100%"),
+        rx.select.content(
+            *([rx.select.item(T(first[1]), value=first[0])] if first else []),
+            rx.foreach(options, lambda o: rx.select.item(o["label"], value=o["id"])),
+        ),
+        name=name,
+        default_value=default,
+        **props,
+    )
+
+
+def pager(total_text: rx.Var, page: rx.Var, pages: rx.Var, go, loading: rx.Var) -> rx.Component:
+    return rx.hstack(
+        rx.text(total_text, size="2", color_scheme="gray"),
+        rx.spacer(),
+        rx.button(
+            rx.icon("chevron-left", size=14),
+            T("pager.prev"),
+            on_click=go(page - 1),
+            disabled=(page <= 1) | loading,
+            variant="soft",
+            size="1",
+        ),
+        rx.text(page, " / ", pages, size="2", white_space="nowrap"),
+        rx.button(
+            T("pager.next"),
+            rx.icon("chevron-right", size=14),
+            on_click=go(page + 1),
+            disabled=(page >= pages) | loading,
+            variant="soft",
+            size="1",
+        ),
+        width="100%",
+        align="center",
+        spacing="2",
+    )
+
+
+def role_in(role: rx.Var, roles: Sequence[str]) -> rx.Var:
+    return rx.Var.create(list(roles)).contains(role)
