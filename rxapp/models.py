@@ -586,3 +586,145 @@ class Sms(SQLModel, table=True):
     provider_msg_id: str | None = Field(default=None, max_length=64)
     created_at: NaiveDatetime = Field(index=True)
     sent_at: NaiveDatetime | None = None
+
+
+# ----------------------------------------------------------------------------
+# Dashboard rollups
+# ----------------------------------------------------------------------------
+# Additive counters kept exactly in step with the cases by
+# ``rxapp.domain.rollup.apply_case_change`` (one upsert per touched row, in the
+# caller's transaction) and rebuilt from scratch by ``rebuild_rollups``.  Keys
+# are plain integers, never NULL (0 = "none" / "the whole city"), so a key is
+# one ON CONFLICT target on SQLite and PostgreSQL alike.  Months are YYYYMM and
+# days YYYYMMDD.  ``area_id`` is 0 (every case of the city), a district id or a
+# township id: each case counts once at each of those three levels, so a city
+# or district read never sums township rows.  The counter definitions are in
+# ``rxapp.domain.rollup`` (one place, shared with the dashboard).
+from sqlalchemy import BigInteger as _BigInteger  # noqa: E402  (kept inside this block)
+
+_ROLLUP = {"sqlite_with_rowid": False}
+
+
+class _CohortCounters(SQLModel):
+    """Counters of the cases *accepted* in the key's month or day (the cohort)."""
+
+    accepted: int = 0
+    done: int = 0  # now resolved or closed
+    resolved: int = 0  # done, with a resolution time
+    on_time: int = 0  # resolved on or before the (current) deadline
+    followed_up: int = 0  # resolved and contacted at or after resolving
+    evaluated: int = 0
+    satisfied: int = 0
+    basic: int = 0
+    unsatisfied: int = 0
+    scored: int = 0
+    score_sum: int = 0
+    handling_secs: int = Field(default=0, sa_type=_BigInteger)  # working seconds accepted -> resolved, summed
+    reopened: int = 0
+    extended: int = 0
+
+
+class RollupMonth(_CohortCounters, table=True):
+    """Per accept month, area, category and department; plus two flows keyed
+    by their own month: ``received`` (submitted, any outcome) and ``done_in``
+    (resolved or closed in that month)."""
+
+    __table_args__ = _ROLLUP
+    area_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    month: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    category_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    department_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    received: int = 0
+    done_in: int = 0
+
+
+class RollupDay(_CohortCounters, table=True):
+    """Per day and area: the cohort counters by accept day, ``received`` and
+    ``done_in`` by their day, and the overdue flow (``overdue_in`` on the
+    deadline day of every case not resolved by its deadline, ``overdue_out`` on
+    the day such a case was resolved late): a running sum of the difference is
+    the overdue count at the end of any past day."""
+
+    __table_args__ = _ROLLUP
+    area_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    day: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    received: int = 0
+    done_in: int = 0
+    overdue_in: int = 0
+    overdue_out: int = 0
+
+
+class RollupOverdue(SQLModel, table=True):
+    """The overdue flow of ``RollupDay`` again, per category and department,
+    for the filtered dashboards (sparse: only late cases have rows)."""
+
+    __table_args__ = _ROLLUP
+    area_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    category_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    day: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    department_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    overdue_in: int = 0
+    overdue_out: int = 0
+
+
+class RollupTeam(SQLModel, table=True):
+    """Per accept month and team (with the team's grid and its ancestors), for
+    the team, community and grid rankings."""
+
+    __table_args__ = (
+        Index("ix_rollupteam_district_month", "district_id", "month"),
+        Index("ix_rollupteam_township_month", "township_id", "month"),
+        Index("ix_rollupteam_community_month", "community_id", "month"),
+        _ROLLUP,
+    )
+    month: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    team_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    grid_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    community_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    township_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    district_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    accepted: int = 0
+    done: int = 0
+    resolved: int = 0
+    on_time: int = 0
+    followed_up: int = 0
+    evaluated: int = 0
+    good: int = 0  # satisfied or basic
+    scored: int = 0
+    score_sum: int = 0
+
+
+class RollupHandling(SQLModel, table=True):
+    """Handling-time histogram per accept month and area: resolved cases per
+    bin of a quarter working day (the last bin holds everything longer)."""
+
+    __table_args__ = _ROLLUP
+    area_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    month: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    bin: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    n: int = 0
+
+
+class CaseHandling(SQLModel, table=True):
+    """One row per resolved, accepted case: its handling time in working
+    seconds (computed in Python on the working-day calendar, which SQL cannot
+    do) and the dimensions a partial-month or filtered percentile needs."""
+
+    __table_args__ = (
+        Index("ix_casehandling_day_bin", "day", "bin"),
+        Index("ix_casehandling_township_day", "township_id", "day", "bin"),
+        Index("ix_casehandling_district_day", "district_id", "day", "bin"),
+        Index("ix_casehandling_category_day", "category_id", "day", "bin"),
+        Index("ix_casehandling_department_day", "department_id", "day", "bin"),
+    )
+    case_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    day: int  # accept day YYYYMMDD
+    district_id: int = 0
+    township_id: int = 0
+    community_id: int = 0
+    grid_id: int = 0
+    team_id: int = 0
+    category_id: int = 0
+    department_id: int = 0
+    secs: int
+    bin: int

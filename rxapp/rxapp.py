@@ -6,7 +6,7 @@ from rxapp.api.app import build_api
 from rxapp.components.styles import GLOBAL_STYLE
 from rxapp.pages import home, login  # noqa: F401  (registers the pages)
 from rxapp.pages import diary, households, meetings  # noqa: F401
-from rxapp.pages import admin  # noqa: F401
+from rxapp.pages import admin, dashboard  # noqa: F401
 from rxapp.pages import cases  # noqa: F401
 from rxapp.state.guard import GuardMiddleware
 

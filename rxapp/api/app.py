@@ -3,7 +3,7 @@
 
 from fastapi import FastAPI
 
-from rxapp.api import auth
+from rxapp.api import auth, exports
 from rxapp.api import exports_teamwork
 
 
@@ -17,5 +17,6 @@ def build_api() -> FastAPI:
         openapi_url="/api/openapi.json",
     )
     api.include_router(auth.router)
+    api.include_router(exports.router)
     api.include_router(exports_teamwork.router)
     return api

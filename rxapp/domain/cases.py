@@ -39,6 +39,7 @@ from rxapp.domain.access import Actor, area_lineage, case_in_scope
 from rxapp.domain.classify import AUTO_ACCEPT_CONFIDENCE, CATEGORY_CODES, classify, parse_keywords
 from rxapp.domain.clock import month_key, now
 from rxapp.domain.errors import AccessDenied, DomainError, InvalidTransition, NotFound, StaleVersion
+from rxapp.domain.rollup import apply_case_change, snapshot
 from rxapp.domain.sms import queue_sms, validate_mobile
 from rxapp.domain.workdays import YearSchedule, add_workdays, extend_deadline, parse_schedule_text
 from rxapp.models import (
@@ -396,6 +397,7 @@ def _change(
     at = now()
     expected = case.version
     from_status = case.status
+    before = snapshot(case)
     values = {**changes, "updated_at": at}
     stmt = (
         update(Case)
@@ -408,6 +410,8 @@ def _change(
     for key, value in values.items():
         set_committed_value(case, key, value)
     set_committed_value(case, "version", expected + 1)
+    # dashboard rollups change in the same transaction as the case
+    apply_case_change(session, before, case)
     event = CaseEvent(
         case_id=case.id,
         at=at,
@@ -589,6 +593,7 @@ def submit_case(session: Session, *, actor: Actor | None, data: CaseCreate | Map
     )
     session.add(case)
     session.flush()
+    apply_case_change(session, None, case)
     by = _By.of(staff)
     session.add(
         CaseEvent(

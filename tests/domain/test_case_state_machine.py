@@ -8,6 +8,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from sqlmodel import func, select
 
 from rxapp.domain import cases as C
+from rxapp.domain.rollup import dump_rollups, rebuild_rollups
 from rxapp.domain.errors import AccessDenied, DomainError, InvalidTransition, StaleVersion
 from rxapp.models import Case, CaseEvent, CaseStatus, Evaluation, Sms
 from tests.domain.cases_support import ALL_ACTORS, CONFIDENT_ENV, VAGUE, submit
@@ -190,6 +191,12 @@ class CaseMachine(RuleBasedStateMachine):
         assert c.reopen_count in (0, 1) and (c.flagged or c.reopen_count == 0)
         assert not c.extended or c.extension_requested_days
         assert c.satisfaction is None or c.followed_up_at is not None
+
+    def teardown(self):
+        # the dashboard rollups kept action by action equal a rebuild from scratch
+        maintained = dump_rollups(self.session)
+        rebuild_rollups(self.session)
+        assert dump_rollups(self.session) == maintained
 
     @invariant()
     def nothing_is_lost(self):

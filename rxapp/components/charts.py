@@ -1,0 +1,156 @@
+"""Plotly figures for the dashboard, built from aggregated rows only.
+
+Transparent backgrounds and mid-grey text so the charts read in light and
+dark mode; every chart has a title and its unit; Chinese labels by default."""
+
+import plotly.graph_objects as go
+
+from rxapp.i18n import translate
+
+ACCENT = "#2563eb"
+GOOD = "#16a34a"
+BAD = "#dc2626"
+MUTED = "#94a3b8"
+TEXT = "#64748b"
+TARGET = 0.99
+
+
+def _layout(fig: go.Figure, title: str, *, height: int = 320, percent_y: bool = False, legend: bool = True) -> go.Figure:
+    fig.update_layout(
+        title={"text": title, "x": 0.01, "font": {"size": 15}},
+        height=height,
+        margin={"l": 48, "r": 16, "t": 48, "b": 40, "pad": 4},
+        paper_bgcolor="rgba(0,0,0,0)",
+        plot_bgcolor="rgba(0,0,0,0)",
+        font={"color": TEXT, "family": "PingFang SC, Microsoft YaHei, Noto Sans CJK SC, WenQuanYi Zen Hei, sans-serif", "size": 12},
+        showlegend=legend,
+        legend={"orientation": "h", "y": -0.18, "x": 0},
+        hoverlabel={"font": {"size": 12}},
+    )
+    fig.update_xaxes(gridcolor="rgba(148,163,184,0.25)", linecolor="rgba(148,163,184,0.5)")
+    fig.update_yaxes(gridcolor="rgba(148,163,184,0.25)", linecolor="rgba(148,163,184,0.5)", rangemode="tozero", automargin=True)
+    if percent_y:
+        fig.update_yaxes(tickformat=".0%")
+    return fig
+
+
+def empty(title: str, lang: str) -> go.Figure:
+    fig = go.Figure()
+    fig.add_annotation(text=translate("dash.no_data", lang), showarrow=False, font={"size": 14, "color": MUTED})
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return _layout(fig, title, legend=False)
+
+
+def trend(points, lang: str) -> go.Figure:
+    """Monthly intake (cohort) vs done, with completion rate and the 99 % target."""
+    title = translate("dash.chart.trend", lang)
+    if not points:
+        return empty(title, lang)
+    months = [p.month for p in points]
+    fig = go.Figure()
+    fig.add_bar(x=months, y=[p.accepted for p in points], name=translate("dash.series.accepted", lang), marker_color=MUTED)
+    fig.add_bar(x=months, y=[p.done for p in points], name=translate("dash.series.done", lang), marker_color=ACCENT)
+    fig.add_scatter(
+        x=months,
+        y=[p.completion_rate for p in points],
+        name=translate("dash.series.completion", lang),
+        yaxis="y2",
+        mode="lines+markers",
+        line={"color": GOOD, "width": 2},
+    )
+    fig.add_scatter(
+        x=[months[0], months[-1]],
+        y=[TARGET, TARGET],
+        name=translate("dash.series.target", lang),
+        yaxis="y2",
+        mode="lines",
+        line={"color": BAD, "dash": "dash", "width": 1.5},
+    )
+    fig.update_xaxes(type="category")
+    fig.update_layout(
+        barmode="group",
+        yaxis={"title": {"text": translate("dash.unit.cases", lang)}, "tickformat": ",d"},
+        yaxis2={"overlaying": "y", "side": "right", "tickformat": ".0%", "range": [0.8, 1.01], "showgrid": False},
+    )
+    return _layout(fig, title, height=340)
+
+
+def categories(points, lang: str) -> go.Figure:
+    title = translate("dash.chart.categories", lang)
+    if not points:
+        return empty(title, lang)
+    # horizontal bars: the long Chinese names stay readable; plotly lists them bottom-up
+    names = [p.name if lang == "zh" else p.code for p in points][::-1]
+    fig = go.Figure()
+    fig.add_bar(y=names, x=[p.accepted for p in points][::-1], orientation="h", name=translate("dash.series.accepted", lang), marker_color=MUTED)
+    fig.add_bar(y=names, x=[p.done for p in points][::-1], orientation="h", name=translate("dash.series.done", lang), marker_color=ACCENT)
+    fig.update_layout(barmode="overlay", xaxis={"title": {"text": translate("dash.unit.cases", lang)}, "tickformat": ",d"})
+    fig.update_traces(opacity=0.9)
+    return _layout(fig, title, height=max(320, 24 * len(points) + 120))
+
+
+def ranking(rows, title: str, lang: str) -> go.Figure:
+    """Completion and on-time rate per sub-area or team, worst first."""
+    ranked = [r for r in rows if r.rank is not None]
+    if not ranked:
+        return empty(title, lang)
+    names = [r.name for r in ranked][::-1]
+    fig = go.Figure()
+    fig.add_bar(
+        y=names,
+        x=[r.completion_rate for r in ranked][::-1],
+        orientation="h",
+        name=translate("dash.series.completion", lang),
+        marker_color=[GOOD if (r.completion_rate or 0) >= TARGET else BAD for r in ranked][::-1],
+    )
+    fig.add_scatter(
+        y=names,
+        x=[r.on_time_rate for r in ranked][::-1],
+        mode="markers",
+        name=translate("dash.series.on_time", lang),
+        marker={"color": ACCENT, "size": 9, "symbol": "diamond"},
+    )
+    fig.add_vline(x=TARGET, line_dash="dash", line_color=BAD, line_width=1)
+    fig.update_xaxes(tickformat=".0%", range=[max(0.0, min([(r.completion_rate or 0) for r in ranked] + [0.9]) - 0.02), 1.005])
+    return _layout(fig, title, height=max(260, 26 * len(ranked) + 110))
+
+
+def team_activity(rows, lang: str) -> go.Figure:
+    title = translate("dash.chart.activity", lang)
+    if not rows:
+        return empty(title, lang)
+    names = [r.name for r in rows][::-1]
+    fig = go.Figure()
+    fig.add_bar(y=names, x=[r.visits for r in rows][::-1], orientation="h", name=translate("dash.series.visits", lang), marker_color=ACCENT)
+    fig.add_bar(y=names, x=[r.diaries for r in rows][::-1], orientation="h", name=translate("dash.series.diaries", lang), marker_color=MUTED)
+    fig.update_layout(barmode="group", xaxis={"title": {"text": translate("dash.unit.times", lang)}, "tickformat": ",d"})
+    return _layout(fig, title, height=max(260, 30 * len(rows) + 110))
+
+
+def satisfaction(slices, lang: str) -> go.Figure:
+    title = translate("dash.chart.satisfaction", lang)
+    if not slices or not any(s.count for s in slices):
+        return empty(title, lang)
+    colors = {"satisfied": GOOD, "basic": ACCENT, "unsatisfied": BAD}
+    fig = go.Figure(
+        go.Pie(
+            labels=[translate(f"dash.satisfaction.{s.level}", lang) for s in slices],
+            values=[s.count for s in slices],
+            marker={"colors": [colors.get(s.level, MUTED) for s in slices]},
+            hole=0.55,
+            sort=False,
+            textinfo="percent",
+        )
+    )
+    return _layout(fig, title, height=300)
+
+
+def overdue_by_department(rows, lang: str) -> go.Figure:
+    title = translate("dash.chart.overdue_dept", lang)
+    if not rows:
+        return empty(title, lang)
+    names = [r.name or translate("dash.not_routed", lang) for r in rows][::-1]
+    fig = go.Figure(go.Bar(y=names, x=[r.overdue for r in rows][::-1], orientation="h", marker_color=BAD))
+    fig.update_layout(xaxis={"title": {"text": translate("dash.unit.cases", lang)}, "tickformat": ",d", "dtick": 1 if max(r.overdue for r in rows) <= 10 else None})
+    return _layout(fig, title, height=max(240, 28 * len(rows) + 110), legend=False)

@@ -1,0 +1,101 @@
+"""The dashboard's handlers, as any client could send them."""
+
+import pytest
+
+from rxapp.domain.errors import AccessDenied
+from rxapp.state.dashboard import DashboardState, cases_url
+from tests.state.helpers import guard_allows, root_with_cookie
+
+
+async def dashboard_for(token):
+    root = root_with_cookie(token)
+    return root, await root.get_state(DashboardState)
+
+
+async def run(handler):
+    """Drive an event handler that may be a generator to completion; return what it returned."""
+    result = handler
+    if hasattr(result, "__anext__"):
+        out = None
+        async for out in result:
+            pass
+        return out
+    return await result
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("username", ["leader", "leader_putuo", "leader_zhujiajian", "admin"])
+async def test_leaders_and_admins_get_kpis_for_their_own_scope(state_db, login_token, username):
+    root, d = await dashboard_for(login_token(username))
+    assert await guard_allows(root, DashboardState, "load")
+    await run(d.load())
+    assert d.error == "" and not d.loading
+    assert [c["key"] for c in d.cards][:3] == ["completion_rate", "on_time_rate", "overdue_now"]
+    expected = {"leader": "舟山市", "admin": "舟山市", "leader_putuo": "普陀区", "leader_zhujiajian": "朱家尖街道"}[username]
+    assert d.area_name == expected
+    assert d.breadcrumb[0]["name"] == expected  # never above the viewer's scope
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("username", ["dispatcher", "dept_env", "member"])
+async def test_other_roles_are_refused_by_the_guard_and_the_handler(state_db, login_token, username):
+    root, d = await dashboard_for(login_token(username))
+    assert not await guard_allows(root, DashboardState, "load")
+    with pytest.raises(AccessDenied):
+        await run(d.load())
+    assert d.cards == []
+
+
+@pytest.mark.anyio
+async def test_anonymous_client_gets_nothing(state_db):
+    root, d = await dashboard_for(None)
+    assert not await guard_allows(root, DashboardState, "tick")
+    with pytest.raises(AccessDenied):
+        await run(d.tick(""))
+    assert d.cards == []
+
+
+@pytest.mark.anyio
+async def test_township_leader_cannot_widen_the_scope_whatever_area_they_send(state_db, login_token):
+    root, d = await dashboard_for(login_token("leader_zhujiajian"))
+    await run(d.load())
+    before = d.area_name
+    for area in [str(state_db.areas["changguo"].id), str(state_db.areas["city"].id), str(state_db.areas["putuo"].id)]:
+        await run(d.set_area(area))
+        assert d.error  # refused with a message
+        assert d.area_name == before
+    # garbage arguments are refused without a crash
+    for garbage in ["abc", "", "9" * 30, "-1"]:
+        await run(d.set_area(garbage))
+        assert d.area_name == before
+    # drilling down inside the scope works
+    await run(d.set_area(str(state_db.areas["c1"].id)))
+    assert d.error == "" and d.area_name == state_db.areas["c1"].name
+
+
+@pytest.mark.anyio
+async def test_filters_validate_their_values(state_db, login_token):
+    root, d = await dashboard_for(login_token("leader"))
+    await run(d.load())
+    await run(d.set_category("NOPE"))
+    assert d.error == "诉求类别无效"
+    await run(d.set_category("ENV"))
+    assert d.error == "" and d.category_code == "ENV"
+    await run(d.set_period("forever"))
+    assert d.error == "统计周期无效"
+    await run(d.set_dates({"date_from": "2026-05-01", "date_to": "2026-04-01"}))
+    assert "开始日期" in d.error
+
+
+@pytest.mark.anyio
+async def test_drill_down_opens_the_matching_case_list(state_db, login_token):
+    root, d = await dashboard_for(login_token("leader_putuo"))
+    await run(d.load())
+    spec = await run(d.drill("overdue", ""))
+    assert "/cases?" in str(spec) and "overdue=1" in str(spec) and f"area={state_db.areas['putuo'].id}" in str(spec)
+    assert await run(d.drill("not-a-target", "")) is None
+
+
+def test_cases_url_keeps_only_set_filters():
+    url = cases_url({"status": "open", "overdue": True, "category_code": None, "area_id": 5, "date_from": None})
+    assert url == "/cases?status=open&area=5&overdue=1"
