@@ -728,3 +728,42 @@ class CaseHandling(SQLModel, table=True):
     department_id: int = 0
     secs: int
     bin: int
+
+
+# ----------------------------------------------------------------------------
+# Public board and evaluation
+# ----------------------------------------------------------------------------
+class BoardPublication(SQLModel, table=True):
+    """A community's monthly notice board (公示栏) as a township leader
+    published it: the rows are frozen (already masked) JSON, so later changes to
+    the cases do not rewrite what was put on the wall."""
+
+    __table_args__ = (UniqueConstraint("community_id", "month"),)
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="area.id", index=True)
+    month: str = Field(max_length=7)  # YYYY-MM
+    published_by_user_id: int | None = Field(default=None, foreign_key="user.id")
+    published_at: NaiveDatetime
+    rows_json: str = Field(sa_column=Column(Text, nullable=False))
+    teams_json: str = Field(default="[]", sa_column=Column(Text, nullable=False, default="[]"))
+
+
+class EvaluationCode(SQLModel, table=True):
+    """A one-time code sent by SMS to the requester's phone so they can score
+    their case on /public/evaluate. Only the code's SHA-256 is stored."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    code_hash: str = Field(max_length=64)
+    created_at: NaiveDatetime
+    expires_at: NaiveDatetime
+    used_at: NaiveDatetime | None = None
+    attempts: int = 0
+
+
+class PartyMemberEvaluation(SQLModel, table=True):
+    """Links a monthly assessment (an ``Evaluation`` of kind household_rep or
+    leader, with its period) to the party member (阳光党员) it assesses."""
+
+    evaluation_id: int = Field(foreign_key="evaluation.id", primary_key=True, sa_column_kwargs={"autoincrement": False})
+    team_member_id: int = Field(foreign_key="teammember.id", index=True)

@@ -8,6 +8,7 @@ from rxapp.pages import home, login  # noqa: F401  (registers the pages)
 from rxapp.pages import diary, households, meetings  # noqa: F401
 from rxapp.pages import admin, dashboard  # noqa: F401
 from rxapp.pages import cases  # noqa: F401
+from rxapp.pages import board_admin, party, public  # noqa: F401
 from rxapp.state.guard import GuardMiddleware
 
 app = rx.App(

@@ -139,3 +139,10 @@ def login_token(state_db):
             return login(s, username=username, password=PASSWORD).token
 
     return make
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests last: Playwright's sync API keeps an event loop running in
+    the main thread for the rest of the session, which async (anyio) tests
+    cannot share."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)

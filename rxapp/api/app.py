@@ -5,6 +5,8 @@ from fastapi import FastAPI
 
 from rxapp.api import auth, exports
 from rxapp.api import exports_teamwork
+from rxapp.api import open311, sms
+from rxapp.api import public as public_api
 
 
 def build_api() -> FastAPI:
@@ -19,4 +21,7 @@ def build_api() -> FastAPI:
     api.include_router(auth.router)
     api.include_router(exports.router)
     api.include_router(exports_teamwork.router)
+    api.include_router(open311.router)
+    api.include_router(sms.router)
+    api.include_router(public_api.router)
     return api

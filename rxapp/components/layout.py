@@ -20,6 +20,8 @@ NAV: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("nav.diary", "/diary", "notebook-pen", ("member", "leader", "admin")),
     ("nav.households", "/households", "house-plus", ("member", "leader", "admin")),
     ("nav.meetings", "/meetings", "users", ("member", "leader", "admin")),
+    ("nav.party", "/party", "flag", ("member", "leader", "dispatcher", "admin")),
+    ("nav.board_admin", "/board-admin", "clipboard-check", ("leader", "admin")),
     ("nav.admin", "/admin", "settings", ("admin",)),
 ]
 

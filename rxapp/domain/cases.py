@@ -57,6 +57,7 @@ from rxapp.models import (
     EvaluationKind,
     HolidaySchedule,
     Household,
+    Meeting,
     MeetingItem,
     Role,
     Satisfaction,
@@ -546,13 +547,22 @@ def submit_case(session: Session, *, actor: Actor | None, data: CaseCreate | Map
                 raise DomainError("所选住户不在该网格", "household_id")
             household_id = hh.id
         if form.visit_id is not None:
-            if session.get(Visit, _id(form.visit_id, "visit_id")) is None:
-                raise DomainError("走访记录不存在", "visit_id")
-            visit_id = form.visit_id
+            # a visit to a household of this same grid (which is in the actor's scope)
+            visit = session.get(Visit, _id(form.visit_id, "visit_id"))
+            visited = session.get(Household, visit.household_id) if visit is not None else None
+            if visited is None or visited.grid_id != grid.id:
+                raise DomainError("走访记录不存在或不属于该网格", "visit_id")
+            if household_id is not None and visit.household_id != household_id:
+                raise DomainError("走访记录与所选住户不符", "visit_id")
+            visit_id = visit.id
         if form.meeting_item_id is not None:
-            if session.get(MeetingItem, _id(form.meeting_item_id, "meeting_item_id")) is None:
-                raise DomainError("恳谈议题不存在", "meeting_item_id")
-            meeting_item_id = form.meeting_item_id
+            # an item of a meeting held for an area that contains this grid
+            item = session.get(MeetingItem, _id(form.meeting_item_id, "meeting_item_id"))
+            meeting = session.get(Meeting, item.meeting_id) if item is not None else None
+            held_for = session.get(Area, meeting.area_id) if meeting is not None else None
+            if held_for is None or not grid.path.startswith(held_for.path):
+                raise DomainError("恳谈议题不存在或不属于该区域", "meeting_item_id")
+            meeting_item_id = item.id
 
     result = classify(content, category_rules(session))
     chosen = _category_by_code(session, form.category_code) if form.category_code else None
@@ -981,3 +991,60 @@ ACTION_FUNCTIONS: dict[str, Callable[..., Case]] = {
     "close": close_case,
     "mark_duplicate": mark_duplicate,
 }
+
+
+@_action
+def evaluate_case_by_requester(session: Session, *, case_id: int, expected_version: int, satisfaction: str, score: int, comment: str = "") -> Case:
+    """The requester scores their own resolved case (self-service, no login;
+    the caller has verified the SMS one-time code).  Same rules as
+    ``evaluate_case``: resolved only, once per resolution, satisfied / basic
+    closes, the first 不满意 reopens, a second one closes flagged."""
+    case = session.get(Case, _id(case_id), populate_existing=True)
+    if case is None:
+        raise NotFound("诉求不存在")
+    if case.version != _int(expected_version, "expected_version", "版本号无效"):
+        raise StaleVersion()
+    if case.status != S.RESOLVED:
+        raise InvalidTransition(f"诉求当前状态为“{STATUS_ZH.get(case.status, case.status)}”，不能评价")
+    if not isinstance(satisfaction, str) or satisfaction not in Satisfaction.ALL:
+        raise DomainError("请选择满意程度", "satisfaction")
+    points = _int(score, "score", "评分应为1到5分", 1, 5)
+    remark = _text(comment, "comment", "评价意见", max_len=500)
+    at = now()
+    changes: dict[str, Any] = {"satisfaction": satisfaction, "score": points, "evaluated_at": at}
+    verdict = f"群众评价：{SATISFACTION_ZH[satisfaction]}，{points}分"
+    if satisfaction in Satisfaction.GOOD:
+        changes.update(status=S.CLOSED, closed_at=at)
+    elif case.reopen_count == 0:
+        category = session.get(Category, case.category_id) if case.category_id else None
+        deadline = add_workdays(at, category.deadline_workdays if category else 5, load_overrides(session))
+        changes.update(
+            status=S.IN_PROGRESS,
+            reopen_count=1,
+            flagged=True,
+            resolved_at=None,
+            deadline=deadline.due,
+            deadline_provisional=deadline.provisional,
+            promise_due=deadline.due,
+        )
+        if case.promise_text == default_promise(case.promise_owner, case.promise_due):
+            changes["promise_text"] = default_promise(case.promise_owner, deadline.due)
+        verdict += f"；重新办理，期限至{_fmt_day(deadline.due)}"
+    else:
+        changes.update(status=S.CLOSED, closed_at=at, flagged=True)
+        verdict += "；再次不满意，结案并标记"
+    _change(session, case, by=_By.of(None), action="evaluate", changes=changes, note=verdict, public=True)
+    session.add(
+        Evaluation(
+            kind=EvaluationKind.REQUESTER,
+            case_id=case.id,
+            team_id=case.team_id,
+            period=month_key(at),
+            satisfaction=satisfaction,
+            score=points,
+            comment=remark,
+            created_at=at,
+        )
+    )
+    session.flush()
+    return case

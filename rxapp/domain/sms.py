@@ -74,11 +74,17 @@ class OutboxOnlyGateway:
 
 
 def gateway_from_env() -> SmsGateway:
-    """The gateway named by ``GRIDDESK_SMS_GATEWAY`` (only ``outbox`` exists so far)."""
-    name = (os.environ.get("GRIDDESK_SMS_GATEWAY") or "outbox").strip().lower()
-    if name != "outbox":
-        log.warning("unknown SMS gateway %r, keeping messages in the outbox", name)
-    return OutboxOnlyGateway()
+    """The gateway named by ``GRIDDESK_SMS_PROVIDER`` (``outbox`` by default,
+    ``aliyun`` or ``tencent``; the older ``GRIDDESK_SMS_GATEWAY`` is read too).
+    A provider that is chosen but not configured raises
+    ``sms_providers.SmsConfigError``: better a worker that will not start than
+    notices silently kept."""
+    name = (os.environ.get("GRIDDESK_SMS_PROVIDER") or os.environ.get("GRIDDESK_SMS_GATEWAY") or "outbox").strip().lower()
+    if name == "outbox":
+        return OutboxOnlyGateway()
+    from rxapp.domain.sms_providers import gateway_for  # imports httpx only when a provider is used
+
+    return gateway_for(name)
 
 
 def validate_mobile(phone: object) -> str:

@@ -38,6 +38,18 @@ from rxapp.domain.classify import AUTO_ACCEPT_CONFIDENCE, classify
 from rxapp.domain.clock import now
 from rxapp.domain.errors import AccessDenied, DomainError, StaleVersion
 from rxapp.domain.workdays import workdays_between
+from rxapp.domain.lookups import (
+    Choices,
+    area_names,
+    choices as _choices,
+    scope_root as _scope_root,
+    child_areas as _child_areas,
+    scoped_area as _area_in_scope,
+    path_ids as _path_ids,
+    township_names as _township_names,
+    townships_in as _townships_in,
+    link_for_intake as _link_for_intake,
+)
 from rxapp.models import Area, AreaLevel, Case, CaseStatus, Category, Channel, Department, Household, Role, Satisfaction, Team, Visit
 from rxapp.state.base import STAFF, AppState, access, run_db
 
@@ -156,108 +168,6 @@ def _case_code(value: Any) -> str | None:
 
 def _toast_error(message: str):
     return rx.toast.error(message, close_button=True)
-
-
-# ----------------------------------------------------------------------------
-# Choices for the pages (read-only and scoped to the actor; small queries over
-# areas, departments and categories that domain/queries.py does not offer yet)
-# ----------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Choices:
-    categories: list[dict[str, str]]  # {code, id, label, department_id}
-    departments: list[dict[str, str]]  # {id, label}
-
-
-def _choices(session: Session) -> Choices:
-    cats = session.exec(select(Category).where(Category.active).order_by(Category.sort, Category.id)).all()
-    deps = session.exec(select(Department).where(Department.active).order_by(Department.id)).all()
-    return Choices(
-        categories=[
-            {"code": c.code, "id": c.code, "label": f"{c.name_zh}（{c.code}）", "name": c.name_zh, "department_id": str(c.department_id or "")}
-            for c in cats
-        ],
-        departments=[{"id": str(d.id), "label": d.name_zh} for d in deps],
-    )
-
-
-def _scope_root(session: Session, actor: Actor) -> Area | None:
-    """The top of the actor's area scope (an administrator without one: the city)."""
-    if actor.scope_area_id:
-        return session.get(Area, actor.scope_area_id)
-    if actor.role == Role.ADMIN:
-        return session.exec(select(Area).where(Area.parent_id.is_(None)).order_by(Area.id)).first()
-    return None
-
-
-def _child_areas(session: Session, actor: Actor, parent_id: int) -> list[dict[str, str]]:
-    parent = session.get(Area, parent_id)
-    if parent is None or not area_in_scope(actor, parent) or parent.level == AreaLevel.GRID:
-        return []
-    rows = session.exec(select(Area).where(Area.parent_id == parent.id).order_by(Area.sort, Area.id).limit(500)).all()
-    return [{"id": str(a.id), "label": a.name, "level": a.level} for a in rows]
-
-
-def _area_in_scope(session: Session, actor: Actor, area_id: int) -> Area | None:
-    area = session.get(Area, area_id)
-    return area if area is not None and area_in_scope(actor, area) else None
-
-
-def _path_ids(area: Area) -> list[int]:
-    return [int(x) for x in area.path.strip("/").split("/") if x]
-
-
-def _township_names(session: Session, case_ids: list[int]) -> dict[int, str]:
-    if not case_ids:
-        return {}
-    rows = session.exec(
-        select(Case.id, Area.name).join(Area, Area.id == Case.township_id).where(Case.id.in_(case_ids))
-    ).all()
-    return dict(rows)
-
-
-def _townships_in(session: Session, root: Area) -> list[dict[str, str]]:
-    """Townships under a city or district, labelled "district · township"."""
-    rows = session.exec(
-        select(Area)
-        .where(Area.level == AreaLevel.TOWNSHIP, Area.path.startswith(root.path))
-        .order_by(Area.path)
-        .limit(1000)
-    ).all()
-    parents = {a.id: a.name for a in session.exec(select(Area).where(Area.id.in_({t.parent_id for t in rows if t.parent_id}))).all()}
-    show_district = root.level == AreaLevel.CITY
-    return [
-        {"id": str(t.id), "label": f"{parents.get(t.parent_id, '')} · {t.name}" if show_district else t.name}
-        for t in sorted(rows, key=lambda t: (_path_ids(t)[:-1], t.sort, t.id))
-    ]
-
-
-def _link_for_intake(session: Session, actor: Actor, visit_id: int | None, household_id: int | None) -> tuple[Visit | None, Household]:
-    """The visit / household a member raises a case from, if they are this
-    actor's to use: a member's own team's visit and grid, or within a
-    dispatcher's or administrator's scope. DomainError otherwise."""
-    visit = None
-    if visit_id is not None:
-        visit = session.get(Visit, visit_id)
-        if visit is None:
-            raise DomainError("走访记录不存在", "visit_id")
-        if household_id is not None and household_id != visit.household_id:
-            raise DomainError("走访记录与住户不符", "household_id")
-        household_id = visit.household_id
-        if actor.role == Role.MEMBER and visit.team_id != actor.team_id:
-            raise AccessDenied("该走访记录不属于您的服务团队")
-    if household_id is None:
-        raise DomainError("住户不存在", "household_id")
-    household = session.get(Household, household_id)
-    grid = session.get(Area, household.grid_id) if household else None
-    if household is None or grid is None:
-        raise DomainError("住户不存在", "household_id")
-    if actor.role == Role.MEMBER:
-        team = session.get(Team, actor.team_id) if actor.team_id else None
-        if team is None or team.grid_id != household.grid_id:
-            raise AccessDenied("该住户不在您所在的网格")
-    elif not area_in_scope(actor, grid):
-        raise AccessDenied("该住户不在您的管辖范围内")
-    return visit, household
 
 
 # ----------------------------------------------------------------------------
@@ -482,7 +392,7 @@ class CaseListState(AppState):
                 area = _area_in_scope(s, actor, aid) if aid else None
                 if area is not None and root is not None and area.path.startswith(root.path):
                     below = [i for i in _path_ids(area) if i not in _path_ids(root)]
-                    names = dict(s.exec(select(Area.id, Area.name).where(Area.id.in_(below))).all()) if below else {}
+                    names = area_names(s, below)
                     area_info = (below, names)
                 elif area is not None and root is not None and area.id == root.id:
                     area_info = ([], {})

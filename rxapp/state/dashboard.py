@@ -15,16 +15,13 @@ from urllib.parse import urlencode
 
 import plotly.graph_objects as go
 import reflex as rx
-from sqlalchemy import func, select
-from sqlmodel import Session
 
 from rxapp import formatting as fmt
 from rxapp.components import charts
-from rxapp.domain import metrics
+from rxapp.domain import lookups, metrics
 from rxapp.domain.access import Actor
 from rxapp.domain.errors import DomainError
 from rxapp.i18n import translate
-from rxapp.models import Area, Category, CaseEvent, Department, Diary, Visit
 from rxapp.state.base import AppState, UiState, access, run_db
 
 DASHBOARD_ROLES = ("leader", "admin")
@@ -40,24 +37,13 @@ _results: OrderedDict[tuple, metrics.Dashboard] = OrderedDict()
 _RESULTS_MAX = 128
 
 
-def _read_mark(session: Session) -> tuple[int, int, int]:
-    row = session.execute(
-        select(
-            select(func.max(CaseEvent.id)).scalar_subquery(),
-            select(func.max(Visit.id)).scalar_subquery(),
-            select(func.max(Diary.id)).scalar_subquery(),
-        )
-    ).one()
-    return tuple(int(v or 0) for v in row)
-
-
 async def change_mark() -> tuple[int, int, int]:
     """The newest change marks, read at most every ``_PROBE_EVERY`` seconds per process."""
     if time.monotonic() - _probe["at"] < _PROBE_EVERY:
         return _probe["mark"]
     async with _probe_lock:
         if time.monotonic() - _probe["at"] >= _PROBE_EVERY:
-            _probe["mark"] = await run_db(_read_mark)
+            _probe["mark"] = await run_db(lookups.change_mark)
             _probe["at"] = time.monotonic()
     return _probe["mark"]
 
@@ -175,12 +161,7 @@ class DashboardState(AppState):
         self.loading = False
 
     async def _load_options(self) -> None:
-        def fetch(s: Session):
-            cats = s.execute(select(Category.code, Category.name_zh, Category.name_en).order_by(Category.sort)).all()
-            deps = s.execute(select(Department.id, Department.name_zh, Department.name_en).order_by(Department.id)).all()
-            return cats, deps
-
-        cats, deps = await run_db(fetch)
+        cats, deps = await run_db(lookups.category_and_department_names)
         lang = await self._lang_now()
         self._category_codes = [c for c, _, _ in cats]
         self._department_ids = [d for d, _, _ in deps]
@@ -188,18 +169,7 @@ class DashboardState(AppState):
         self.department_options = [{"value": str(d), "label": zh if lang == "zh" else en} for d, zh, en in deps]
 
     async def _crumbs(self, area_id: int, actor: Actor) -> None:
-        def fetch(s: Session):
-            area = s.get(Area, area_id)
-            if area is None:
-                return [], []
-            ids = [int(x) for x in area.path.strip("/").split("/") if x]
-            rows = {a.id: a for a in s.execute(select(Area).where(Area.id.in_(ids))).scalars()}
-            scope = s.get(Area, actor.scope_area_id) if actor.scope_area_id else None
-            crumbs = [rows[i] for i in ids if i in rows and (scope is None or rows[i].path.startswith(scope.path))]
-            kids = s.execute(select(Area.id, Area.name).where(Area.parent_id == area.id).order_by(Area.sort, Area.id)).all()
-            return [(a.id, a.name) for a in crumbs], list(kids)
-
-        crumbs, kids = await run_db(fetch)
+        crumbs, kids = await run_db(lambda s: lookups.area_breadcrumb(s, actor, area_id))
         self.breadcrumb = [{"id": str(i), "name": n} for i, n in crumbs]
         self._child_ids = [i for i, _ in kids]
         self.children = [{"id": str(i), "name": n} for i, n in kids]

@@ -334,3 +334,29 @@ def test_allowed_actions_follow_the_transition_table(session, world):
     assert C.allowed_actions(None, case) == []
     for name, rule in C.TRANSITIONS.items():
         assert name in C.ACTION_FUNCTIONS and rule.from_states and rule.roles
+
+
+def test_a_case_links_only_to_a_visit_of_its_own_grid(session, world):
+    """A visit of another grid (or made up) cannot be attached to a case."""
+    from datetime import date
+
+    from rxapp.domain import cases as C
+    from rxapp.domain.clock import now
+    from rxapp.domain.errors import DomainError
+    from rxapp.models import Visit
+
+    member = world.actors["member"]
+    hh_g4 = world.households["g4"][0]
+    foreign = Visit(household_id=hh_g4.id, user_id=world.users["member_g4"].id, team_id=world.teams["g4"].id, visited_on=date.today(), created_at=now())
+    session.add(foreign)
+    session.flush()
+    data = {"content": "楼道灯坏了很久没人修", "grid_id": world.areas["g1"].id, "visit_id": foreign.id}
+    with pytest.raises(DomainError) as err:
+        C.submit_case(session, actor=member, data=data, channel="visit")
+    assert err.value.field == "visit_id"
+    hh_g1 = world.households["g1"][0]
+    own = Visit(household_id=hh_g1.id, user_id=world.users["member"].id, team_id=world.teams["g1"].id, visited_on=date.today(), created_at=now())
+    session.add(own)
+    session.flush()
+    case = C.submit_case(session, actor=member, data={**data, "visit_id": own.id, "household_id": hh_g1.id}, channel="visit")
+    assert case.visit_id == own.id

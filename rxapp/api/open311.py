@@ -1,0 +1,163 @@
+"""Open311 GeoReport v2 (``/api/open311/v2/``) with the FixMyStreet
+``servicerequestupdates`` extension.  Every route answers ``.json`` or
+``.xml``; errors use the spec's format (``[{"code": 404, "description": …}]``
+or ``<errors><error>…``).  All parameters are taken as optional text and
+validated in ``rxapp.domain.open311``, so a bad value answers 400/404 in that
+format, never FastAPI's own 422."""
+
+from collections.abc import Callable
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Path, Query
+from fastapi.responses import JSONResponse, Response
+from sqlmodel import Session
+
+from rxapp.api.deps import run_db
+from rxapp.domain import open311 as o
+
+router = APIRouter(prefix="/api/open311/v2", tags=["open311"])
+
+FORMATS = ("json", "xml")
+# documented as the two formats; checked in the handler so a wrong one answers the spec's 404
+Fmt = Annotated[str, Path(description="json or xml", json_schema_extra={"enum": list(FORMATS)})]
+XML_MEDIA = "application/xml; charset=utf-8"
+
+
+def _error(code: int, description: str, fmt: str) -> Response:
+    if fmt == "xml":
+        return Response(o.errors_xml(code, description), status_code=code, media_type=XML_MEDIA)
+    return JSONResponse([{"code": code, "description": description}], status_code=code)
+
+
+def _answer(fmt: str, root: str, item: str, data: list[dict] | dict, status: int = 200) -> Response:
+    if fmt == "xml":
+        body = o.to_xml(root, item, data) if isinstance(data, list) else o.document_xml(root, data)
+        return Response(body, status_code=status, media_type=XML_MEDIA)
+    return JSONResponse(data, status_code=status)
+
+
+async def _run(fmt: str, work: Callable[[Session], list[dict] | dict], root: str, item: str, status: int = 200) -> Response:
+    fmt = (fmt or "").lower()
+    if fmt not in FORMATS:
+        return _error(404, "format: use .json or .xml", "json")
+    try:
+        data = await run_db(work)
+    except o.Open311Error as exc:
+        return _error(exc.code, exc.description, fmt)
+    return _answer(fmt, root, item, data, status)
+
+
+@router.get("/services.{fmt}", summary="Service list (the 14 request categories)")
+async def services(fmt: Fmt, jurisdiction_id: str | None = Query(None)) -> Response:
+    def work(s: Session):
+        o.check_jurisdiction(jurisdiction_id)
+        return o.list_services(s)
+
+    return await _run(fmt, work, "services", "service")
+
+
+@router.get("/services/{service_code}.{fmt}", summary="Service definition")
+async def service_definition(service_code: str, fmt: Fmt, jurisdiction_id: str | None = Query(None)) -> Response:
+    def work(s: Session):
+        o.check_jurisdiction(jurisdiction_id)
+        return o.service_definition(s, service_code)
+
+    return await _run(fmt, work, "service_definition", "service_definition")
+
+
+@router.get("/requests.{fmt}", summary="Service requests (public: no personal data)")
+async def get_requests(
+    fmt: Fmt,
+    jurisdiction_id: str | None = Query(None),
+    service_request_id: str | None = Query(None, description="one or more codes, comma-separated"),
+    service_code: str | None = Query(None),
+    start_date: str | None = Query(None, description="W3C datetime"),
+    end_date: str | None = Query(None, description="W3C datetime"),
+    status: str | None = Query(None, description="open, closed or both"),
+    page: str | None = Query(None, description="from 1"),
+    page_size: str | None = Query(None, description=f"1..{o.MAX_PAGE_SIZE}, default {o.DEFAULT_PAGE_SIZE}"),
+) -> Response:
+    def work(s: Session):
+        o.check_jurisdiction(jurisdiction_id)
+        return o.query_requests(
+            s,
+            service_request_id=service_request_id,
+            service_code=service_code,
+            start_date=start_date,
+            end_date=end_date,
+            status=status,
+            page=page,
+            page_size=page_size,
+        )
+
+    return await _run(fmt, work, "service_requests", "request")
+
+
+@router.post("/requests.{fmt}", summary="Post a service request (api_key required)")
+async def post_request(
+    fmt: Fmt,
+    api_key: str | None = Form(None),
+    jurisdiction_id: str | None = Form(None),
+    service_code: str | None = Form(None),
+    lat: str | None = Form(None),
+    long: str | None = Form(None),
+    address_string: str | None = Form(None),
+    address_id: str | None = Form(None),
+    email: str | None = Form(None),
+    device_id: str | None = Form(None),
+    account_id: str | None = Form(None),
+    first_name: str | None = Form(None),
+    last_name: str | None = Form(None),
+    phone: str | None = Form(None),
+    description: str | None = Form(None),
+    media_url: str | None = Form(None),
+) -> Response:
+    params = {
+        "jurisdiction_id": jurisdiction_id,
+        "service_code": service_code,
+        "lat": lat,
+        "long": long,
+        "address_string": address_string,
+        "email": email,
+        "device_id": device_id,
+        "account_id": account_id,
+        "first_name": first_name,
+        "last_name": last_name,
+        "phone": phone,
+        "description": description,
+    }
+
+    def work(s: Session):
+        key = o.authenticate_key(s, api_key)
+        return o.post_request(s, key=key, params=params)
+
+    return await _run(fmt, work, "service_requests", "request", status=201)
+
+
+@router.get("/requests/{service_request_id}.{fmt}", summary="One service request")
+async def get_request(service_request_id: str, fmt: Fmt, jurisdiction_id: str | None = Query(None)) -> Response:
+    def work(s: Session):
+        o.check_jurisdiction(jurisdiction_id)
+        return [o.get_request(s, service_request_id)]
+
+    return await _run(fmt, work, "service_requests", "request")
+
+
+@router.get("/servicerequestupdates.{fmt}", summary="Public timeline updates (FixMyStreet extension)")
+async def service_request_updates(
+    fmt: Fmt,
+    jurisdiction_id: str | None = Query(None),
+    service_request_id: str | None = Query(None),
+    start_date: str | None = Query(None),
+    end_date: str | None = Query(None),
+    page: str | None = Query(None),
+    page_size: str | None = Query(None),
+) -> Response:
+    def work(s: Session):
+        o.check_jurisdiction(jurisdiction_id)
+        return o.request_updates(
+            s, service_request_id=service_request_id, start_date=start_date, end_date=end_date, page=page, page_size=page_size
+        )
+
+    return await _run(fmt, work, "service_request_updates", "request_update")

@@ -1,0 +1,563 @@
+"""Open311 GeoReport v2 over the case pipeline: mapping, validation, API keys.
+
+What a client may see is built here and nowhere else: personal data never
+leaves (no name, phone or e-mail; the address stops at the community; the
+description is scrubbed; coordinates are rounded to about a kilometre).
+
+Grid choice for a posted request (every case needs a grid):
+
+1. ``address_string`` naming a known area (grid, community, township or
+   district name; the most specific match wins, ancestors named too break
+   ties); a non-grid area takes its first grid;
+2. ``lat``/``long``: the grid of the nearest geolocated case among recent
+   cases within ~2 km;
+3. the default intake grid of the jurisdiction, ``GRIDDESK_INTAKE_GRID``
+   (an area id or a grid name), when set;
+otherwise 400 asking for an address naming the community or street.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from xml.sax.saxutils import escape
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from rxapp.domain.cases import STATUS_ZH, submit_case
+from rxapp.domain.clock import CST
+from rxapp.domain.errors import DomainError
+from rxapp.domain.privacy import scrub_text
+from rxapp.domain.security import token_digest
+from rxapp.models import ApiKey, Area, AreaLevel, Case, CaseEvent, CaseStatus, Category, Channel, Department
+
+JURISDICTION_IDS = ("zhoushan", "zhoushan.gov.cn", "330900")
+MAX_PAGE_SIZE = 200
+DEFAULT_PAGE_SIZE = 50
+COORD_DECIMALS = 2  # ~1 km: a location, never a doorstep
+CODE_RE = re.compile(r"^ZS\d{12,16}$")
+NEAREST_WINDOW = 20_000  # recent case ids searched for a nearby geolocated case
+NEAREST_DEGREES = 0.02
+
+# submit_case field -> the Open311 parameter a client sent
+PARAM_OF_FIELD = {
+    "content": "description",
+    "requester_phone": "phone",
+    "requester_name": "first_name/last_name",
+    "requester_address": "address_string",
+    "lat": "lat",
+    "lon": "long",
+    "category_code": "service_code",
+    "grid_id": "address_string",
+}
+
+
+class Open311Error(Exception):
+    """An answer in the spec's error format: ``[{"code": 400, "description": "..."}]``."""
+
+    def __init__(self, code: int, description: str):
+        super().__init__(description)
+        self.code = code
+        self.description = description
+
+
+# ----------------------------------------------------------------------------
+# Formats
+# ----------------------------------------------------------------------------
+def w3c(dt: datetime | None) -> str | None:
+    """A stored (naive CST) time as W3C datetime with its offset."""
+    return dt.replace(tzinfo=CST).isoformat() if dt else None
+
+
+def parse_w3c(value: object, param: str) -> datetime | None:
+    """A client's W3C datetime (date or date-time, with or without offset) as naive CST."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str) or len(value) > 40:
+        raise Open311Error(400, f"{param}: not a W3C datetime")
+    text = value.strip().replace("Z", "+00:00").replace("z", "+00:00")
+    try:
+        dt = datetime.fromisoformat(text)
+    except ValueError:
+        raise Open311Error(400, f"{param}: not a W3C datetime (e.g. 2026-11-26T08:00:00+08:00)") from None
+    if dt.tzinfo is not None:
+        dt = dt.astimezone(CST).replace(tzinfo=None)
+    if not 2000 <= dt.year <= 2100:
+        raise Open311Error(400, f"{param}: out of range")
+    return dt
+
+
+def to_xml(root: str, item: str, items: list[Mapping[str, object]]) -> str:
+    """The spec's XML: a root element with one child element per item."""
+    out = ['<?xml version="1.0" encoding="utf-8"?>', f"<{root}>"]
+    for obj in items:
+        out.append(f"<{item}>")
+        for key, value in obj.items():
+            out.append(_xml_element(key, value))
+        out.append(f"</{item}>")
+    out.append(f"</{root}>")
+    return "".join(out)
+
+
+def document_xml(root: str, obj: Mapping[str, object]) -> str:
+    """One object as a document (the service definition)."""
+    return '<?xml version="1.0" encoding="utf-8"?>' + _xml_element(root, obj)
+
+
+def _xml_element(key: str, value: object) -> str:
+    if value is None:
+        return f"<{key}/>"
+    if isinstance(value, bool):
+        return f"<{key}>{'true' if value else 'false'}</{key}>"
+    if isinstance(value, list):
+        inner = "".join(_xml_element(key[:-1] if key.endswith("s") else "value", v) for v in value)
+        return f"<{key}>{inner}</{key}>"
+    if isinstance(value, Mapping):
+        return f"<{key}>{''.join(_xml_element(k, v) for k, v in value.items())}</{key}>"
+    return f"<{key}>{escape(_xml_safe(str(value)))}</{key}>"
+
+
+_XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _xml_safe(text: str) -> str:
+    return _XML_BAD.sub("", text)
+
+
+def errors_xml(code: int, description: str) -> str:
+    return to_xml("errors", "error", [{"code": code, "description": description}])
+
+
+# ----------------------------------------------------------------------------
+# Parameters
+# ----------------------------------------------------------------------------
+def _str_param(value: object, param: str, *, max_len: int, required: bool = False) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise Open311Error(400, f"{param}: must be text")
+    text = value.strip()
+    if required and not text:
+        raise Open311Error(400, f"{param}: required")
+    if len(text) > max_len:
+        raise Open311Error(400, f"{param}: at most {max_len} characters")
+    if _XML_BAD.search(text):
+        raise Open311Error(400, f"{param}: contains control characters")
+    return text
+
+
+def _int_param(value: object, param: str, default: int, lo: int, hi: int) -> int:
+    if value is None or value == "":
+        return default
+    text = str(value).strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 9):
+        raise Open311Error(400, f"{param}: must be a whole number from {lo} to {hi}")
+    n = int(text)
+    if not lo <= n <= hi:
+        raise Open311Error(400, f"{param}: must be a whole number from {lo} to {hi}")
+    return n
+
+
+def _float_param(value: object, param: str, lo: float, hi: float) -> float | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        x = float(str(value).strip())
+    except ValueError:
+        raise Open311Error(400, f"{param}: must be a number") from None
+    if not (lo <= x <= hi):  # also refuses NaN
+        raise Open311Error(400, f"{param}: must be between {lo} and {hi}")
+    return x
+
+
+def check_jurisdiction(value: object) -> None:
+    text = _str_param(value, "jurisdiction_id", max_len=64)
+    if text and text.lower() not in JURISDICTION_IDS:
+        raise Open311Error(404, f"jurisdiction_id: unknown jurisdiction (use {JURISDICTION_IDS[0]})")
+
+
+def _code_list(value: object, param: str, pattern: re.Pattern[str], limit: int = 50) -> list[str]:
+    text = _str_param(value, param, max_len=2000)
+    if not text:
+        return []
+    codes = [c.strip().upper() for c in text.split(",") if c.strip()]
+    if len(codes) > limit:
+        raise Open311Error(400, f"{param}: at most {limit} values")
+    for c in codes:
+        if not pattern.match(c):
+            raise Open311Error(400, f"{param}: unknown value {c[:24]!r}")
+    return codes
+
+
+_SERVICE_CODE_RE = re.compile(r"^[A-Z_]{1,16}$")
+
+
+# ----------------------------------------------------------------------------
+# API keys and their rate limit
+# ----------------------------------------------------------------------------
+class RateLimiter:
+    """A sliding one-minute window per key, in this process.  With several
+    backend workers each counts on its own (the limit is then per worker);
+    a shared counter would need a table (and its migration)."""
+
+    def __init__(self) -> None:
+        self._hits: dict[int, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, key_id: int, per_minute: int, at: float | None = None) -> bool:
+        t = time.monotonic() if at is None else at
+        with self._lock:
+            hits = self._hits.setdefault(key_id, deque())
+            while hits and hits[0] <= t - 60:
+                hits.popleft()
+            if len(hits) >= max(1, per_minute):
+                return False
+            hits.append(t)
+            return True
+
+    def reset(self) -> None:
+        with self._lock:
+            self._hits.clear()
+
+
+rate_limiter = RateLimiter()
+
+
+def authenticate_key(session: Session, api_key: object) -> ApiKey:
+    """The live key for ``api_key``: 401 without one, 403 unknown or revoked,
+    429 over its rate limit."""
+    if api_key is None or (isinstance(api_key, str) and not api_key.strip()):
+        raise Open311Error(401, "api_key: required to post a service request")
+    if not isinstance(api_key, str) or len(api_key) > 128:
+        raise Open311Error(403, "api_key: invalid")
+    key = session.exec(select(ApiKey).where(ApiKey.key_hash == token_digest(api_key.strip()))).first()
+    if key is None:
+        raise Open311Error(403, "api_key: invalid")
+    if key.revoked_at is not None:
+        raise Open311Error(403, "api_key: revoked")
+    if not rate_limiter.allow(key.id, key.rate_limit_per_minute):
+        raise Open311Error(429, f"api_key: rate limit of {key.rate_limit_per_minute} requests per minute exceeded")
+    return key
+
+
+# ----------------------------------------------------------------------------
+# Services
+# ----------------------------------------------------------------------------
+def _departments(session: Session) -> dict[int, str]:
+    return {d.id: d.name_zh for d in session.exec(select(Department)).all()}
+
+
+def _service(cat: Category, departments: Mapping[int, str]) -> dict[str, object]:
+    dept = departments.get(cat.department_id or 0, "")
+    words = [w.strip() for w in re.split(r"[\s,，、;；]+", cat.keywords or "") if w.strip() and not w.startswith("#")]
+    description = f"{cat.name_zh}（{cat.name_en}）：由{dept or '相关部门'}办理，{cat.deadline_workdays}个工作日内答复"
+    return {
+        "service_code": cat.code,
+        "service_name": cat.name_zh,
+        "description": description,
+        "metadata": False,
+        "type": "realtime",
+        "keywords": ",".join(words[:12]),
+        "group": dept,
+    }
+
+
+def list_services(session: Session) -> list[dict[str, object]]:
+    cats = session.exec(select(Category).where(Category.active).order_by(Category.sort, Category.id)).all()
+    departments = _departments(session)
+    return [_service(c, departments) for c in cats]
+
+
+def _active_category(session: Session, code: object) -> Category:
+    text = _str_param(code, "service_code", max_len=16, required=True).upper()
+    cat = session.exec(select(Category).where(Category.code == text)).first() if _SERVICE_CODE_RE.match(text) else None
+    if cat is None or not cat.active:
+        raise Open311Error(404, f"service_code: unknown service {text[:16]!r}")
+    return cat
+
+
+def service_definition(session: Session, code: object) -> dict[str, object]:
+    cat = _active_category(session, code)
+    return {"service_code": cat.code, "attributes": []}  # no extra attributes: metadata is false
+
+
+# ----------------------------------------------------------------------------
+# Requests: what a client may see
+# ----------------------------------------------------------------------------
+def public_status(status: str) -> str:
+    return "open" if status in CaseStatus.OPEN else "closed"
+
+
+def _status_notes(case: Case, scrub) -> str:
+    s = case.status
+    if s == CaseStatus.REJECTED:
+        return f"不予受理：{scrub(case.reject_reason)}"
+    if s == CaseStatus.DUPLICATE:
+        return "与其他诉求重复，合并办理"
+    if s in CaseStatus.DONE:
+        return f"{STATUS_ZH[s]}：{scrub(case.result_text)}" if case.result_text else STATUS_ZH[s]
+    label = STATUS_ZH.get(s, s)
+    return f"{label}；{scrub(case.promise_text)}" if case.promise_text else label
+
+
+def _scrubber(case: Case):
+    def scrub(text: str) -> str:
+        return scrub_text(text or "", names=[case.requester_name], addresses=[case.requester_address], phones=[case.requester_phone])
+
+    return scrub
+
+
+def _round(x: float | None) -> float | None:
+    return round(x, COORD_DECIMALS) if x is not None else None
+
+
+@dataclass
+class _Names:
+    categories: dict[int, Category]
+    departments: dict[int, str]
+    areas: dict[int, str]
+
+
+def _names(session: Session, cases: list[Case]) -> _Names:
+    ids = {i for c in cases for i in (c.district_id, c.township_id, c.community_id) if i}
+    areas = {a.id: a.name for a in session.exec(select(Area).where(Area.id.in_(ids))).all()} if ids else {}
+    cats = {c.id: c for c in session.exec(select(Category)).all()}
+    return _Names(cats, _departments(session), areas)
+
+
+def _request(case: Case, names: _Names) -> dict[str, object]:
+    cat = names.categories.get(case.category_id or 0)
+    scrub = _scrubber(case)
+    address = "".join(names.areas.get(i or 0, "") for i in (case.district_id, case.township_id, case.community_id))
+    return {
+        "service_request_id": case.code,
+        "status": public_status(case.status),
+        "status_notes": _status_notes(case, scrub),
+        "service_name": cat.name_zh if cat else "",
+        "service_code": cat.code if cat else "",
+        "description": scrub(case.content),
+        "agency_responsible": names.departments.get(case.department_id or 0, ""),
+        "service_notice": "",
+        "requested_datetime": w3c(case.submitted_at),
+        "updated_datetime": w3c(case.updated_at),
+        "expected_datetime": w3c(case.deadline),
+        "address": address,
+        "address_id": "",
+        "zipcode": "",
+        "lat": _round(case.lat),
+        "long": _round(case.lon),
+        "media_url": None,
+    }
+
+
+def query_requests(
+    session: Session,
+    *,
+    service_request_id: object = None,
+    service_code: object = None,
+    start_date: object = None,
+    end_date: object = None,
+    status: object = None,
+    page: object = None,
+    page_size: object = None,
+) -> list[dict[str, object]]:
+    """GET requests: newest first, filtered as the spec lists; ``page`` from 1."""
+    codes = _code_list(service_request_id, "service_request_id", CODE_RE)
+    services = _code_list(service_code, "service_code", _SERVICE_CODE_RE)
+    start = parse_w3c(start_date, "start_date")
+    end = parse_w3c(end_date, "end_date")
+    if start and end and start > end:
+        raise Open311Error(400, "start_date: must not be after end_date")
+    statuses = [s.strip().lower() for s in _str_param(status, "status", max_len=20).split(",") if s.strip()]
+    for s in statuses:
+        if s not in ("open", "closed"):
+            raise Open311Error(400, "status: open or closed")
+    n = _int_param(page, "page", 1, 1, 100_000)
+    size = _int_param(page_size, "page_size", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE)
+
+    stmt = select(Case)
+    if codes:
+        stmt = stmt.where(Case.code.in_(codes))
+    if services:
+        cat_ids = session.exec(select(Category.id).where(Category.code.in_(services))).all()
+        stmt = stmt.where(Case.category_id.in_(cat_ids or [-1]))
+    if start:
+        stmt = stmt.where(Case.submitted_at >= start)
+    if end:
+        stmt = stmt.where(Case.submitted_at <= end)
+    if len(set(statuses)) == 1:
+        wanted = CaseStatus.OPEN if statuses[0] == "open" else tuple(s for s in CaseStatus.ALL if s not in CaseStatus.OPEN)
+        stmt = stmt.where(Case.status.in_(wanted))
+    stmt = stmt.order_by(Case.submitted_at.desc(), Case.id.desc()).offset((n - 1) * size).limit(size)
+    cases = list(session.exec(stmt).all())
+    names = _names(session, cases)
+    return [_request(c, names) for c in cases]
+
+
+def get_request(session: Session, code: object) -> dict[str, object]:
+    text = _str_param(code, "service_request_id", max_len=32, required=True).upper()
+    case = session.exec(select(Case).where(Case.code == text)).first() if CODE_RE.match(text) else None
+    if case is None:
+        raise Open311Error(404, f"service_request_id: no request {text[:24]!r}")
+    return _request(case, _names(session, [case]))
+
+
+def request_updates(
+    session: Session,
+    *,
+    service_request_id: object = None,
+    start_date: object = None,
+    end_date: object = None,
+    page: object = None,
+    page_size: object = None,
+) -> list[dict[str, object]]:
+    """FixMyStreet's ``servicerequestupdates``: the public timeline, oldest
+    first, each entry under the department's (or centre's) name."""
+    codes = _code_list(service_request_id, "service_request_id", CODE_RE)
+    start = parse_w3c(start_date, "start_date")
+    end = parse_w3c(end_date, "end_date")
+    if start and end and start > end:
+        raise Open311Error(400, "start_date: must not be after end_date")
+    n = _int_param(page, "page", 1, 1, 100_000)
+    size = _int_param(page_size, "page_size", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE)
+    stmt = select(CaseEvent, Case).join(Case, Case.id == CaseEvent.case_id).where(CaseEvent.public)
+    if codes:
+        stmt = stmt.where(Case.code.in_(codes))
+    if start:
+        stmt = stmt.where(CaseEvent.at >= start)
+    if end:
+        stmt = stmt.where(CaseEvent.at <= end)
+    stmt = stmt.order_by(CaseEvent.at, CaseEvent.id).offset((n - 1) * size).limit(size)
+    out = []
+    for event, case in session.exec(stmt).all():
+        out.append(
+            {
+                "update_id": str(event.id),
+                "service_request_id": case.code,
+                "status": public_status(event.to_status or case.status),
+                "updated_datetime": w3c(event.at),
+                "description": _scrubber(case)(event.note),
+                "agency_responsible": event.actor_label,
+                "media_url": None,
+            }
+        )
+    return out
+
+
+# ----------------------------------------------------------------------------
+# Posting a request
+# ----------------------------------------------------------------------------
+def _grid_under(session: Session, area: Area) -> Area | None:
+    if area.level == AreaLevel.GRID:
+        return area
+    return session.exec(
+        select(Area).where(Area.level == AreaLevel.GRID, Area.path.startswith(area.path)).order_by(Area.sort, Area.id).limit(1)
+    ).first()
+
+
+def grid_from_text(session: Session, text: str) -> Area | None:
+    """The grid an address names: the most specific area named in it (ties:
+    more of its ancestors named too, then the longer name)."""
+    if not text:
+        return None
+    rank = {lvl: i for i, lvl in enumerate(AreaLevel.ORDER)}
+    rows = session.exec(select(Area.id, Area.name, Area.level, Area.path).where(Area.level != AreaLevel.CITY)).all()
+    named = {aid for aid, name, _, _ in rows if len(name) >= 2 and name in text}
+    if not named:
+        return None
+    best = None
+    for aid, name, level, path in rows:
+        if aid not in named:
+            continue
+        ancestors = sum(1 for x in path.strip("/").split("/") if x and int(x) in named)
+        key = (rank.get(level, 0), ancestors, len(name))
+        if best is None or key > best[0]:
+            best = (key, aid)
+    area = session.get(Area, best[1])
+    return _grid_under(session, area) if area else None
+
+
+def grid_near(session: Session, lat: float, lon: float) -> Area | None:
+    """The grid of the nearest geolocated case among recent ones (areas carry
+    no coordinates; cases that were placed by staff do)."""
+    top = session.exec(select(func.max(Case.id))).one() or 0
+    rows = session.exec(
+        select(Case.grid_id, Case.lat, Case.lon)
+        .where(Case.id > top - NEAREST_WINDOW, Case.grid_id.is_not(None))
+        .where(Case.lat.between(lat - NEAREST_DEGREES, lat + NEAREST_DEGREES))
+        .where(Case.lon.between(lon - NEAREST_DEGREES, lon + NEAREST_DEGREES))
+        .limit(2000)
+    ).all()
+    if not rows:
+        return None
+    grid_id = min(rows, key=lambda r: (r[1] - lat) ** 2 + (r[2] - lon) ** 2)[0]
+    return session.get(Area, grid_id)
+
+
+def default_intake_grid(session: Session) -> Area | None:
+    """``GRIDDESK_INTAKE_GRID``: an area id or a grid's name (the jurisdiction's intake grid)."""
+    value = (os.environ.get("GRIDDESK_INTAKE_GRID") or "").strip()
+    if not value:
+        return None
+    area = session.get(Area, int(value)) if value.isdigit() and len(value) < 10 else None
+    if area is None:
+        area = session.exec(select(Area).where(Area.name == value, Area.level == AreaLevel.GRID)).first()
+    return _grid_under(session, area) if area else None
+
+
+def _service_notice(session: Session, case: Case, cat: Category) -> str:
+    if case.deadline is not None:
+        d = case.deadline
+        return f"已受理，编号{case.code}；{case.promise_text or '将按期办理'}（承诺时间：{d.year}年{d.month}月{d.day}日前）"
+    return f"已收到，编号{case.code}，待服务中心受理；受理后{cat.deadline_workdays}个工作日内答复"
+
+
+def post_request(session: Session, *, key: ApiKey, params: Mapping[str, object]) -> list[dict[str, object]]:
+    """POST requests: validates every parameter, places the request on a grid
+    and hands it to ``submit_case`` (channel ``api``)."""
+    check_jurisdiction(params.get("jurisdiction_id"))
+    cat = _active_category(session, params.get("service_code"))
+    description = _str_param(params.get("description"), "description", max_len=2000, required=True)
+    if len(description) < 2:
+        raise Open311Error(400, "description: at least 2 characters")
+    address = _str_param(params.get("address_string"), "address_string", max_len=128)
+    lat = _float_param(params.get("lat"), "lat", -90, 90)
+    lon = _float_param(params.get("long"), "long", -180, 180)
+    if (lat is None) != (lon is None):
+        raise Open311Error(400, "lat/long: give both or neither")
+    if lat is None and not address:
+        raise Open311Error(400, "location: lat and long, or address_string, are required")
+    phone = _str_param(params.get("phone"), "phone", max_len=20)
+    first = _str_param(params.get("first_name"), "first_name", max_len=32)
+    last = _str_param(params.get("last_name"), "last_name", max_len=32)
+    _str_param(params.get("email"), "email", max_len=254)  # accepted, never stored
+    _str_param(params.get("device_id"), "device_id", max_len=128)
+    _str_param(params.get("account_id"), "account_id", max_len=128)
+    name = (last + first if (last + first).strip() and not (last + first).isascii() else f"{first} {last}").strip()[:32]
+
+    grid = grid_from_text(session, address) or (grid_near(session, lat, lon) if lat is not None else None) or default_intake_grid(session)
+    if grid is None:
+        raise Open311Error(400, "address_string: cannot place the request on a grid; name the community (社区/村) or street (街道/镇)")
+    data = {
+        "content": description,
+        "requester_name": name,
+        "requester_phone": phone,
+        "requester_address": address,
+        "grid_id": grid.id,
+        "lat": lat,
+        "lon": lon,
+        "category_code": cat.code,
+    }
+    try:
+        case = submit_case(session, actor=None, data=data, channel=Channel.API)
+    except DomainError as exc:
+        param = PARAM_OF_FIELD.get(exc.field or "", exc.field or "request")
+        raise Open311Error(400, f"{param}: {exc.message}") from None
+    return [{"service_request_id": case.code, "service_notice": _service_notice(session, case, cat), "account_id": None}]

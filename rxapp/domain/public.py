@@ -1,0 +1,843 @@
+"""Public read models and the resident's self-service actions.
+
+Everything returned here may leave the server: requester data is removed or
+masked (``rxapp.domain.privacy``), timelines show public events under the
+department's / centre's label, and the notice board the public sees is the one
+a township leader published (frozen rows).  Arguments are untrusted."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import case as sa_case
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from rxapp.domain import cases as C
+from rxapp.domain.access import Actor, area_in_scope
+from rxapp.domain.clock import month_key, now, today
+from rxapp.domain.diaries import team_activity
+from rxapp.domain.errors import AccessDenied, DomainError, NotFound
+from rxapp.domain.metrics import kpis_public
+from rxapp.domain.privacy import mask_name, phone_tail, scrub_text
+from rxapp.domain.sms import queue_sms, validate_mobile
+from rxapp.models import (
+    Area,
+    AreaLevel,
+    BoardPublication,
+    Case,
+    CaseEvent,
+    CaseStatus,
+    Category,
+    Channel,
+    Department,
+    Evaluation,
+    EvaluationCode,
+    EvaluationKind,
+    Household,
+    PartyMemberEvaluation,
+    Role,
+    RollupMonth,
+    Satisfaction,
+    Team,
+    TeamMember,
+)
+
+S = CaseStatus
+
+SUBMITS_PER_PHONE_PER_DAY = 5
+SUBMITS_PER_ADDRESS_PER_DAY = 5
+OTP_MINUTES = 10
+OTP_MAX_ATTEMPTS = 5
+OTP_MAX_PER_CASE_PER_DAY = 3
+
+_CODE_RE = re.compile(r"^ZS\d{12,16}$")
+_MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+
+PUBLIC_STATUS = {
+    S.SUBMITTED: "待受理",
+    S.ACCEPTED: "已受理，待派单",
+    S.ROUTED: "已派单，待部门签收",
+    S.IN_PROGRESS: "办理中",
+    S.RESOLVED: "已办结，待评价",
+    S.CLOSED: "已结案",
+    S.REJECTED: "不予受理",
+    S.DUPLICATE: "重复件（并入原件办理）",
+}
+ACTION_LABEL = {
+    "submit": "提交诉求",
+    "accept": "受理",
+    "route": "派单",
+    "sign": "签收",
+    "return": "退回重派",
+    "reject": "不予受理",
+    "resolve": "办结",
+    "evaluate": "评价",
+    "close": "结案",
+    "public_reply": "答复",
+    "decide_extension": "延期审批",
+    "request_extension": "申请延期",
+    "mark_duplicate": "重复件",
+}
+PROMISE_KEPT = "已兑现"
+PROMISE_LATE = "逾期兑现"
+PROMISE_BROKEN = "超期未兑现"
+PROMISE_PENDING = "办理中"
+PROMISE_NONE = "—"
+
+
+# ----------------------------------------------------------------------------
+# Untrusted arguments
+# ----------------------------------------------------------------------------
+def parse_code(value: object) -> str:
+    if not isinstance(value, str) or not _CODE_RE.match(value.strip().upper()):
+        raise DomainError("请输入正确的诉求编号，如 ZS202611260001", "code")
+    return value.strip().upper()
+
+
+def parse_tail(value: object) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}", value.strip()):
+        raise DomainError("请输入手机号码后四位", "tail")
+    return value.strip()
+
+
+def parse_month(value: object) -> str:
+    if isinstance(value, str):
+        m = _MONTH_RE.match(value.strip())
+        if m and 2000 <= int(m.group(1)) <= 2100 and 1 <= int(m.group(2)) <= 12:
+            return value.strip()
+    raise DomainError("月份格式应为YYYY-MM", "month")
+
+
+def parse_area_id(value: object, field: str = "area") -> int:
+    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 10:
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 2**31 - 1:
+        raise DomainError("区域编号无效", field)
+    return value
+
+
+def _month_range(month: str) -> tuple[datetime, datetime]:
+    y, m = int(month[:4]), int(month[5:])
+    first = datetime(y, m, 1)
+    nxt = datetime(y + (m == 12), 1 if m == 12 else m + 1, 1)
+    return first, nxt
+
+
+def _day(d: datetime | None) -> str:
+    return d.date().isoformat() if d else ""
+
+
+# ----------------------------------------------------------------------------
+# Promise and public wording
+# ----------------------------------------------------------------------------
+def promise_state(case: Case, at: datetime | None = None) -> str:
+    """Whether the case's public promise (一事一诺) was kept."""
+    if case.promise_due is None:
+        return PROMISE_NONE
+    if case.resolved_at is not None and case.status in S.DONE:
+        return PROMISE_KEPT if case.resolved_at <= case.promise_due else PROMISE_LATE
+    if case.status in S.OPEN:
+        return PROMISE_BROKEN if (at or now()) > case.promise_due else PROMISE_PENDING
+    return PROMISE_NONE
+
+
+def _requester_secrets(case: Case, household: Household | None = None) -> dict[str, list[str]]:
+    names = [case.requester_name]
+    addresses = [case.requester_address]
+    phones = [case.requester_phone]
+    if household is not None:
+        names.append(household.representative)
+        addresses.append(household.address)
+        phones.append(household.phone)
+    return {"names": names, "addresses": addresses, "phones": phones}
+
+
+def public_text(case: Case, text: str, session: Session | None = None) -> str:
+    household = session.get(Household, case.requester_household_id) if session is not None and case.requester_household_id else None
+    return scrub_text(text, **_requester_secrets(case, household))
+
+
+def _outcome(case: Case, session: Session) -> str:
+    """Finish date, promised date, or why it cannot be solved."""
+    if case.status in S.DONE and case.resolved_at:
+        return f"{_day(case.resolved_at)}办结"
+    if case.status == S.REJECTED:
+        return "不予受理：" + public_text(case, case.reject_reason, session)
+    if case.status == S.DUPLICATE:
+        return "重复件，并入原件办理"
+    if case.promise_due:
+        return f"承诺{_day(case.promise_due)}前办结"
+    return "待受理"
+
+
+# ----------------------------------------------------------------------------
+# Track
+# ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PublicEvent:
+    at: str
+    action: str
+    by: str
+    note: str
+
+
+@dataclass(frozen=True)
+class PublicCaseView:
+    code: str
+    status: str
+    status_label: str
+    category: str
+    department: str
+    community: str
+    content: str
+    submitted_on: str
+    deadline: str
+    resolved_on: str
+    result: str
+    promise_text: str
+    promise_due: str
+    promise_owner: str
+    promise_state: str
+    satisfaction: str
+    score: int | None
+    can_evaluate: bool
+    timeline: list[PublicEvent] = field(default_factory=list)
+
+
+def _find_case(session: Session, code: object, tail: object) -> Case:
+    """The case by its code, only if the phone tail matches (same answer otherwise)."""
+    c = parse_code(code)
+    t = parse_tail(tail)
+    case = session.exec(select(Case).where(Case.code == c)).first()
+    if case is None or not case.requester_phone or not hmac.compare_digest(phone_tail(case.requester_phone), t):
+        raise NotFound("未找到该诉求，请核对编号和手机尾号")
+    return case
+
+
+def public_view(session: Session, case: Case) -> PublicCaseView:
+    category = session.get(Category, case.category_id) if case.category_id else None
+    dep = session.get(Department, case.department_id) if case.department_id else None
+    comm = session.get(Area, case.community_id) if case.community_id else None
+    events = session.exec(
+        select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.public).order_by(CaseEvent.id)
+    ).all()
+    timeline = [
+        PublicEvent(
+            at=e.at.strftime("%Y-%m-%d %H:%M"),
+            action=ACTION_LABEL.get(e.action, e.action),
+            by=e.actor_label or "",
+            note=public_text(case, e.note, session),
+        )
+        for e in events
+    ]
+    return PublicCaseView(
+        code=case.code,
+        status=case.status,
+        status_label=PUBLIC_STATUS.get(case.status, case.status),
+        category=category.name_zh if category else "",
+        department=dep.name_zh if dep else "",
+        community=comm.name if comm else "",
+        content=public_text(case, case.content, session),
+        submitted_on=_day(case.submitted_at),
+        deadline=_day(case.deadline),
+        resolved_on=_day(case.resolved_at),
+        result=public_text(case, case.result_text, session),
+        promise_text=public_text(case, case.promise_text, session),
+        promise_due=_day(case.promise_due),
+        promise_owner=case.promise_owner,
+        promise_state=promise_state(case),
+        satisfaction=C.SATISFACTION_ZH.get(case.satisfaction or "", ""),
+        score=case.score,
+        can_evaluate=case.status == S.RESOLVED,
+        timeline=timeline,
+    )
+
+
+def track_case(session: Session, *, code: object, tail: object) -> PublicCaseView:
+    return public_view(session, _find_case(session, code, tail))
+
+
+# ----------------------------------------------------------------------------
+# Submit (rate-limited)
+# ----------------------------------------------------------------------------
+def public_submit(session: Session, *, data: Mapping[str, Any]) -> str:
+    """A resident's request from /public/submit; returns the case code (also
+    sent by SMS).  At most 5 a day per phone and per address."""
+    if not isinstance(data, Mapping):
+        raise DomainError("提交的内容无效", "content")
+    phone = validate_mobile(data.get("phone"))
+    address = data.get("address") or ""
+    if not isinstance(address, str) or len(address) > 128:
+        raise DomainError("地址不能超过128个字", "address")
+    address = address.strip()
+    start = datetime.combine(today(), datetime.min.time())
+    by_phone = session.exec(
+        select(func.count()).select_from(Case).where(Case.requester_phone == phone, Case.submitted_at >= start, Case.channel == Channel.WEB)
+    ).one()
+    if by_phone >= SUBMITS_PER_PHONE_PER_DAY:
+        raise DomainError(f"同一手机号每天最多提交{SUBMITS_PER_PHONE_PER_DAY}件诉求，请明天再试或拨打热线", "phone")
+    if address:
+        by_address = session.exec(
+            select(func.count()).select_from(Case).where(Case.requester_address == address, Case.submitted_at >= start, Case.channel == Channel.WEB)
+        ).one()
+        if by_address >= SUBMITS_PER_ADDRESS_PER_DAY:
+            raise DomainError(f"同一地址每天最多提交{SUBMITS_PER_ADDRESS_PER_DAY}件诉求，请明天再试或拨打热线", "address")
+    grid_id = data.get("grid_id")
+    case = C.submit_case(
+        session,
+        actor=None,
+        channel=Channel.WEB,
+        data={
+            "content": data.get("content") if isinstance(data.get("content"), str) else "",
+            "requester_name": data.get("name") if isinstance(data.get("name"), str) else "",
+            "requester_phone": phone,
+            "requester_address": address,
+            "grid_id": parse_area_id(grid_id, "grid_id") if grid_id not in (None, "") else None,
+        },
+    )
+    return case.code
+
+
+# ----------------------------------------------------------------------------
+# Evaluate with a one-time SMS code
+# ----------------------------------------------------------------------------
+def _hash(otp: str) -> str:
+    return hashlib.sha256(otp.encode()).hexdigest()
+
+
+def request_evaluation_code(session: Session, *, code: object, tail: object) -> None:
+    """Send a 6-digit one-time code to the requester's phone (resolved cases only)."""
+    case = _find_case(session, code, tail)
+    if case.status != S.RESOLVED:
+        raise DomainError("该诉求当前不能评价（仅已办结、未评价的诉求可以评价）", "code")
+    at = now()
+    recent = session.exec(
+        select(func.count()).select_from(EvaluationCode).where(EvaluationCode.case_id == case.id, EvaluationCode.created_at >= at - timedelta(days=1))
+    ).one()
+    if recent >= OTP_MAX_PER_CASE_PER_DAY:
+        raise DomainError("验证码发送过于频繁，请明天再试", "code")
+    otp = f"{secrets.randbelow(10**6):06d}"
+    session.add(EvaluationCode(case_id=case.id, code_hash=_hash(otp), created_at=at, expires_at=at + timedelta(minutes=OTP_MINUTES)))
+    queue_sms(session, phone=case.requester_phone, template="evaluation_otp", case_id=case.id, code=case.code, otp=otp, minutes=OTP_MINUTES)
+    session.commit()
+
+
+def evaluate_with_code(session: Session, *, code: object, tail: object, otp: object, satisfaction: object, score: object, comment: object = "") -> PublicCaseView:
+    case = _find_case(session, code, tail)
+    if case.status != S.RESOLVED:
+        raise DomainError("该诉求已评价或当前不能评价", "code")
+    if not isinstance(otp, str) or not re.fullmatch(r"\d{6}", otp.strip()):
+        raise DomainError("请输入短信中的6位验证码", "otp")
+    at = now()
+    row = session.exec(
+        select(EvaluationCode)
+        .where(EvaluationCode.case_id == case.id, EvaluationCode.used_at.is_(None), EvaluationCode.expires_at > at)
+        .order_by(EvaluationCode.id.desc())
+    ).first()
+    if row is None or row.attempts >= OTP_MAX_ATTEMPTS:
+        raise DomainError("验证码已失效，请重新获取", "otp")
+    if not hmac.compare_digest(row.code_hash, _hash(otp.strip())):
+        row.attempts += 1
+        session.add(row)
+        session.commit()
+        raise DomainError("验证码不正确", "otp")
+    case_id, version, otp_id = case.id, case.version, row.id
+    evaluated = C.evaluate_case_by_requester(
+        session, case_id=case_id, expected_version=version, satisfaction=satisfaction, score=score, comment=comment
+    )
+    row = session.get(EvaluationCode, otp_id)
+    row.used_at = now()
+    session.add(row)
+    session.commit()
+    return public_view(session, evaluated)
+
+
+# ----------------------------------------------------------------------------
+# Area pickers
+# ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class AreaOption:
+    id: int
+    name: str
+    level: str
+
+
+def area_children(session: Session, parent_id: object | None = None) -> list[AreaOption]:
+    if parent_id in (None, ""):
+        q = select(Area).where(Area.parent_id.is_(None))
+    else:
+        q = select(Area).where(Area.parent_id == parse_area_id(parent_id))
+    return [AreaOption(a.id, a.name, a.level) for a in session.exec(q.order_by(Area.sort, Area.id)).all()]
+
+
+def city(session: Session) -> Area:
+    area = session.exec(select(Area).where(Area.level == AreaLevel.CITY)).first()
+    if area is None:
+        raise NotFound("区域不存在")
+    return area
+
+
+# ----------------------------------------------------------------------------
+# The monthly notice board
+# ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class BoardRow:
+    code: str
+    summary: str
+    category: str
+    status: str
+    outcome: str
+    promise: str
+    score: int | None
+    satisfaction: str
+
+
+@dataclass(frozen=True)
+class BoardTeam:
+    team: str
+    visits: int
+    diaries: int
+
+
+@dataclass(frozen=True)
+class Board:
+    community_id: int
+    community: str
+    month: str
+    published: bool
+    published_at: str
+    rows: list[BoardRow]
+    teams: list[BoardTeam]
+
+
+BOARD_LIMIT = 500
+
+
+def _community(session: Session, community_id: object) -> Area:
+    area = session.get(Area, parse_area_id(community_id, "community"))
+    if area is None or area.level != AreaLevel.COMMUNITY:
+        raise NotFound("社区不存在")
+    return area
+
+
+def _summary(case: Case, session: Session, limit: int = 80) -> str:
+    text = public_text(case, case.content, session)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def live_board(session: Session, *, community_id: object, month: object) -> Board:
+    """The board computed now (for the leader's preview and for publishing)."""
+    comm = _community(session, community_id)
+    m = parse_month(month)
+    first, nxt = _month_range(m)
+    cases = session.exec(
+        select(Case)
+        .where(Case.community_id == comm.id, Case.submitted_at >= first, Case.submitted_at < nxt)
+        .order_by(Case.submitted_at, Case.id)
+        .limit(BOARD_LIMIT)
+    ).all()
+    cats = {c.id: c.name_zh for c in session.exec(select(Category)).all()}
+    rows = [
+        BoardRow(
+            code=c.code,
+            summary=_summary(c, session),
+            category=cats.get(c.category_id, "") if c.category_id else "",
+            status=PUBLIC_STATUS.get(c.status, c.status),
+            outcome=_outcome(c, session),
+            promise=promise_state(c),
+            score=c.score,
+            satisfaction=C.SATISFACTION_ZH.get(c.satisfaction or "", ""),
+        )
+        for c in cases
+    ]
+    teams = [BoardTeam(t.team_name, t.visits, t.diaries) for t in team_activity(session, area=comm, month=m)]
+    return Board(comm.id, comm.name, m, False, "", rows, teams)
+
+
+def _may_publish(session: Session, actor: object, comm: Area) -> Actor:
+    if not isinstance(actor, Actor):
+        raise AccessDenied("请先登录")
+    if actor.role not in (Role.LEADER, Role.ADMIN):
+        raise AccessDenied("只有领导可以公示")
+    if actor.role == Role.LEADER and not comm.path.startswith(actor.scope_path or "\0"):
+        raise AccessDenied("该社区不在您的管辖范围内")
+    return actor
+
+
+def publish_board(session: Session, *, actor: Actor, community_id: object, month: object) -> Board:
+    """A township (or higher) leader publishes the month: the rows are frozen."""
+    comm = _community(session, community_id)
+    who = _may_publish(session, actor, comm)
+    board = live_board(session, community_id=comm.id, month=month)
+    if board.month > month_key(today()):
+        raise DomainError("不能公示未来月份", "month")
+    exists = session.exec(select(BoardPublication).where(BoardPublication.community_id == comm.id, BoardPublication.month == board.month)).first()
+    if exists is not None:
+        raise DomainError("该月公示栏已发布，不能更改", "month")
+    at = now()
+    session.add(
+        BoardPublication(
+            community_id=comm.id,
+            month=board.month,
+            published_by_user_id=who.user_id,
+            published_at=at,
+            rows_json=json.dumps([asdict(r) for r in board.rows], ensure_ascii=False),
+            teams_json=json.dumps([asdict(t) for t in board.teams], ensure_ascii=False),
+        )
+    )
+    session.commit()
+    return Board(board.community_id, board.community, board.month, True, at.strftime("%Y-%m-%d %H:%M"), board.rows, board.teams)
+
+
+def published_board(session: Session, *, community_id: object, month: object) -> Board | None:
+    """What the public sees: the frozen board, or None when not published."""
+    comm = _community(session, community_id)
+    m = parse_month(month)
+    pub = session.exec(select(BoardPublication).where(BoardPublication.community_id == comm.id, BoardPublication.month == m)).first()
+    if pub is None:
+        return None
+    rows = [BoardRow(**r) for r in json.loads(pub.rows_json)]
+    teams = [BoardTeam(**t) for t in json.loads(pub.teams_json or "[]")]
+    return Board(comm.id, comm.name, m, True, pub.published_at.strftime("%Y-%m-%d %H:%M"), rows, teams)
+
+
+def published_months(session: Session, *, community_id: object) -> list[str]:
+    comm = _community(session, community_id)
+    return list(
+        session.exec(select(BoardPublication.month).where(BoardPublication.community_id == comm.id).order_by(BoardPublication.month.desc())).all()
+    )
+
+
+# ----------------------------------------------------------------------------
+# Two-way scores per team and month (leaders)
+# ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TeamScore:
+    team_id: int
+    team: str
+    kind: str
+    n: int
+    mean_score: float | None
+    good_rate: float | None
+    reasonable_rate: float | None
+    cooperative_rate: float | None
+
+
+KIND_ZH = {
+    EvaluationKind.REQUESTER: "群众评价",
+    EvaluationKind.STAFF: "工作人员评诉求",
+    EvaluationKind.TEAM_SELF: "团队自评",
+    EvaluationKind.PEER: "团队互评",
+    EvaluationKind.HOUSEHOLD_REP: "户代表评议",
+    EvaluationKind.LEADER: "领导评价",
+    EvaluationKind.PUBLIC: "公众评价",
+}
+
+
+def team_scores(session: Session, *, actor: Actor, area_id: object, month: object) -> list[TeamScore]:
+    """Every kind of evaluation per team for the month, within the leader's scope."""
+    if not isinstance(actor, Actor) or actor.role not in (Role.LEADER, Role.ADMIN):
+        raise AccessDenied()
+    area = session.get(Area, parse_area_id(area_id))
+    if area is None:
+        raise NotFound("区域不存在")
+    if actor.role == Role.LEADER and not area.path.startswith(actor.scope_path or "\0"):
+        raise AccessDenied("该区域不在您的管辖范围内")
+    m = parse_month(month)
+    q = (
+        select(
+            Team.id,
+            Team.name,
+            Evaluation.kind,
+            func.count(),
+            func.avg(Evaluation.score),
+            func.sum(_case_int(Evaluation.satisfaction.in_(Satisfaction.GOOD))),
+            func.count(Evaluation.satisfaction),
+            func.sum(_case_int(Evaluation.reasonable.is_(True))),
+            func.count(Evaluation.reasonable),
+            func.sum(_case_int(Evaluation.cooperative.is_(True))),
+            func.count(Evaluation.cooperative),
+        )
+        .join(Team, Team.id == Evaluation.team_id)
+        .join(Area, Area.id == Team.grid_id)
+        .where(Evaluation.period == m, Area.path.startswith(area.path))
+        .group_by(Team.id, Team.name, Evaluation.kind)
+        .order_by(Team.name, Evaluation.kind)
+    )
+    out = []
+    for tid, name, kind, n, mean, g, gn, r, rn, c, cn in session.exec(q).all():
+        out.append(
+            TeamScore(
+                team_id=tid,
+                team=name,
+                kind=KIND_ZH.get(kind, kind),
+                n=int(n),
+                mean_score=round(float(mean), 2) if mean is not None else None,
+                good_rate=(int(g or 0) / gn) if gn else None,
+                reasonable_rate=(int(r or 0) / rn) if rn else None,
+                cooperative_rate=(int(c or 0) / cn) if cn else None,
+            )
+        )
+    return out
+
+
+def _case_int(cond):
+    return sa_case((cond, 1), else_=0)
+
+
+# ----------------------------------------------------------------------------
+# Public KPIs for /public
+# ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class KpiLine:
+    area_id: int
+    area: str
+    level: str
+    period: str  # 本月 / 本年
+    accepted: int
+    completion_rate: float | None
+    on_time_rate: float | None
+    satisfaction_rate: float | None
+
+
+@dataclass(frozen=True)
+class TopCategory:
+    category: str
+    count: int
+
+
+def kpi_lines(session: Session, *, area_id: object | None = None) -> list[KpiLine]:
+    """This month and this year for the area and each of its children."""
+    area = city(session) if area_id in (None, "") else session.get(Area, parse_area_id(area_id))
+    if area is None:
+        raise NotFound("区域不存在")
+    d = today()
+    periods = (("本月", date(d.year, d.month, 1)), ("本年", date(d.year, 1, 1)))
+    areas = [area]
+    if area.level in (AreaLevel.CITY, AreaLevel.DISTRICT):
+        areas += list(session.exec(select(Area).where(Area.parent_id == area.id).order_by(Area.sort, Area.id)).all())
+    lines = []
+    for a in areas:
+        for label, start in periods:
+            k = kpis_public(session, date_from=start, date_to=d, area_id=a.id)
+            lines.append(KpiLine(a.id, a.name, a.level, label, k.accepted, k.completion_rate, k.on_time_rate, k.satisfaction_rate))
+    return lines
+
+
+def top_categories(session: Session, *, area_id: object | None = None, limit: int = 8) -> list[TopCategory]:
+    """The categories residents raised most this year (from the monthly rollup)."""
+    area = city(session) if area_id in (None, "") else session.get(Area, parse_area_id(area_id))
+    if area is None:
+        raise NotFound("区域不存在")
+    key = 0 if area.level == AreaLevel.CITY else area.id
+    y = today().year
+    rows = session.exec(
+        select(Category.name_zh, func.sum(RollupMonth.received))
+        .join(Category, Category.id == RollupMonth.category_id)
+        .where(RollupMonth.area_id == key, RollupMonth.month >= y * 100 + 1, RollupMonth.month <= y * 100 + 12)
+        .group_by(Category.name_zh)
+        .order_by(func.sum(RollupMonth.received).desc())
+        .limit(limit)
+    ).all()
+    return [TopCategory(name, int(n or 0)) for name, n in rows if n]
+
+
+# ----------------------------------------------------------------------------
+# Sunshine party members (阳光党员)
+# ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PartyMemberOverdue:
+    member: str  # masked like a resident
+    team: str
+    overdue: int
+
+
+def party_members_overdue(session: Session, *, area_id: object | None = None, at: datetime | None = None) -> list[PartyMemberOverdue]:
+    """Public list: party members whose linked households (联户) have requests
+    open past their deadline. Names masked as residents'."""
+    moment = at or now()
+    q = (
+        select(TeamMember.name, Team.name, func.count(Case.id))
+        .join(Household, Household.party_member_id == TeamMember.id)
+        .join(Case, Case.requester_household_id == Household.id)
+        .join(Team, Team.id == TeamMember.team_id)
+        .where(TeamMember.party_member, Case.status.in_(S.OPEN), Case.deadline < moment)
+        .group_by(TeamMember.id, TeamMember.name, Team.name)
+        .order_by(func.count(Case.id).desc())
+        .limit(200)
+    )
+    if area_id not in (None, ""):
+        area = session.get(Area, parse_area_id(area_id))
+        if area is None:
+            raise NotFound("区域不存在")
+        q = q.join(Area, Area.id == Household.grid_id).where(Area.path.startswith(area.path))
+    return [PartyMemberOverdue(mask_name(name), team, int(n)) for name, team, n in session.exec(q).all()]
+
+
+
+# ----------------------------------------------------------------------------
+# Sunshine party members, staff side: the handbook (the requests of the
+# households a member is linked to, 联户, and how each was resolved) and the
+# monthly assessment by the community committee (leader) or the resident
+# representatives (household_rep), stored as Evaluation rows with a period.
+# ----------------------------------------------------------------------------
+HANDBOOK_ROLES = (Role.LEADER, Role.MEMBER, Role.ADMIN, Role.DISPATCHER)
+ASSESS_ROLES = (Role.LEADER, Role.MEMBER, Role.ADMIN)  # a member records the representatives' verdict at a meeting
+ASSESS_KINDS = {EvaluationKind.HOUSEHOLD_REP: "户代表评议", EvaluationKind.LEADER: "社区党组织评议"}
+
+
+@dataclass(frozen=True)
+class PartyMemberRow:
+    id: int
+    name: str
+    team: str
+    households: int
+
+
+@dataclass(frozen=True)
+class HandbookCase:
+    code: str
+    household: str
+    content: str
+    status: str
+    result: str
+    promise: str
+    satisfaction: str
+
+
+@dataclass(frozen=True)
+class Assessment:
+    period: str
+    kind: str
+    score: int | None
+    comment: str
+
+
+@dataclass(frozen=True)
+class Handbook:
+    member: PartyMemberRow
+    cases: list[HandbookCase]
+    assessments: list[Assessment]
+
+
+def _require(actor: object, roles: tuple[str, ...]) -> Actor:
+    if not isinstance(actor, Actor):
+        raise AccessDenied("请先登录")
+    if actor.role not in roles:
+        raise AccessDenied()
+    return actor
+
+
+def _member_in_scope(session: Session, who: Actor, member_id: object) -> tuple[TeamMember, Team]:
+    tm = session.get(TeamMember, parse_area_id(member_id, "member_id"))
+    if tm is None or not tm.party_member:
+        raise NotFound("党员不存在")
+    team = session.get(Team, tm.team_id)
+    grid = session.get(Area, team.grid_id) if team else None
+    if who.role == Role.MEMBER and who.team_id != tm.team_id:
+        raise AccessDenied()
+    if who.role != Role.MEMBER and not area_in_scope(who, grid):
+        raise AccessDenied()
+    return tm, team
+
+
+def party_members(session: Session, *, actor: Actor, limit: int = 300) -> list[PartyMemberRow]:
+    who = _require(actor, HANDBOOK_ROLES)
+    q = select(TeamMember, Team, Area).join(Team, Team.id == TeamMember.team_id).join(Area, Area.id == Team.grid_id).where(TeamMember.party_member, TeamMember.active)
+    if who.role == Role.MEMBER:
+        q = q.where(TeamMember.team_id == (who.team_id or -1))
+    elif not who.is_citywide:
+        q = q.where(Area.path.startswith(who.scope_path or "\0"))
+    rows = session.exec(q.order_by(Area.path, TeamMember.id).limit(limit)).all()
+    out = []
+    for tm, team, _ in rows:
+        n = len(session.exec(select(Household.id).where(Household.party_member_id == tm.id)).all())
+        out.append(PartyMemberRow(tm.id, tm.name, team.name, n))
+    return out
+
+
+def handbook(session: Session, *, actor: Actor, member_id: object) -> Handbook:
+    who = _require(actor, HANDBOOK_ROLES)
+    tm, team = _member_in_scope(session, who, member_id)
+    households = {h.id: h for h in session.exec(select(Household).where(Household.party_member_id == tm.id)).all()}
+    cases = session.exec(select(Case).where(Case.requester_household_id.in_(list(households) or [-1])).order_by(Case.submitted_at.desc()).limit(200)).all()
+    rows = [
+        HandbookCase(
+            code=c.code,
+            household=households[c.requester_household_id].address if c.requester_household_id in households else "",
+            content=c.content[:120],
+            status=PUBLIC_STATUS.get(c.status, c.status),
+            result=c.result_text or c.reject_reason,
+            promise=promise_state(c),
+            satisfaction=C.SATISFACTION_ZH.get(c.satisfaction or "", ""),
+        )
+        for c in cases
+    ]
+    evals = session.exec(
+        select(Evaluation)
+        .join(PartyMemberEvaluation, PartyMemberEvaluation.evaluation_id == Evaluation.id)
+        .where(PartyMemberEvaluation.team_member_id == tm.id)
+        .order_by(Evaluation.period.desc(), Evaluation.id.desc())
+    ).all()
+    assessments = [Assessment(e.period, ASSESS_KINDS.get(e.kind, e.kind), e.score, e.comment) for e in evals]
+    return Handbook(PartyMemberRow(tm.id, tm.name, team.name, len(households)), rows, assessments)
+
+
+def record_assessment(session: Session, *, actor: Actor, member_id: object, kind: object, period: object, score: object, comment: object = "") -> Evaluation:
+    """One monthly assessment of a party member; one per kind and month."""
+    who = _require(actor, ASSESS_ROLES)
+    tm, team = _member_in_scope(session, who, member_id)
+    if kind not in ASSESS_KINDS:
+        raise DomainError("评议类型无效", "kind")
+    month = parse_month(period)
+    if isinstance(score, str) and score.strip().isdigit():
+        score = int(score.strip())
+    if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
+        raise DomainError("评分应为1到5分", "score")
+    if comment is None:
+        comment = ""
+    if not isinstance(comment, str) or len(comment) > 500:
+        raise DomainError("评议意见不能超过500个字", "comment")
+    dup = session.exec(
+        select(Evaluation.id)
+        .join(PartyMemberEvaluation, PartyMemberEvaluation.evaluation_id == Evaluation.id)
+        .where(PartyMemberEvaluation.team_member_id == tm.id, Evaluation.kind == kind, Evaluation.period == month)
+    ).first()
+    if dup is not None:
+        raise DomainError("该党员本月此类评议已录入", "period")
+    ev = Evaluation(kind=kind, team_id=team.id, rater_user_id=who.user_id, period=month, score=score, comment=comment.strip(), created_at=now())
+    session.add(ev)
+    session.flush()
+    session.add(PartyMemberEvaluation(evaluation_id=ev.id, team_member_id=tm.id))
+    session.commit()
+    return ev
+
+__all__ = [
+    "handbook",
+    "party_members",
+    "record_assessment",
+    "Board",
+    "BoardRow",
+    "PublicCaseView",
+    "area_children",
+    "evaluate_with_code",
+    "kpi_lines",
+    "live_board",
+    "party_members_overdue",
+    "public_submit",
+    "publish_board",
+    "published_board",
+    "request_evaluation_code",
+    "team_scores",
+    "top_categories",
+    "track_case",
+]
