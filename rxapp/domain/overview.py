@@ -11,6 +11,20 @@ from rxapp.domain.clock import now
 from rxapp.models import Case, CaseStatus
 
 
+def missing_schedule_warning(session: Session, *, at: datetime | None = None) -> str:
+    """The warning leaders and administrators see while a coming year's
+    official holiday schedule has not been entered (deadlines that reach
+    into it count Monday–Friday and are marked provisional)."""
+    from rxapp.domain.cases import load_overrides
+    from rxapp.domain.workdays import missing_schedule_years
+
+    years = missing_schedule_years((at or now()).date(), 60, load_overrides(session))
+    if not years:
+        return ""
+    listed = "、".join(f"{y}年" for y in years)
+    return f"{listed}节假日安排尚未录入：涉及该年的办理期限暂按周一至周五计算并标为“暂定”。请管理员在系统管理中录入国务院办公厅公布的安排。"
+
+
 @dataclass(frozen=True)
 class Overview:
     open_cases: int

@@ -252,6 +252,7 @@ def charts_grid() -> rx.Component:
 def dashboard() -> rx.Component:
     return rx.vstack(
         page_title("nav.dashboard", rx.text(D.area_name, " · ", D.period_label, color_scheme="gray", size="2", id="dash-scope")),
+        rx.cond(D.schedule_warning != "", rx.callout(D.schedule_warning, icon="calendar-x", color_scheme="amber", width="100%")),
         filters(),
         rx.cond(
             D.loading,

@@ -53,6 +53,10 @@ def quick_links() -> rx.Component:
 def home() -> rx.Component:
     return rx.vstack(
         page_title("nav.home"),
+        rx.cond(
+            HomeState.schedule_warning != "",
+            rx.callout(HomeState.schedule_warning, icon="calendar-x", color_scheme="amber", width="100%", id="schedule-warning"),
+        ),
         identity_card(),
         rx.cond(HomeState.loaded, numbers(), rx.text(T("home.loading"), color_scheme="gray")),
         quick_links(),

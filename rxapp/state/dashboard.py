@@ -20,6 +20,7 @@ from rxapp import formatting as fmt
 from rxapp.components import charts
 from rxapp.domain import lookups, metrics
 from rxapp.domain.access import Actor
+from rxapp.domain.overview import missing_schedule_warning
 from rxapp.domain.errors import DomainError
 from rxapp.i18n import translate
 from rxapp.state.base import AppState, UiState, access, run_db
@@ -89,6 +90,7 @@ class DashboardState(AppState):
     category_code: str = ""
     department_id: str = ""
     error: str = ""
+    schedule_warning: str = ""
     loading: bool = True
     live: bool = True
 
@@ -182,6 +184,7 @@ class DashboardState(AppState):
         self.area_id = 0
         yield
         await self._load_options()
+        self.schedule_warning = await run_db(lambda s: missing_schedule_warning(s))
         await self._refresh(actor, force=True)
         await self._crumbs(self._shown_area_id, actor)
 

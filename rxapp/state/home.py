@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from rxapp.domain.overview import overview
+from rxapp.domain.overview import missing_schedule_warning, overview
 from rxapp.state.base import STAFF, AppState, access, run_db
 
 
@@ -13,6 +13,7 @@ class HomeState(AppState):
     accepted_today: int = 0
     accepted_this_month: int = 0
     loaded: bool = False
+    schedule_warning: str = ""
 
     @rx.event
     async def load(self):
@@ -22,4 +23,6 @@ class HomeState(AppState):
         self.overdue_cases = o.overdue_cases
         self.accepted_today = o.accepted_today
         self.accepted_this_month = o.accepted_this_month
+        if actor.role in ("leader", "admin"):
+            self.schedule_warning = await run_db(lambda s: missing_schedule_warning(s))
         self.loaded = True

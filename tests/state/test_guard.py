@@ -84,3 +84,27 @@ async def test_private_state_is_reset_when_the_session_changes(state_db, login_t
     set_cookie(root, login_token("member"))
     await guard_allows(root, HomeState, "load")
     assert app_state.area_name == ""
+
+
+@pytest.mark.anyio
+async def test_leaders_are_warned_when_next_years_holidays_are_missing(state_db, login_token):
+    """chinesecalendar 1.11 stops at 2026: from November 2026 the 60-day horizon reaches 2027."""
+    from datetime import datetime
+
+    from sqlmodel import Session
+
+    from rxapp.db import get_engine
+    from rxapp.domain.overview import missing_schedule_warning
+
+    with Session(get_engine()) as s:
+        assert "2027年节假日安排尚未录入" in missing_schedule_warning(s, at=datetime(2026, 11, 27, 9, 0))
+        assert missing_schedule_warning(s, at=datetime(2026, 3, 2, 9, 0)) == ""
+        expected_now = missing_schedule_warning(s)
+    root = root_with_cookie(login_token("leader_putuo"))
+    home = await root.get_state(HomeState)
+    await home.load()
+    assert home.schedule_warning == expected_now  # leaders see today's warning, if any
+    member_root = root_with_cookie(login_token("member"))
+    member_home = await member_root.get_state(HomeState)
+    await member_home.load()
+    assert member_home.schedule_warning == ""
