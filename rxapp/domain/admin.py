@@ -39,6 +39,9 @@ from rxapp.domain.access import Actor, area_lineage
 from rxapp.domain.classify import format_keywords, parse_keywords
 from rxapp.domain.clock import now
 from rxapp.domain.errors import AccessDenied, DomainError, NotFound, StaleVersion
+from rxapp.domain.validate import text_field
+from rxapp.domain.validate import bool_field as _bool
+from rxapp.domain.validate import int_field as _int
 from rxapp.domain.security import hash_password, new_token, token_digest
 from rxapp.domain.workdays import parse_schedule_text, schedule_source
 from rxapp.models import (
@@ -61,7 +64,6 @@ from rxapp.models import (
     UserUpdate,
 )
 
-MAX_ID = 2**31 - 1
 MAX_PAGE_SIZE = 50
 MIN_PASSWORD, MAX_PASSWORD = 8, 128
 SCHEDULE_YEARS = (2000, 2100)
@@ -137,14 +139,6 @@ def _admin(actor: object) -> Actor:
 # ----------------------------------------------------------------------------
 # Untrusted arguments
 # ----------------------------------------------------------------------------
-def _int(value: object, field: str, message: str, lo: int = 1, hi: int = MAX_ID) -> int:
-    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
-        value = int(value.strip())
-    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        raise DomainError(message, field)
-    return value
-
-
 def _id(value: object, field: str) -> int:
     return _int(value, field, f"{_LABELS.get(field, '编号')}无效")
 
@@ -154,23 +148,7 @@ def _version(value: object) -> int:
 
 
 def _text(value: object, field: str, *, min_len: int = 0, max_len: int) -> str:
-    label = _LABELS.get(field, field)
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise DomainError(f"{label}格式不正确", field)
-    text = value.strip()
-    if min_len and len(text) < min_len:
-        raise DomainError(f"请填写{label}" if not text else f"{label}至少{min_len}个字", field)
-    if len(text) > max_len:
-        raise DomainError(f"{label}不能超过{max_len}个字", field)
-    return text
-
-
-def _bool(value: object, field: str) -> bool:
-    if not isinstance(value, bool):
-        raise DomainError("参数无效", field)
-    return value
+    return text_field(value, field, _LABELS.get(field, field), min_len=min_len, max_len=max_len)
 
 
 def _password(value: object, field: str) -> str:

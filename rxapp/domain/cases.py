@@ -41,6 +41,9 @@ from rxapp.domain.clock import month_key, now
 from rxapp.domain.errors import AccessDenied, DomainError, InvalidTransition, NotFound, StaleVersion
 from rxapp.domain.rollup import apply_case_change, snapshot
 from rxapp.domain.sms import queue_sms, validate_mobile
+from rxapp.domain.validate import bool_field as _bool
+from rxapp.domain.validate import int_field as _int
+from rxapp.domain.validate import text_field as _text
 from rxapp.domain.workdays import YearSchedule, add_workdays, extend_deadline, parse_schedule_text
 from rxapp.models import (
     Area,
@@ -81,7 +84,6 @@ PUBLIC_CHANNELS = (Channel.WEB, Channel.SMS, Channel.API)
 SUBMIT_ROLES = (R.DISPATCHER, R.MEMBER, R.ADMIN)
 
 MAX_EXTENSION_DAYS = 15
-MAX_ID = 2**31 - 1
 
 STATUS_ZH = {
     S.SUBMITTED: "待受理",
@@ -178,35 +180,8 @@ def _check_actor(actor: object, roles: tuple[str, ...]) -> Actor:
     return actor
 
 
-def _int(value: object, field: str, message: str, lo: int = 1, hi: int = MAX_ID) -> int:
-    if isinstance(value, str) and len(value) <= 12 and value.strip().isascii() and value.strip().isdigit():
-        value = int(value.strip())
-    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        raise DomainError(message, field)
-    return value
-
-
 def _id(value: object, field: str = "case_id") -> int:
     return _int(value, field, "编号无效")
-
-
-def _text(value: object, field: str, label: str, *, min_len: int = 0, max_len: int) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise DomainError(f"{label}格式不正确", field)
-    text = value.strip()
-    if min_len and len(text) < min_len:
-        raise DomainError(f"请填写{label}" if not text else f"{label}至少{min_len}个字", field)
-    if len(text) > max_len:
-        raise DomainError(f"{label}不能超过{max_len}个字", field)
-    return text
-
-
-def _bool(value: object, field: str) -> bool:
-    if not isinstance(value, bool):
-        raise DomainError("参数无效", field)
-    return value
 
 
 def _phone(value: str, field: str = "requester_phone") -> str:
