@@ -9,6 +9,7 @@ from rxapp.pages import diary, households, meetings  # noqa: F401
 from rxapp.pages import admin, dashboard  # noqa: F401
 from rxapp.pages import cases  # noqa: F401
 from rxapp.pages import board_admin, party, public  # noqa: F401
+from rxapp.state import firewall
 from rxapp.state.guard import GuardMiddleware
 
 app = rx.App(
@@ -17,3 +18,5 @@ app = rx.App(
     api_transformer=build_api(),
 )
 app.add_middleware(GuardMiddleware())
+# unknown, malformed and excess websocket events are dropped before Reflex queues them
+firewall.install(app)

@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-results"
 PORT = int(os.environ.get("GRIDDESK_TEST_PORT", "3100"))
 CHROMIUM = os.environ.get("GRIDDESK_CHROMIUM", "/usr/bin/chromium")
+SERVER: dict = {}  # the running app: its process group id and log file, for resource checks
 
 
 def _get(url: str, timeout: float = 3.0) -> int:
@@ -52,6 +53,7 @@ def app_url(app_db) -> str:
         start_new_session=True,
     )
     base = f"http://localhost:{PORT}"
+    SERVER.update(pgid=proc.pid, log=ARTIFACTS / "app-server.log")
     deadline = time.time() + 600
     while time.time() < deadline:
         if proc.poll() is not None:
@@ -120,3 +122,21 @@ def display_name(db_url: str, username: str) -> str:
         name = s.exec(select(User.display_name).where(User.username == username)).one()
     engine.dispose()
     return name
+
+
+def server_rss_kib() -> int:
+    """Resident memory of every process of the app server (its process group)."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            if os.getpgid(int(entry)) != SERVER["pgid"]:
+                continue
+            with open(f"/proc/{entry}/status") as fh:
+                for line in fh:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+        except (OSError, ProcessLookupError, ValueError):
+            continue
+    return total

@@ -6,6 +6,7 @@ checks do not depend on what the UI shows or hides."""
 import asyncio
 import json
 import threading
+import time
 import uuid
 
 import httpx
@@ -16,7 +17,7 @@ from reflex_base.constants import CompileVars
 
 from rxapp.state.base import AppState
 from rxapp.state.home import HomeState
-from tests.browser.conftest import display_name
+from tests.browser.conftest import SERVER, display_name, server_rss_kib
 
 pytestmark = pytest.mark.browser
 
@@ -128,3 +129,59 @@ async def _stolen_token(app_url, app_db):
         assert thief.updates, "the server answered the hydrate"
         assert name not in thief.received()
         assert "朱家尖街道" not in thief.received()
+
+
+def test_a_flood_of_unknown_and_malformed_events_leaves_the_worker_flat(app_url):
+    """20,000 unknown or malformed events from one anonymous socket: memory and
+    log stay flat, the flooding socket is cut off, and people are still served."""
+    log = SERVER["log"]
+    run_in_own_loop(lambda: _warm_up(app_url))
+    rss_before, log_before = server_rss_kib(), log.stat().st_size
+    sent = run_in_own_loop(lambda: _flood(app_url, 20_000))
+    assert sent == 20_000
+    time.sleep(2)
+    rss_growth_mib = (server_rss_kib() - rss_before) / 1024
+    log_growth = log.stat().st_size - log_before
+    assert rss_growth_mib < 16, f"worker grew by {rss_growth_mib:.1f} MiB"
+    assert log_growth < 20_000, f"log grew by {log_growth} bytes"
+    # a person is still served
+    run_in_own_loop(lambda: _served(app_url))
+
+
+async def _warm_up(app_url):
+    async with RawClient(app_url, str(uuid.uuid4())) as c:
+        await c.send(hydrate(), wait=1.0)
+
+
+async def _flood(app_url, count: int) -> int:
+    junk = [
+        {"name": "reflex___state____state.no_such_state.steal", "payload": {}, "router_data": {}},
+        {"name": 12345},
+        "not even json",
+        {"name": f"{HomeState.get_full_name()}.no_such_handler", "payload": {}, "router_data": {}},
+        {"name": f"{HomeState.get_full_name()}.load", "payload": "x", "router_data": {}},
+    ]
+    sent = 0
+    client = RawClient(app_url, str(uuid.uuid4()))
+    await client.__aenter__()
+    for i in range(count):
+        try:
+            if client.sio.connected:
+                await client.sio.emit("event", junk[i % len(junk)], namespace="/_event")
+        except Exception:  # cut off by the server: the rest goes nowhere, as for a real attacker
+            pass
+        sent += 1
+        if i % 500 == 0:
+            await asyncio.sleep(0)
+    await asyncio.sleep(1)
+    try:
+        await client.__aexit__()
+    except Exception:
+        pass
+    return sent
+
+
+async def _served(app_url):
+    async with RawClient(app_url, str(uuid.uuid4())) as c:
+        await c.send(hydrate(), wait=1.5)
+        assert c.updates, "a normal client still gets its state"
