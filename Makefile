@@ -9,7 +9,7 @@ export REFLEX_DB_URL ?= sqlite:///griddesk.db
 export PYTHONUNBUFFERED := 1
 DEMO_CASES ?= 40000
 
-.PHONY: run test deps bun browser db migrate seed bench clean-db run-prod
+.PHONY: run test deps bun browser db migrate bench run-prod
 
 run: deps db ## set up and serve on http://localhost:3000
 	.venv/bin/reflex run --env prod
@@ -39,6 +39,17 @@ migrate: deps
 
 db: migrate ## migrations, then demo data when the database has no cases
 	$(PY) -m rxapp.seed --cases $(DEMO_CASES) --if-empty
+
+# Scale-out on this machine's PostgreSQL and Redis: same code, configuration only.
+PROD_DB_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/griddesk
+PROD_REDIS_URL ?= redis://127.0.0.1:6379/0
+PROD_WORKERS ?= 2
+run-prod: deps ## PostgreSQL + Redis + several backend workers on http://localhost:3000
+	psql "$$(echo $(PROD_DB_URL) | sed 's/+psycopg//; s#/[^/]*$$#/postgres#')" -tc "SELECT 1 FROM pg_database WHERE datname = '$$(basename $(PROD_DB_URL))'" | grep -q 1 || \
+		psql "$$(echo $(PROD_DB_URL) | sed 's/+psycopg//; s#/[^/]*$$#/postgres#')" -c "CREATE DATABASE $$(basename $(PROD_DB_URL))"
+	REFLEX_DB_URL=$(PROD_DB_URL) .venv/bin/reflex db migrate
+	REFLEX_DB_URL=$(PROD_DB_URL) $(PY) -m rxapp.seed --cases $(DEMO_CASES) --if-empty
+	REFLEX_DB_URL=$(PROD_DB_URL) REFLEX_REDIS_URL=$(PROD_REDIS_URL) GRANIAN_WORKERS=$(PROD_WORKERS) .venv/bin/reflex run --env prod
 
 bench: deps
 	for f in bench/*.py; do $(PY) $$f; done
