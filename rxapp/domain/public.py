@@ -530,6 +530,7 @@ class TeamScore:
     good_rate: float | None
     reasonable_rate: float | None
     cooperative_rate: float | None
+    kind_code: str = ""
 
 
 KIND_ZH = {
@@ -585,6 +586,7 @@ def team_scores(session: Session, *, actor: Actor, area_id: object, month: objec
                 good_rate=(int(g or 0) / gn) if gn else None,
                 reasonable_rate=(int(r or 0) / rn) if rn else None,
                 cooperative_rate=(int(c or 0) / cn) if cn else None,
+                kind_code=kind,
             )
         )
     return out

@@ -1087,7 +1087,10 @@ class _Generator:
                     if kind == M.EvaluationKind.TEAM_SELF:
                         score, rater, rater_team, comment = r.choice((4, 5, 5)), self.g_user[g], None, "本月走访任务全部完成"
                     elif kind == M.EvaluationKind.PEER:
-                        other = r.choice([p for p in peers if p != g] or [g])
+                        others = [p for p in peers if p != g]
+                        if not others:  # a team never scores itself as its own peer
+                            continue
+                        other = r.choice(others)
                         score, rater, rater_team, comment = r.choice((3, 4, 4, 5)), self.g_user[other], self.g_team[other], ""
                     else:
                         score, rater, rater_team, comment = r.choice((3, 4, 4, 5, 5)), None, None, "户代表测评"

@@ -159,6 +159,62 @@ def outcome() -> rx.Component:
     )
 
 
+def _yes_no(name: str, label_key: str) -> rx.Component:
+    return labelled(
+        label_key,
+        rx.el.select(
+            rx.el.option(T("public.rate.yes"), value="yes"),
+            rx.el.option(T("public.rate.no"), value="no"),
+            name=name,
+            id=f"rate-{name}",
+            style={"padding": "6px"},
+        ),
+    )
+
+
+def staff_rating() -> rx.Component:
+    """Staff rate the request (一评价): reasonable? requester cooperative? once per rater."""
+    R = S.staff_rating
+    return rx.cond(
+        S.can_rate,
+        card(
+            card_title("public.rate.title"),
+            rx.cond(
+                R.contains("at"),
+                rx.vstack(
+                    rx.text(
+                        T("public.rate.reasonable"), ": ",
+                        rx.cond(R["reasonable"] != "", T("public.rate.yes"), T("public.rate.no")),
+                        " · ",
+                        T("public.rate.cooperative"), ": ",
+                        rx.cond(R["cooperative"] != "", T("public.rate.yes"), T("public.rate.no")),
+                        size="2",
+                    ),
+                    rx.cond(R["comment"] != "", rx.text(R["comment"], size="2", color_scheme="gray")),
+                    rx.text(T("public.rate.done"), " ", R["at"], size="1", color_scheme="gray"),
+                    spacing="1",
+                    id="staff-rating-done",
+                ),
+                rx.el.form(
+                    rx.vstack(
+                        rx.text(T("public.rate.help"), size="1", color_scheme="gray"),
+                        _yes_no("reasonable", "public.rate.reasonable"),
+                        _yes_no("cooperative", "public.rate.cooperative"),
+                        labelled("public.rate.comment", rx.text_area(name="comment", id="rate-comment", max_length=500, rows="2")),
+                        rx.cond(S.rate_error != "", rx.text(S.rate_error, color_scheme="red", size="2", id="rate-error")),
+                        rx.button(T("public.rate.submit"), type="submit", id="rate-submit"),
+                        spacing="2",
+                        width="100%",
+                    ),
+                    on_submit=S.rate_request,
+                    reset_on_submit=False,
+                ),
+            ),
+            id="staff-rating",
+        ),
+    )
+
+
 def requester() -> rx.Component:
     R = S.requester
     return rx.cond(
@@ -438,7 +494,7 @@ def action_dialog() -> rx.Component:
 
 def body() -> rx.Component:
     main = rx.vstack(header(), actions_bar(), content(), outcome(), timeline(), spacing="3", width="100%", min_width="0")
-    side = rx.vstack(promise(), requester(), spacing="3", width="100%", min_width="0")
+    side = rx.vstack(promise(), requester(), staff_rating(), spacing="3", width="100%", min_width="0")
     return rx.box(
         main,
         side,

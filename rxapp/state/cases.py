@@ -32,6 +32,7 @@ import reflex as rx
 from sqlmodel import Session, select
 
 from rxapp.domain import queries as Q
+from rxapp.domain import scores as SC
 from rxapp.domain.access import Actor, area_in_scope, area_lineage
 from rxapp.domain.cases import ACTION_FUNCTIONS, TRANSITIONS, category_rules, load_overrides, submit_case
 from rxapp.domain.classify import AUTO_ACCEPT_CONFIDENCE, classify
@@ -1090,6 +1091,7 @@ class DetailResult:
     detail: Q.CaseDetail
     choices: Choices
     countdown: tuple[str, str, str]
+    rating: tuple[str, SC.StaffRating | None] | None = None  # None: this user may not rate
 
 
 @access(STAFF)
@@ -1114,6 +1116,9 @@ class CaseDetailState(AppState):
     department_options: list[dict[str, str]] = []
     default_department: str = NONE
     default_category: str = NONE
+    can_rate: bool = False  # staff in scope may rate the request (reasonable, cooperative)
+    staff_rating: dict[str, str] = {}  # this user's own rating, once given
+    rate_error: str = ""
 
     _case_id: int = 0
     _version: int = 0  # the version this page loaded: every action is checked against it
@@ -1132,6 +1137,7 @@ class CaseDetailState(AppState):
         self._case_id = self._version = 0
         self._code = ""
         self._allowed = []
+        self.can_rate, self.staff_rating, self.rate_error = False, {}, ""
 
     def _code_from_path(self) -> str | None:
         parts = (self.router.url.path or "").strip("/").split("/")
@@ -1143,10 +1149,23 @@ class CaseDetailState(AppState):
         def work(s: Session) -> DetailResult:
             detail = Q.case_detail(s, actor=actor, code=code)
             at = now()
-            return DetailResult(detail, _choices(s), _countdown(detail.case, at, load_overrides(s)))
+            rating = None
+            if actor.role in SC.STAFF_RATERS:
+                try:
+                    rating = ("1", SC.my_staff_rating(s, actor=actor, case_id=detail.case.id))
+                except DomainError:
+                    rating = None
+            return DetailResult(detail, _choices(s), _countdown(detail.case, at, load_overrides(s)), rating)
 
         res = await run_db(work)
         d, v = res.detail, res.detail.case
+        self.can_rate = res.rating is not None
+        mine = res.rating[1] if res.rating else None
+        self.staff_rating = (
+            {"reasonable": "1" if mine.reasonable else "", "cooperative": "1" if mine.cooperative else "", "comment": mine.comment, "at": mine.at}
+            if mine
+            else {}
+        )
         self._case_id, self._version, self._code = v.id, v.version, v.code
         self._allowed = [a for a in d.actions if a in ACTION_FUNCTIONS]
         self.case = _case_fields(v)
@@ -1266,3 +1285,26 @@ class CaseDetailState(AppState):
             self._clear()
             self.error = "该诉求已不在您的工作范围内"
         yield rx.toast.success(f"已{label}")
+
+    @rx.event
+    async def rate_request(self, form_data: Any):
+        """Staff rate the request: reasonable? requester cooperative? (once per case per rater)."""
+        actor = await self.require(*SC.STAFF_RATERS)
+        self.rate_error = ""
+        case_id, code = self._case_id, self._code
+        if not case_id or self.busy:
+            return
+        try:
+            form = _form(form_data)
+            reasonable = _text(form, "reasonable", 8)
+            cooperative = _text(form, "cooperative", 8)
+            comment = _text(form, "comment", 500)
+            await run_db(lambda s: SC.rate_request(s, actor=actor, case_id=case_id, reasonable=reasonable, cooperative=cooperative, comment=comment))
+        except DomainError as exc:
+            self.rate_error = exc.message
+            return
+        try:
+            await self._fetch(actor, code)
+        except DomainError:
+            self._clear()
+            self.error = "该诉求已不在您的工作范围内"

@@ -14,9 +14,11 @@ from typing import Any
 import reflex as rx
 
 from rxapp.domain import public as P
+from rxapp.domain import scores as SC
+from rxapp.domain.clock import month_key, today
 from rxapp.domain.errors import DomainError
 from rxapp.formatting import percent
-from rxapp.models import AreaLevel, Role
+from rxapp.models import AreaLevel, EvaluationKind, Role
 from rxapp.state.base import PUBLIC, AppState, access, run_db
 
 LEADERS = (Role.LEADER, Role.ADMIN)
@@ -124,11 +126,13 @@ class PublicHomeState(rx.State):
             return P.kpi_lines(s, area_id=area), P.top_categories(s, area_id=area), P.party_members_overdue(s, area_id=area)
 
         lines, cats, party = await run_db(fetch)
-        level = {AreaLevel.CITY: "市", AreaLevel.DISTRICT: "区县", AreaLevel.TOWNSHIP: "乡镇街道"}
+        period = {"本月": "public.period.month", "本年": "public.period.year"}
         self.lines = [
             {
-                "area": f"{x.area}（{level.get(x.level, '')}）",
+                "area": x.area,
+                "level_key": f"level.{x.level}" if x.level in AreaLevel.ORDER else "level.city",
                 "period": x.period,
+                "period_key": period.get(x.period, "public.period.year"),
                 "accepted": str(x.accepted),
                 "completion": _pct(x.completion_rate),
                 "on_time": _pct(x.on_time_rate),
@@ -139,9 +143,9 @@ class PublicHomeState(rx.State):
         self.chart = [
             {
                 "area": x.area,
-                "办结率": round((x.completion_rate or 0) * 100, 1),
-                "按时办结率": round((x.on_time_rate or 0) * 100, 1),
-                "满意率": round((x.satisfaction_rate or 0) * 100, 1),
+                "completion": round((x.completion_rate or 0) * 100, 1),
+                "on_time": round((x.on_time_rate or 0) * 100, 1),
+                "satisfaction": round((x.satisfaction_rate or 0) * 100, 1),
             }
             for x in lines
             if x.period == "本年"
@@ -185,7 +189,7 @@ class PublicBoardState(AreaPicker, rx.State):
         if self.community_id:
             cid = self.community_id
             self.months = await run_db(lambda s: P.published_months(s, community_id=cid))
-            self.message = "" if self.months else "该社区暂无已发布的公示栏"
+            self.message = "" if self.months else "public.msg.no_board"
             if self.months:
                 await self._show(self.months[0])
 
@@ -247,10 +251,10 @@ class PublicSubmitState(AreaPicker, rx.State):
     async def submit(self, form: dict):
         self.error = ""
         if not isinstance(form, dict):
-            self.error = "提交的内容无效"
+            self.error = "public.msg.invalid"
             return
         if not self.grid_id:
-            self.error = "请选择所在网格"
+            self.error = "public.msg.pick_grid"
             return
         data = {
             "content": _str(form.get("content"), 2000),
@@ -328,7 +332,7 @@ class PublicEvaluateState(rx.State):
             self.error = exc.message
             return
         self.code, self._tail, self.step = code, tail, 2
-        self.info = "验证码已发送到您的手机，10分钟内有效"
+        self.info = "public.msg.otp_sent"
 
     @rx.event
     async def evaluate(self, form: dict):
@@ -440,6 +444,7 @@ class BoardAdminState(AppState):
                     {
                         "team": r.team,
                         "kind": r.kind,
+                        "kind_key": f"cases.evaluation.{r.kind_code}" if r.kind_code in EvaluationKind.ALL else "",
                         "n": str(r.n),
                         "mean": "—" if r.mean_score is None else f"{r.mean_score:.2f}",
                         "good": _pct(r.good_rate),
@@ -456,7 +461,7 @@ class BoardAdminState(AppState):
         actor = await self.require(*LEADERS)
         cid, month = self.b_community, self.b_month
         if not cid:
-            self.error = "请选择社区"
+            self.error = "public.msg.pick_community"
             return
         try:
             await run_db(lambda s: P.publish_board(s, actor=actor, community_id=cid, month=month))
@@ -464,7 +469,7 @@ class BoardAdminState(AppState):
             self.error = exc.message
             return
         await self._refresh()
-        self.info = "已发布，公众可在公示栏查看"
+        self.info = "public.msg.published"
 
 
 # ============================================================================
@@ -517,7 +522,7 @@ class PartyHandbookState(AppState):
         actor = await self.require(*P.ASSESS_ROLES)
         self.error = self.info = ""
         if not isinstance(form, dict) or not self.member_id:
-            self.error = "请选择党员"
+            self.error = "public.msg.pick_member"
             return
         mid = self.member_id
         kind, period, score, comment = _str(form.get("kind"), 16), _str(form.get("period"), 7), _str(form.get("score"), 1), _str(form.get("comment"), 500)
@@ -526,5 +531,57 @@ class PartyHandbookState(AppState):
         except DomainError as exc:
             self.error = exc.message
             return
-        self.info = "评议已录入"
+        self.info = "public.msg.assessed"
         await self._show()
+
+
+# ============================================================================
+# /team-scores (members): monthly team scores — self, peer, household reps
+# ============================================================================
+TEAM_RATERS = (Role.MEMBER,)
+
+
+@access(TEAM_RATERS)
+class TeamScoreState(AppState):
+    ts_teams: list[dict[str, str]] = []  # own team first, then the township's other teams
+    ts_month: str = ""
+    ts_rows: list[dict[str, str]] = []
+    ts_error: str = ""
+    ts_info: str = ""
+
+    @rx.event
+    async def load(self):
+        actor = await self.require(*TEAM_RATERS)
+
+        self.ts_month = month_key(today())
+        self.ts_error = self.ts_info = ""
+        try:
+            opts = await run_db(lambda s: SC.team_options(s, actor=actor))
+        except DomainError as exc:
+            self.ts_teams, self.ts_rows, self.ts_error = [], [], exc.message
+            return
+        self.ts_teams = [{"id": str(o.id), "label": o.name, "own": "1" if o.own else ""} for o in opts]
+        await self._rows(actor)
+
+    async def _rows(self, actor) -> None:
+        rows = await run_db(lambda s: SC.my_team_scores(s, actor=actor))
+        self.ts_rows = [{"kind": r.kind, "team": r.team, "period": r.period, "score": str(r.score), "comment": r.comment} for r in rows]
+
+    @rx.event
+    async def record(self, form: dict):
+        actor = await self.require(*TEAM_RATERS)
+        self.ts_error = self.ts_info = ""
+        if not isinstance(form, dict):
+            self.ts_error = "public.msg.invalid"
+            return
+        kind, team, period = _str(form.get("kind"), 16), _str(form.get("team"), 12), _str(form.get("period"), 7)
+        score, comment = _str(form.get("score"), 1), form.get("comment") if isinstance(form.get("comment"), str) else ""
+        if kind != "peer":  # self score and household representatives: always the member's own team
+            team = next((t["id"] for t in self.ts_teams if t["own"]), "")
+        try:
+            await run_db(lambda s: SC.record_team_score(s, actor=actor, kind=kind, team_id=team, period=period, score=score, comment=comment))
+        except DomainError as exc:
+            self.ts_error = exc.message
+            return
+        self.ts_info = "public.msg.saved"
+        await self._rows(actor)
