@@ -39,12 +39,13 @@ from rxapp.domain.access import Actor, area_lineage, case_in_scope
 from rxapp.domain.classify import AUTO_ACCEPT_CONFIDENCE, CATEGORY_CODES, classify, parse_keywords
 from rxapp.domain.clock import month_key, now
 from rxapp.domain.errors import AccessDenied, DomainError, InvalidTransition, NotFound, StaleVersion
+from rxapp.domain.holidays import load_overrides
 from rxapp.domain.rollup import apply_case_change, snapshot
 from rxapp.domain.sms import queue_sms, validate_mobile
 from rxapp.domain.validate import bool_field as _bool
 from rxapp.domain.validate import int_field as _int
 from rxapp.domain.validate import text_field as _text
-from rxapp.domain.workdays import YearSchedule, add_workdays, extend_deadline, parse_schedule_text
+from rxapp.domain.workdays import add_workdays, extend_deadline
 from rxapp.models import (
     Area,
     AreaLevel,
@@ -58,7 +59,6 @@ from rxapp.models import (
     Department,
     Evaluation,
     EvaluationKind,
-    HolidaySchedule,
     Household,
     Meeting,
     MeetingItem,
@@ -194,23 +194,6 @@ def _phone(value: str, field: str = "requester_phone") -> str:
 # ----------------------------------------------------------------------------
 # Calendar, rules, codes
 # ----------------------------------------------------------------------------
-@functools.lru_cache(maxsize=64)
-def _parse_schedule(year: int, text: str) -> YearSchedule | None:
-    try:
-        return parse_schedule_text(year, text)
-    except (TypeError, ValueError) as exc:  # a bad stored schedule must not stop case work
-        log.warning("holiday schedule %s unreadable: %s", year, exc)
-        return None
-
-
-def load_overrides(session: Session) -> dict[int, YearSchedule]:
-    """The administrator's holiday schedules ({year: YearSchedule}); the rows are
-    tiny and read every time (always fresh), parsing is cached by content."""
-    rows = session.exec(select(HolidaySchedule.year, HolidaySchedule.text)).all()
-    found = {year: _parse_schedule(year, text) for year, text in rows}
-    return {year: sched for year, sched in found.items() if sched is not None}
-
-
 def category_rules(session: Session) -> dict[str, tuple[str, ...]]:
     """The keyword rules as administrators edited them (Category.keywords)."""
     rows = session.exec(select(Category.code, Category.keywords).where(Category.active).order_by(Category.sort, Category.id)).all()

@@ -15,7 +15,7 @@ def missing_schedule_warning(session: Session, *, at: datetime | None = None) ->
     """The warning leaders and administrators see while a coming year's
     official holiday schedule has not been entered (deadlines that reach
     into it count Monday–Friday and are marked provisional)."""
-    from rxapp.domain.cases import load_overrides
+    from rxapp.domain.holidays import load_overrides
     from rxapp.domain.workdays import missing_schedule_years
 
     years = missing_schedule_years((at or now()).date(), 60, load_overrides(session))

@@ -15,7 +15,8 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from rxapp.domain.access import CASE_AREA_COLUMN, Actor, area_in_scope, case_in_scope, case_scope_clause, require_role
-from rxapp.domain.cases import CODE_RE, allowed_actions, load_overrides
+from rxapp.domain.cases import CODE_RE, allowed_actions
+from rxapp.domain.holidays import load_overrides
 from rxapp.domain.clock import now as clock_now
 from rxapp.domain.errors import AccessDenied, DomainError, NotFound
 from rxapp.domain.workdays import add_workdays

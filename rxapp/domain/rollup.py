@@ -68,12 +68,12 @@ from sqlalchemy import case as sql_case
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session
 
-from rxapp.domain.workdays import YearSchedule, is_workday, parse_schedule_text, workdays_between
+from rxapp.domain.holidays import load_overrides
+from rxapp.domain.workdays import YearSchedule, is_workday, workdays_between
 from rxapp.models import (
     Case,
     CaseHandling,
     CaseStatus,
-    HolidaySchedule,
     RollupDay,
     RollupHandling,
     RollupMonth,
@@ -240,25 +240,6 @@ def bin_of(secs: int) -> int:
 def bin_value(b: int) -> float:
     """The working days a bin stands for: its midpoint (the true value is within ±0.125)."""
     return (b + 0.5) * BIN_SECS / DAY_SECS
-
-
-@lru_cache(maxsize=64)
-def _parse_schedule(year: int, body: str) -> YearSchedule | None:
-    try:
-        return parse_schedule_text(year, body)
-    except (TypeError, ValueError):
-        return None
-
-
-def load_overrides(session: Session) -> dict[int, YearSchedule]:
-    """The administrator-entered holiday schedules (parsed once per text)."""
-    rows = session.exec(select(HolidaySchedule.year, HolidaySchedule.text)).all()
-    out = {}
-    for year, body in rows:
-        sched = _parse_schedule(int(year), body or "")
-        if sched is not None:
-            out[int(year)] = sched
-    return out
 
 
 # ----------------------------------------------------------------------------

@@ -29,12 +29,13 @@ from datetime import date, datetime
 from typing import Any
 
 import reflex as rx
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from rxapp.domain import queries as Q
 from rxapp.domain import scores as SC
-from rxapp.domain.access import Actor, area_in_scope, area_lineage
-from rxapp.domain.cases import ACTION_FUNCTIONS, TRANSITIONS, category_rules, load_overrides, submit_case
+from rxapp.domain.access import Actor, area_lineage
+from rxapp.domain.cases import ACTION_FUNCTIONS, TRANSITIONS, category_rules, submit_case
+from rxapp.domain.holidays import load_overrides
 from rxapp.domain.classify import AUTO_ACCEPT_CONFIDENCE, classify
 from rxapp.domain.clock import now
 from rxapp.domain.errors import AccessDenied, DomainError, StaleVersion
@@ -51,7 +52,7 @@ from rxapp.domain.lookups import (
     townships_in as _townships_in,
     link_for_intake as _link_for_intake,
 )
-from rxapp.models import Area, AreaLevel, Case, CaseStatus, Category, Channel, Department, Household, Role, Satisfaction, Team, Visit
+from rxapp.models import Area, AreaLevel, CaseStatus, Channel, Role, Satisfaction, Team
 from rxapp.state.base import STAFF, AppState, access, run_db
 
 S = CaseStatus
