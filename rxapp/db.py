@@ -4,10 +4,12 @@
 SQLite file by default, PostgreSQL for scale-out. This module never imports
 reflex so the domain layer and command-line tools can use it alone."""
 
+import asyncio
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from typing import TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -66,3 +68,17 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+T = TypeVar("T")
+
+
+def _in_session(fn: Callable[[Session], T]) -> T:
+    with Session(get_engine(), expire_on_commit=False) as session:
+        return fn(session)
+
+
+async def run_db(fn: Callable[[Session], T]) -> T:
+    """Blocking database work in a thread, so the event loop (one worker
+    serves many users) keeps serving. ``fn`` gets a fresh session."""
+    return await asyncio.to_thread(_in_session, fn)

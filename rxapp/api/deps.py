@@ -1,31 +1,14 @@
 """Shared pieces of the HTTP API: database sessions off the event loop,
 the logged-in actor from the session cookie, and uniform errors."""
 
-import asyncio
-from collections.abc import Callable
-from typing import TypeVar
-
 from fastapi import HTTPException, Request
 from fastapi.responses import JSONResponse, Response
-from sqlmodel import Session
 
-from rxapp.db import get_engine
+from rxapp.db import run_db
 from rxapp.domain.access import Actor
 from rxapp.domain.auth import COOKIE_NAME, actor_for_token
 from rxapp.domain.errors import AccessDenied, DomainError, NotFound
 from rxapp.domain.excel import XLSX_MEDIA_TYPE, content_disposition
-
-T = TypeVar("T")
-
-
-def _in_session(fn: Callable[[Session], T]) -> T:
-    with Session(get_engine(), expire_on_commit=False) as session:
-        return fn(session)
-
-
-async def run_db(fn: Callable[[Session], T]) -> T:
-    """Run blocking database work in a thread so the event loop keeps serving."""
-    return await asyncio.to_thread(_in_session, fn)
 
 
 async def current_actor(request: Request) -> Actor | None:

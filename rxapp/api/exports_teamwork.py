@@ -13,32 +13,18 @@ JSON error with the Chinese message."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import JSONResponse, Response
 
-from rxapp.api.deps import require_actor, run_db
+from rxapp.api.deps import domain_error_response, require_actor, run_db, xlsx_response
 from rxapp.domain import diaries as D
 from rxapp.domain import households as H
 from rxapp.domain.access import Actor
 from rxapp.domain.clock import month_key, today
-from rxapp.domain.errors import AccessDenied, DomainError, NotFound
-from rxapp.domain.excel import XLSX_MEDIA_TYPE, Column, content_disposition, write_xlsx
+from rxapp.domain.errors import DomainError
+from rxapp.domain.excel import Column, write_xlsx
 
 router = APIRouter(prefix="/api/export/teamwork", tags=["exports"])
 
 DIARY_EXPORT_LIMIT = 10_000
-
-
-def _error(exc: DomainError) -> JSONResponse:
-    status = 403 if isinstance(exc, AccessDenied) else 404 if isinstance(exc, NotFound) else 422
-    return JSONResponse({"detail": exc.message, "field": exc.field}, status_code=status)
-
-
-def _xlsx(data: bytes, filename: str) -> Response:
-    return Response(
-        content=data,
-        media_type=XLSX_MEDIA_TYPE,
-        headers={"Content-Disposition": content_disposition(filename), "Cache-Control": "no-store"},
-    )
 
 
 SKILL_COLUMNS = [
@@ -66,7 +52,7 @@ async def export_skills(
     try:
         rows, cut = await run_db(lambda s: H.skill_export(s, actor=actor, skill=skill, area_id=area or None))
     except DomainError as exc:
-        return _error(exc)
+        return domain_error_response(exc)
     title = f"技能查询：{skill.strip()}（{today().isoformat()}导出，共{len(rows)}人{'，已截断' if cut else ''}）"
     data = write_xlsx(
         SKILL_COLUMNS,
@@ -77,7 +63,7 @@ async def export_skills(
         sheet_name="技能查询",
         title=title,
     )
-    return _xlsx(data, f"技能查询-{skill.strip()}-{today().isoformat()}.xlsx")
+    return xlsx_response(data, f"技能查询-{skill.strip()}-{today().isoformat()}.xlsx")
 
 
 @router.get("/activity.xlsx", summary="团队走访统计导出")
@@ -90,14 +76,14 @@ async def export_activity(
     try:
         rows = await run_db(lambda s: D.activity_for(s, actor=actor, month=month, area_id=area or None))
     except DomainError as exc:
-        return _error(exc)
+        return domain_error_response(exc)
     data = write_xlsx(
         [Column("服务团队", width=28), Column("网格", width=20), Column("走访次数", "int"), Column("日记篇数", "int"), Column("走访户数", "int")],
         ((r.team_name, r.grid_name, r.visits, r.diaries, r.households) for r in rows),
         sheet_name="走访统计",
         title=f"{month} 团队走访统计",
     )
-    return _xlsx(data, f"走访统计-{month}.xlsx")
+    return xlsx_response(data, f"走访统计-{month}.xlsx")
 
 
 @router.get("/diaries.xlsx", summary="民情日记导出")
@@ -123,14 +109,14 @@ async def export_diaries(
     try:
         rows = await run_db(fetch)
     except DomainError as exc:
-        return _error(exc)
+        return domain_error_response(exc)
     data = write_xlsx(
         [Column("日期", "date"), Column("记录人", width=10), Column("服务团队", width=26), Column("网格", width=18), Column("走访户数", "int"), Column("民情摘要", width=50), Column("领导点评", width=30)],
         ((r.day, r.author_name, r.team_name, r.grid_name, r.visits, r.excerpt, r.comment_excerpt) for r in rows),
         sheet_name="民情日记",
         title=f"{month} 民情日记",
     )
-    return _xlsx(data, f"民情日记-{month}.xlsx")
+    return xlsx_response(data, f"民情日记-{month}.xlsx")
 
 
 __all__ = ["router"]

@@ -9,21 +9,15 @@
   middleware in ``rxapp.state.guard`` denies everything not registered.
 """
 
-import asyncio
-from collections.abc import Callable
-from typing import TypeVar
-
 import reflex as rx
 from sqlmodel import Session
 
-from rxapp.db import get_engine
+from rxapp.db import run_db
 from rxapp.domain.access import Actor
 from rxapp.domain.auth import actor_for_token, token_from_cookie_header
 from rxapp.domain.errors import AccessDenied
 from rxapp.i18n import DEFAULT_LOCALE, LOCALES, MESSAGES
 from rxapp.models import Area, Department, Team
-
-T = TypeVar("T")
 
 # state class -> roles allowed to send its events; None = anyone (public pages)
 ACCESS: dict[type, tuple[str, ...] | None] = {}
@@ -50,16 +44,6 @@ def roles_for(cls: type) -> tuple[str, ...] | None | bool:
         if klass in ACCESS:
             return ACCESS[klass]
     return False
-
-
-def _in_session(fn: Callable[[Session], T]) -> T:
-    with Session(get_engine(), expire_on_commit=False) as session:
-        return fn(session)
-
-
-async def run_db(fn: Callable[[Session], T]) -> T:
-    """Blocking database work off the event loop (one worker serves many users)."""
-    return await asyncio.to_thread(_in_session, fn)
 
 
 async def actor_from_cookie(cookie_header: str | None) -> Actor | None:
