@@ -1259,7 +1259,6 @@ class _Generator:
         cat_of_code = {c: cat[c] for c in cat}
         results = {c: self.results.get(c, self.results["OTHER"]) for c in cat}
         last_good: dict[int, tuple] = {}  # grid -> (case id, code, content, category, suggestion, confidence, terms)
-        tpl_any = {c: self.tpl[c] for c in self.tpl}
         diary_at = self.diary_at
         g_grid, g_comm, g_town, g_dist, g_team, g_user = self.g_grid, self.g_comm, self.g_town, self.g_dist, self.g_team, self.g_user
         g_hh_start, g_hh_count, g_latlon = self.g_hh_start, self.g_hh_count, self.g_latlon
@@ -1278,8 +1277,7 @@ class _Generator:
         iREOPEN, iRETURN, iDUP = _CI["reopen_count"], _CI["return_count"], _CI["duplicate_of_id"]
         iPT, iPD, iPO, iRESULT, iREJ = (_CI["promise_text"], _CI["promise_due"], _CI["promise_owner"], _CI["result_text"],
                                         _CI["reject_reason"])
-        iSAT, iSCORE, iEVAL, iFOLLOW, iVISIT = (_CI["satisfaction"], _CI["score"], _CI["evaluated_at"],
-                                                _CI["followed_up_at"], _CI["visit_id"])
+        iSAT, iSCORE, iEVAL, iFOLLOW = _CI["satisfaction"], _CI["score"], _CI["evaluated_at"], _CI["followed_up_at"]
         iUPD, iVER = _CI["updated_at"], _CI["version"]
 
         def promise(dept: str, due_t: int) -> str:
