@@ -1,26 +1,36 @@
 """Intake throughput: cases per second through the domain (`submit_case`, one
-transaction each: classification, code, rollups, event, SMS) and through the
-Open311 HTTP API in-process (FastAPI over ASGI, concurrent requests), beside a
-bare insert of the same case rows (one transaction each) as the floor.
+transaction each: classification, code, rollups, event, SMS), through the
+Open311 HTTP API in-process (FastAPI over ASGI, concurrent requests) and over
+real HTTP (`wrk` POSTing to the app served by `reflex run --env prod
+--backend-only` with N workers; PostgreSQL runs add Redis, as in production),
+beside a bare insert of the same case rows (one transaction each) as the floor.
+The HTTP run then counts the cases in the database: every 201 must be a case.
 
 Prints one JSON line per measurement:
     .venv/bin/python bench/intake_bench.py [--n 500] [--dbs sqlite,postgresql] [--concurrency 8]
+        [--http-seconds 15] [--http-connections 64] [--workers 2] [--redis redis://127.0.0.1:6379/7]
 """
 
 import argparse
 import asyncio
 import json
 import os
+import re
+import signal
+import socket
+import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
+import urllib.request
 import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import insert, select, text  # noqa: E402
+from sqlalchemy import func, insert, select, text  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
 from rxapp.db import engine_for, make_engine  # noqa: E402
@@ -104,7 +114,7 @@ def bare_insert(url: str, n: int) -> float:
     return n / elapsed
 
 
-async def http_intake(url: str, n: int, concurrency: int) -> float:
+async def asgi_intake(url: str, n: int, concurrency: int) -> float:
     import httpx
 
     os.environ["REFLEX_DB_URL"] = url
@@ -142,12 +152,129 @@ async def http_intake(url: str, n: int, concurrency: int) -> float:
     return ok / elapsed
 
 
+WRK_LUA = """
+local n = 0
+local threads = {}
+local id = 0
+function setup(thread)
+  id = id + 1
+  thread:set("tid", id)
+  table.insert(threads, thread)
+end
+function init(args)
+  created = 0
+  other = 0
+end
+request = function()
+  n = n + 1
+  local phone = string.format("13%d%08d", tid % 10, n)
+  local body = BODIES[(n % #BODIES) + 1] .. "&phone=" .. phone
+  return wrk.format("POST", "/api/open311/v2/requests.json", {["Content-Type"] = "application/x-www-form-urlencoded"}, body)
+end
+response = function(status, headers, body)
+  if status == 201 then created = created + 1 else other = other + 1 end
+end
+done = function(summary, latency, requests)
+  local c, o = 0, 0
+  for _, t in ipairs(threads) do
+    c = c + t:get("created")
+    o = o + t:get("other")
+  end
+  io.write(string.format("RESULT created=%d other=%d p50_us=%d p95_us=%d p99_us=%d\\n", c, o,
+    latency:percentile(50), latency:percentile(95), latency:percentile(99)))
+end
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_intake(url: str, *, seconds: int, connections: int, workers: int, redis_url: str | None) -> dict:
+    """wrk against the real app (backend only: the API needs no frontend)."""
+    with Session(make_engine(url)) as s:
+        names = [n for (n,) in s.execute(select(Area.name).where(Area.level == AreaLevel.COMMUNITY).limit(40))]
+        before = s.execute(select(func.count()).select_from(Case).where(Case.channel == "api")).scalar_one()
+    bodies = [
+        urllib.parse.urlencode(
+            {"api_key": "griddesk-demo-key", "service_code": "ENV", "description": f"{TEXTS[i % len(TEXTS)]}（{i}）", "address_string": names[i % len(names)]}
+        )
+        for i in range(40)
+    ]
+    lua = Path(tempfile.mkdtemp()) / "post.lua"
+    lua.write_text("BODIES = {" + ",".join(json.dumps(b) for b in bodies) + "}\n" + WRK_LUA)
+    port = _free_port()
+    env = {**os.environ, "REFLEX_DB_URL": url, "GRANIAN_WORKERS": str(workers), "GRIDDESK_ORIGINS": f"http://localhost:{port}"}
+    if redis_url:
+        env["REFLEX_REDIS_URL"] = redis_url
+    else:
+        env.pop("REFLEX_REDIS_URL", None)
+    log = open(lua.parent / "server.log", "w")
+    server = subprocess.Popen(
+        [str(ROOT / ".venv/bin/reflex"), "run", "--env", "prod", "--backend-only", "--backend-port", str(port)],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.time() + 180
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/api/open311/v2/services.json", timeout=3) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if server.poll() is not None or time.time() > deadline:
+                raise RuntimeError(f"server did not start; see {log.name}")
+            time.sleep(1)
+        # warm every worker (imports, classifier model, connection pools)
+        subprocess.run(["wrk", "-t2", "-c8", "-d3s", "-s", str(lua), base], capture_output=True, check=True)
+        with Session(make_engine(url)) as s:
+            before = s.execute(select(func.count()).select_from(Case).where(Case.channel == "api")).scalar_one()
+        run = subprocess.run(
+            ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(lua), base],
+            capture_output=True, text=True, check=True,
+        )
+        m = re.search(r"RESULT created=(\d+) other=(\d+) p50_us=(\d+) p95_us=(\d+) p99_us=(\d+)", run.stdout)
+        secs = float(re.search(r"requests in ([\d.]+)(m?s)", run.stdout).group(1))
+        unit = re.search(r"requests in ([\d.]+)(m?s)", run.stdout).group(2)
+        secs = secs / 1000 if unit == "ms" else secs
+        created, other = int(m.group(1)), int(m.group(2))
+        time.sleep(1)  # let requests wrk gave up on at the end finish
+        with Session(make_engine(url)) as s:
+            after = s.execute(select(func.count()).select_from(Case).where(Case.channel == "api")).scalar_one()
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+        log.close()
+    return {
+        "created_per_s": round(created / secs, 1),
+        "created": created,
+        "errors": other,
+        "cases_written": after - before,
+        "p50_ms": int(m.group(3)) / 1000,
+        "p95_ms": int(m.group(4)) / 1000,
+        "p99_ms": int(m.group(5)) / 1000,
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--n", type=int, default=500)
     ap.add_argument("--dbs", default="sqlite,postgresql")
     ap.add_argument("--concurrency", type=int, default=8)
+    ap.add_argument("--http-seconds", type=int, default=15, help="0 skips the real-HTTP run")
+    ap.add_argument("--http-connections", type=int, default=64)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--redis", default="redis://127.0.0.1:6379/7", help="state manager and shared rate limit for the PostgreSQL run")
+    ap.add_argument("--skip", default="", help="comma list of floor,domain,asgi to leave out")
     args = ap.parse_args()
+    skip = set(args.skip.split(","))
     for kind in [d for d in args.dbs.split(",") if d]:
         url, drop = new_db(kind)
         try:
@@ -157,15 +284,31 @@ def main() -> None:
             # the demo key's per-minute limit would cap the HTTP run: lift it for the bench
             with make_engine(url).begin() as conn:
                 conn.execute(text("UPDATE apikey SET rate_limit_per_minute = 1000000"))
-            floor = bare_insert(url, args.n)
-            print(json.dumps({"bench": "intake_floor_bare_insert", "db": kind, "n": args.n, "per_s": round(floor, 1)}), flush=True)
-            dom = domain_intake(url, args.n)
-            print(json.dumps({"bench": "intake_domain", "db": kind, "n": args.n, "per_s": round(dom, 1)}), flush=True)
-            web = asyncio.run(http_intake(url, args.n, args.concurrency))
-            print(
-                json.dumps({"bench": "intake_open311_asgi", "db": kind, "n": args.n, "concurrency": args.concurrency, "per_s": round(web, 1)}),
-                flush=True,
-            )
+            if "floor" not in skip:
+                floor = bare_insert(url, args.n)
+                print(json.dumps({"bench": "intake_floor_bare_insert", "db": kind, "n": args.n, "per_s": round(floor, 1)}), flush=True)
+            if "domain" not in skip:
+                dom = domain_intake(url, args.n)
+                print(json.dumps({"bench": "intake_domain", "db": kind, "n": args.n, "per_s": round(dom, 1)}), flush=True)
+            if "asgi" not in skip:
+                web = asyncio.run(asgi_intake(url, args.n, args.concurrency))
+                print(
+                    json.dumps({"bench": "intake_open311_asgi", "db": kind, "n": args.n, "concurrency": args.concurrency, "per_s": round(web, 1)}),
+                    flush=True,
+                )
+            if args.http_seconds > 0:
+                redis_url = args.redis if kind == "postgresql" else None
+                if redis_url:
+                    import redis
+
+                    redis.Redis.from_url(redis_url).flushdb()
+                got = http_intake(url, seconds=args.http_seconds, connections=args.http_connections, workers=args.workers, redis_url=redis_url)
+                print(
+                    json.dumps(
+                        {"bench": "intake_open311_http", "db": kind, "workers": args.workers, "redis": bool(redis_url), "connections": args.http_connections, "seconds": args.http_seconds, **got}
+                    ),
+                    flush=True,
+                )
         finally:
             engine_for.cache_clear()
             drop()

@@ -14,11 +14,14 @@ from fastapi.responses import JSONResponse, Response
 from sqlmodel import Session
 
 from rxapp.api.deps import run_db
+from rxapp.db import GroupCommit
 from rxapp.domain import open311 as o
 
 router = APIRouter(prefix="/api/open311/v2", tags=["open311"])
 
 FORMATS = ("json", "xml")
+# POSTs arriving together are taken in one transaction (rxapp.db.GroupCommit)
+intake = GroupCommit(o.post_requests)
 # documented as the two formats; checked in the handler so a wrong one answers the spec's 404
 Fmt = Annotated[str, Path(description="json or xml", json_schema_extra={"enum": list(FORMATS)})]
 XML_MEDIA = "application/xml; charset=utf-8"
@@ -128,11 +131,14 @@ async def post_request(
         "description": description,
     }
 
-    def work(s: Session):
-        key = o.authenticate_key(s, api_key)
-        return o.post_request(s, key=key, params=params)
-
-    return await _run(fmt, work, "service_requests", "request", status=201)
+    fmt = (fmt or "").lower()
+    if fmt not in FORMATS:
+        return _error(404, "format: use .json or .xml", "json")
+    try:
+        answer = await intake.submit((api_key, params))
+    except o.Open311Error as exc:
+        return _error(exc.code, exc.description, fmt)
+    return _answer(fmt, "service_requests", "request", answer, 201)
 
 
 @router.get("/requests/{service_request_id}.{fmt}", summary="One service request")

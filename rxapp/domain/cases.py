@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -30,18 +31,19 @@ from types import SimpleNamespace
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import update
+from sqlalchemy import func, insert, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
-from rxapp.domain.access import Actor, area_lineage, case_in_scope
+from rxapp.domain.access import Actor, case_in_scope
 from rxapp.domain.classify import AUTO_ACCEPT_CONFIDENCE, CATEGORY_CODES, classify, parse_keywords
 from rxapp.domain.clock import month_key, now
 from rxapp.domain.errors import AccessDenied, DomainError, InvalidTransition, NotFound, StaleVersion
 from rxapp.domain.holidays import load_overrides
-from rxapp.domain.rollup import apply_case_change, snapshot
+from rxapp.domain.rollup import apply_case_change, apply_new_cases, snapshot
 from rxapp.domain.sms import queue_sms, validate_mobile
+from rxapp.domain.sms import render as render_sms
 from rxapp.domain.validate import bool_field as _bool
 from rxapp.domain.validate import int_field as _int
 from rxapp.domain.validate import text_field as _text
@@ -64,6 +66,7 @@ from rxapp.models import (
     MeetingItem,
     Role,
     Satisfaction,
+    Sms,
     Team,
     Visit,
 )
@@ -257,7 +260,7 @@ def _is_sqlite_busy(session: Session, exc: OperationalError) -> bool:
     return "locked" in text or "busy" in text
 
 
-def _claim_sqlite_writer(session: Session) -> None:
+def claim_sqlite_writer(session: Session) -> None:
     """SQLite: take the write lock with the transaction's first statement, so
     concurrent actions queue on busy_timeout instead of failing on a stale read
     snapshot (SQLite has one writer at a time anyway)."""
@@ -281,7 +284,7 @@ def _action(fn):
             began_here = not session.in_transaction()
             try:
                 if began_here:
-                    _claim_sqlite_writer(session)
+                    claim_sqlite_writer(session)
                 result = fn(session, **kwargs)
                 session.commit()
                 return result
@@ -448,6 +451,370 @@ def _case_create(data: object, channel: str) -> CaseCreate:
         raise DomainError(_FIELD_MESSAGES.get(field, "提交的内容格式不正确"), field) from None
 
 
+@dataclass(frozen=True)
+class _Cat:
+    id: int
+    code: str
+    department_id: int | None
+    deadline_workdays: int
+    active: bool
+
+
+@dataclass(frozen=True)
+class _Dept:
+    id: int
+    name_zh: str
+    active: bool
+
+
+_PLACES: tuple[tuple, dict[int, dict[str, int | None]]] = ((), {})
+_PLACES_LOCK = threading.Lock()
+
+
+class IntakeRef:
+    """What intake reads besides the request: categories, departments, the
+    keyword rules, the holiday schedules and the place of each grid.  Read once
+    per transaction (lazily), so a batch of requests pays for it once and
+    still sees an administrator's edit committed before it began."""
+
+    def __init__(self, session: Session):
+        self.session = session
+        self._cats: dict[str, _Cat] | None = None
+        self._depts: dict[int, _Dept] | None = None
+        self._rules: dict[str, tuple[str, ...]] | None = None
+        self._overrides: Any = None
+        self._places: dict[int, dict[str, int | None] | None] = {}
+
+    def _load_categories(self) -> None:
+        rows = self.session.exec(
+            select(Category.id, Category.code, Category.department_id, Category.deadline_workdays, Category.active, Category.keywords)
+        ).all()
+        self._cats = {code: _Cat(cid, code, dep, days, active) for cid, code, dep, days, active, _ in rows}
+        self._rules = dict(_parse_rules(tuple((code, kw or "") for _, code, _, _, _, kw in rows if code in CATEGORY_CODES)))
+
+    @property
+    def categories(self) -> dict[str, _Cat]:
+        if self._cats is None:
+            self._load_categories()
+        return self._cats
+
+    @property
+    def rules(self) -> dict[str, tuple[str, ...]]:
+        if self._rules is None:
+            self._load_categories()
+        return self._rules
+
+    @property
+    def departments(self) -> dict[int, _Dept]:
+        if self._depts is None:
+            rows = self.session.exec(select(Department.id, Department.name_zh, Department.active)).all()
+            self._depts = {did: _Dept(did, name, active) for did, name, active in rows}
+        return self._depts
+
+    @property
+    def overrides(self) -> Any:
+        if self._overrides is None:
+            self._overrides = load_overrides(self.session)
+        return self._overrides
+
+    def load_places(self, grid_ids: set[int]) -> None:
+        """The area lineage and team of each grid.  Kept per process: areas and
+        teams are only ever added (a grid's place never changes, a new team
+        takes its grid), so a count and newest id of each — one query per
+        transaction — tell when the kept places must be read again."""
+        todo = {g for g in grid_ids if g not in self._places}
+        if not todo:
+            return
+        mark = (str(self.session.get_bind().engine.url),) + tuple(
+            self.session.exec(
+                select(
+                    select(func.count(Area.id)).scalar_subquery(),
+                    select(func.max(Area.id)).scalar_subquery(),
+                    select(func.count(Team.id)).scalar_subquery(),
+                    select(func.max(Team.id)).scalar_subquery(),
+                )
+            ).one()
+        )
+        global _PLACES
+        with _PLACES_LOCK:
+            if _PLACES[0] != mark:
+                _PLACES = (mark, {})
+            kept = _PLACES[1]
+        missing = {g for g in todo if g not in kept}
+        if missing:
+            grids = self.session.exec(select(Area.id, Area.path).where(Area.id.in_(missing), Area.level == AreaLevel.GRID)).all()
+            ancestors = {int(x) for _, path in grids for x in path.strip("/").split("/") if x}
+            levels = dict(self.session.exec(select(Area.id, Area.level).where(Area.id.in_(ancestors))).all()) if ancestors else {}
+            teams = dict(self.session.exec(select(Team.grid_id, Team.id).where(Team.grid_id.in_([g for g, _ in grids]))).all()) if grids else {}
+            found: dict[int, dict[str, int | None] | None] = {g: None for g in missing}
+            for gid, path in grids:
+                lineage = {levels[int(x)]: int(x) for x in path.strip("/").split("/") if x and int(x) in levels}
+                found[gid] = {
+                    "district_id": lineage.get(AreaLevel.DISTRICT),
+                    "township_id": lineage.get(AreaLevel.TOWNSHIP),
+                    "community_id": lineage.get(AreaLevel.COMMUNITY),
+                    "grid_id": gid,
+                    "team_id": teams.get(gid),
+                }
+            with _PLACES_LOCK:
+                if _PLACES[0] == mark and len(_PLACES[1]) < 100_000:
+                    _PLACES[1].update({g: p for g, p in found.items() if p is not None})
+            kept = {**kept, **found}
+        for g in todo:
+            self._places[g] = dict(kept[g]) if kept.get(g) is not None else None
+
+    def place(self, grid_id: int) -> dict[str, int | None] | None:
+        self.load_places({grid_id})
+        return self._places[grid_id]
+
+
+@dataclass
+class IntakePlan:
+    """One request checked and classified, nothing written yet."""
+
+    values: dict[str, Any]  # case columns but code, times and what acceptance sets
+    by: _By
+    channel: str
+    category: _Cat | None
+    department: _Dept | None
+    auto: bool
+    terms: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Intake:
+    """A request taken: what the answer to the requester needs."""
+
+    id: int
+    code: str
+    status: str
+    deadline: datetime | None
+    promise_text: str
+    category_id: int | None
+
+
+def _plan_intake(ref: IntakeRef, staff: Actor | None, form: CaseCreate, channel: str) -> IntakePlan | Case:
+    """Every check and the classification of one request; the case already
+    taken for the same ``source_ref`` (SMS / API) instead, when there is one."""
+    session = ref.session
+    content = _text(form.content, "content", "诉求内容", min_len=2, max_len=2000)
+    name = _text(form.requester_name, "requester_name", "姓名", max_len=32)
+    address = _text(form.requester_address, "requester_address", "地址", max_len=128)
+    phone = form.requester_phone.strip()
+    if phone:
+        phone = _phone(phone)
+    elif channel in PUBLIC_CHANNELS:
+        raise DomainError("请填写手机号码，以便告知办理结果", "requester_phone")
+
+    if form.grid_id is None:
+        raise DomainError("请选择所在网格", "grid_id")
+    place = ref.place(_id(form.grid_id, "grid_id"))
+    if place is None:
+        raise DomainError("所选网格不存在", "grid_id")
+    # staff register requests only where they work (a member: their team's grid)
+    if staff is not None and not case_in_scope(staff, SimpleNamespace(**place, department_id=None)):
+        raise AccessDenied("所选网格不在您的管辖范围内")
+
+    source_ref = (form.source_ref or "").strip() or None
+    if source_ref and channel in (Channel.SMS, Channel.API):
+        existing = session.exec(select(Case).where(Case.source_ref == source_ref, Case.channel == channel)).first()
+        if existing is not None:
+            return existing
+
+    household_id = visit_id = meeting_item_id = None
+    if staff is not None:  # links to our own records come from staff only
+        grid_id = place["grid_id"]
+        if form.household_id is not None:
+            hh = session.get(Household, _id(form.household_id, "household_id"))
+            if hh is None or hh.grid_id != grid_id:
+                raise DomainError("所选住户不在该网格", "household_id")
+            household_id = hh.id
+        if form.visit_id is not None:
+            # a visit to a household of this same grid (which is in the actor's scope)
+            visit = session.get(Visit, _id(form.visit_id, "visit_id"))
+            visited = session.get(Household, visit.household_id) if visit is not None else None
+            if visited is None or visited.grid_id != grid_id:
+                raise DomainError("走访记录不存在或不属于该网格", "visit_id")
+            if household_id is not None and visit.household_id != household_id:
+                raise DomainError("走访记录与所选住户不符", "visit_id")
+            visit_id = visit.id
+        if form.meeting_item_id is not None:
+            # an item of a meeting held for an area that contains this grid
+            item = session.get(MeetingItem, _id(form.meeting_item_id, "meeting_item_id"))
+            meeting = session.get(Meeting, item.meeting_id) if item is not None else None
+            held_for = session.get(Area, meeting.area_id) if meeting is not None else None
+            grid = session.get(Area, grid_id)
+            if held_for is None or not grid.path.startswith(held_for.path):
+                raise DomainError("恳谈议题不存在或不属于该区域", "meeting_item_id")
+            meeting_item_id = item.id
+
+    result = classify(content, ref.rules)
+    if form.category_code:
+        code = form.category_code
+        chosen = ref.categories.get(code.strip().upper()) if isinstance(code, str) and len(code) <= 16 else None
+        if chosen is None or not chosen.active:
+            raise DomainError("诉求类别不存在", "category_code")
+        category = chosen
+        # a person's choice is for a dispatcher to confirm; a resident's choice
+        # only counts when the rules agree with it confidently
+        auto = staff is None and result.code == chosen.code and result.confidence >= AUTO_ACCEPT_CONFIDENCE
+    else:
+        category = ref.categories.get(result.code)
+        category = category if category is not None and category.active else None
+        auto = category is not None and result.confidence >= AUTO_ACCEPT_CONFIDENCE
+    department = ref.departments.get(category.department_id) if category and category.department_id else None
+    auto = auto and department is not None and department.active
+    values = {
+        "channel": channel,
+        "content": content,
+        "requester_name": name,
+        "requester_phone": phone,
+        "requester_address": address,
+        "requester_household_id": household_id,
+        "category_id": category.id if category else None,
+        "confidence": float(result.confidence),
+        "classify_terms": "、".join(result.terms)[:255],
+        **place,
+        "lat": form.lat,
+        "lon": form.lon,
+        "visit_id": visit_id,
+        "meeting_item_id": meeting_item_id,
+        "source_ref": source_ref,
+        "created_by_user_id": staff.user_id if staff else None,
+    }
+    return IntakePlan(values, _By.of(staff), channel, category, department, auto, tuple(result.terms))
+
+
+def _allocate_codes(session: Session, at: datetime, n: int, *, own_transaction: bool = False) -> list[str]:
+    """``n`` consecutive codes of the day in one atomic counter upsert.
+
+    ``own_transaction`` (PostgreSQL, batches): the counter is bumped and
+    committed on a connection of its own, so concurrent batches do not queue
+    behind each other's counter lock until they commit; a batch that then
+    fails leaves a gap in the day's numbers, never a duplicate."""
+    day = at.strftime("%Y%m%d")
+    dialect = session.get_bind().dialect.name
+    if n == 1 and not own_transaction:
+        return [next_case_code(session, at)]
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    stmt = (
+        upsert(CodeCounter)
+        .values(day=day, last=n)
+        .on_conflict_do_update(index_elements=["day"], set_={"last": CodeCounter.last + n})
+        .returning(CodeCounter.last)
+    )
+    if own_transaction and dialect == "postgresql":
+        with session.get_bind().connect() as conn:
+            last = conn.execute(stmt).scalar_one()
+            conn.commit()
+    else:
+        last = session.exec(stmt).scalar_one()
+    return [f"{CODE_PREFIX}{day}{number:04d}" for number in range(last - n + 1, last + 1)]
+
+
+# every row of a multi-row INSERT names the same columns
+_NOT_ACCEPTED = {
+    "status": S.SUBMITTED,
+    "accepted_at": None,
+    "auto_accepted": False,
+    "deadline": None,
+    "deadline_provisional": False,
+    "promise_text": "",
+    "promise_due": None,
+    "promise_owner": "",
+    "department_id": None,
+    "routed_at": None,
+    "version": 1,
+}
+
+
+def _write_intakes(ref: IntakeRef, plans: list[IntakePlan], *, batch: bool = False) -> list[Intake]:
+    """Writes planned requests in the caller's transaction, a few statements
+    for all of them: the cases (``submitted``, or accepted and routed at once
+    when the classification is confident — 系统自动受理 — exactly as
+    ``accept_case`` then ``route_case`` would leave them), their events, the
+    requesters' SMS and the rollups."""
+    session = ref.session
+    at = now()
+    codes = _allocate_codes(session, at, len(plans), own_transaction=batch)
+    deadlines: dict[int, Any] = {}
+    rows: list[dict[str, Any]] = []
+    for plan, code in zip(plans, codes):
+        row = {**plan.values, **_NOT_ACCEPTED, "code": code, "submitted_at": at, "updated_at": at}
+        if plan.auto:
+            days = plan.category.deadline_workdays
+            if days not in deadlines:
+                deadlines[days] = add_workdays(at, days, ref.overrides)
+            deadline = deadlines[days]
+            owner = plan.department.name_zh
+            row.update(
+                status=S.ROUTED,
+                accepted_at=at,
+                auto_accepted=True,
+                deadline=deadline.due,
+                deadline_provisional=deadline.provisional,
+                promise_text=default_promise(owner, deadline.due),
+                promise_due=deadline.due,
+                promise_owner=owner[:64],
+                department_id=plan.department.id,
+                routed_at=at,
+                version=3,
+            )
+        rows.append(row)
+    table = Case.__table__
+    conn = session.connection()
+    conn.execute(insert(table), rows)  # one multi-row INSERT; the codes are unique, so they find the ids
+    id_of = dict(conn.execute(select(table.c.code, table.c.id).where(table.c.code.in_(codes))).all())
+    ids = [id_of[code] for code in codes]
+    events: list[dict[str, Any]] = []
+    sms: list[dict[str, Any]] = []
+    out: list[Intake] = []
+    for plan, row, case_id in zip(plans, rows, ids):
+        row["id"] = case_id
+
+        def event(by: _By, action: str, from_status: str | None, to_status: str, note: str, version: int) -> None:
+            events.append(
+                {
+                    "case_id": case_id,
+                    "at": at,
+                    "actor_user_id": by.user_id,
+                    "actor_label": by.label[:64],
+                    "action": action,
+                    "from_status": from_status,
+                    "to_status": to_status,
+                    "note": note,
+                    "public": True,
+                    "version_after": version,
+                }
+            )
+
+        event(plan.by, "submit", None, S.SUBMITTED, f"通过{CHANNEL_ZH.get(plan.channel, plan.channel)}提交", 1)
+        template, params = None, {}
+        if plan.auto:
+            event(SYSTEM, "accept", S.SUBMITTED, S.ACCEPTED, f"系统按关键词“{'、'.join(plan.terms[:5])}”自动受理", 2)
+            event(SYSTEM, "route", S.ACCEPTED, S.ROUTED, f"转交{plan.department.name_zh}办理", 3)
+            template, params = "accepted", {"department": row["promise_owner"], "deadline": row["deadline"]}
+        elif plan.channel in PUBLIC_CHANNELS:
+            template = "reply_code"
+        if template and row["requester_phone"]:
+            try:
+                number = validate_mobile(row["requester_phone"])
+            except DomainError:  # e.g. an old landline number: the case page still shows everything
+                log.info("case %s: requester phone not a mobile, no %s notice", row["code"], template)
+            else:
+                text = render_sms(template, code=row["code"], **params)
+                sms.append(dict(direction="out", phone=number, text=text, template=template, case_id=case_id, status="queued", attempts=0, next_attempt_at=at, created_at=at))
+        out.append(Intake(case_id, row["code"], row["status"], row.get("deadline"), row.get("promise_text", ""), row["category_id"]))
+    conn.execute(insert(CaseEvent.__table__), events)
+    if sms:
+        conn.execute(insert(Sms.__table__), sms)
+    apply_new_cases(session, rows, overrides=None)
+    return out
+
+
 @_action
 def submit_case(session: Session, *, actor: Actor | None, data: CaseCreate | Mapping[str, Any], channel: str) -> Case:
     """Take a resident's request.  ``actor`` None = the public (web form, SMS,
@@ -462,128 +829,65 @@ def submit_case(session: Session, *, actor: Actor | None, data: CaseCreate | Map
         raise DomainError("受理渠道无效", "channel")
     if staff is None and channel not in PUBLIC_CHANNELS:
         raise AccessDenied("请先登录")
-    form = _case_create(data, channel)
+    ref = IntakeRef(session)
+    plan = _plan_intake(ref, staff, _case_create(data, channel), channel)
+    if isinstance(plan, Case):
+        return plan
+    (taken,) = _write_intakes(ref, [plan])
+    return session.get(Case, taken.id)
 
-    content = _text(form.content, "content", "诉求内容", min_len=2, max_len=2000)
-    name = _text(form.requester_name, "requester_name", "姓名", max_len=32)
-    address = _text(form.requester_address, "requester_address", "地址", max_len=128)
-    phone = form.requester_phone.strip()
-    if phone:
-        phone = _phone(phone)
-    elif channel in PUBLIC_CHANNELS:
-        raise DomainError("请填写手机号码，以便告知办理结果", "requester_phone")
 
-    if form.grid_id is None:
-        raise DomainError("请选择所在网格", "grid_id")
-    grid = session.get(Area, _id(form.grid_id, "grid_id"))
-    if grid is None or grid.level != AreaLevel.GRID:
-        raise DomainError("所选网格不存在", "grid_id")
-    lineage = area_lineage(session, grid)
-    team = session.exec(select(Team).where(Team.grid_id == grid.id)).first()
-    place = {
-        "district_id": lineage.get(AreaLevel.DISTRICT),
-        "township_id": lineage.get(AreaLevel.TOWNSHIP),
-        "community_id": lineage.get(AreaLevel.COMMUNITY),
-        "grid_id": grid.id,
-        "team_id": team.id if team else None,
-    }
-    # staff register requests only where they work (a member: their team's grid)
-    if staff is not None and not case_in_scope(staff, SimpleNamespace(**place, department_id=None)):
-        raise AccessDenied("所选网格不在您的管辖范围内")
-
-    source_ref = (form.source_ref or "").strip() or None
-    if source_ref and channel in (Channel.SMS, Channel.API):
-        existing = session.exec(select(Case).where(Case.source_ref == source_ref, Case.channel == channel)).first()
-        if existing is not None:
-            return existing
-
-    household_id = visit_id = meeting_item_id = None
-    if staff is not None:  # links to our own records come from staff only
-        if form.household_id is not None:
-            hh = session.get(Household, _id(form.household_id, "household_id"))
-            if hh is None or hh.grid_id != grid.id:
-                raise DomainError("所选住户不在该网格", "household_id")
-            household_id = hh.id
-        if form.visit_id is not None:
-            # a visit to a household of this same grid (which is in the actor's scope)
-            visit = session.get(Visit, _id(form.visit_id, "visit_id"))
-            visited = session.get(Household, visit.household_id) if visit is not None else None
-            if visited is None or visited.grid_id != grid.id:
-                raise DomainError("走访记录不存在或不属于该网格", "visit_id")
-            if household_id is not None and visit.household_id != household_id:
-                raise DomainError("走访记录与所选住户不符", "visit_id")
-            visit_id = visit.id
-        if form.meeting_item_id is not None:
-            # an item of a meeting held for an area that contains this grid
-            item = session.get(MeetingItem, _id(form.meeting_item_id, "meeting_item_id"))
-            meeting = session.get(Meeting, item.meeting_id) if item is not None else None
-            held_for = session.get(Area, meeting.area_id) if meeting is not None else None
-            if held_for is None or not grid.path.startswith(held_for.path):
-                raise DomainError("恳谈议题不存在或不属于该区域", "meeting_item_id")
-            meeting_item_id = item.id
-
-    result = classify(content, category_rules(session))
-    chosen = _category_by_code(session, form.category_code) if form.category_code else None
-    if chosen is not None:
-        category = chosen
-        # a person's choice is for a dispatcher to confirm; a resident's choice
-        # only counts when the rules agree with it confidently
-        auto = staff is None and result.code == chosen.code and result.confidence >= AUTO_ACCEPT_CONFIDENCE
-    else:
-        category = session.exec(select(Category).where(Category.code == result.code, Category.active)).first()
-        auto = category is not None and result.confidence >= AUTO_ACCEPT_CONFIDENCE
-    department = session.get(Department, category.department_id) if category and category.department_id else None
-    auto = auto and department is not None and department.active
-
-    at = now()
-    case = Case(
-        code=next_case_code(session, at),
-        status=S.SUBMITTED,
-        channel=channel,
-        content=content,
-        requester_name=name,
-        requester_phone=phone,
-        requester_address=address,
-        requester_household_id=household_id,
-        category_id=category.id if category else None,
-        confidence=float(result.confidence),
-        classify_terms="、".join(result.terms)[:255],
-        **place,
-        lat=form.lat,
-        lon=form.lon,
-        submitted_at=at,
-        updated_at=at,
-        visit_id=visit_id,
-        meeting_item_id=meeting_item_id,
-        source_ref=source_ref,
-        created_by_user_id=staff.user_id if staff else None,
-        version=1,
-    )
-    session.add(case)
-    session.flush()
-    apply_case_change(session, None, case)
-    by = _By.of(staff)
-    session.add(
-        CaseEvent(
-            case_id=case.id,
-            at=at,
-            actor_user_id=by.user_id,
-            actor_label=by.label[:64],
-            action="submit",
-            from_status=None,
-            to_status=S.SUBMITTED,
-            note=f"通过{CHANNEL_ZH.get(channel, channel)}提交",
-            public=True,
-            version_after=1,
-        )
-    )
-    session.flush()
-    if auto:
-        _accept(session, case, by=SYSTEM, category=category, auto=True, note=f"系统按关键词“{'、'.join(result.terms[:5])}”自动受理")
-        _route(session, case, by=SYSTEM, department=department)
-    elif channel in PUBLIC_CHANNELS:
-        _notify(session, case, "reply_code")
-    return case
+def submit_public_batch(
+    session: Session, requests: list[tuple[Mapping[str, Any], str]], *, ref: IntakeRef | None = None
+) -> list[Intake | Case | DomainError]:
+    """Many residents' requests (``(data, channel)``, public channels) taken in
+    ONE transaction, committed here: the group commit behind the Open311 API
+    under load.  Each request is checked on its own — a refused one gets its
+    ``DomainError`` in its place and the others are still taken; nothing is
+    written unless the whole batch commits.  A repeated ``source_ref`` in the
+    batch answers with the first one's case."""
+    out: list[Intake | Case | DomainError | None] = [None] * len(requests)
+    ref = ref or IntakeRef(session)
+    try:
+        claim_sqlite_writer(session)
+        forms: list[tuple[int, CaseCreate, str]] = []
+        for i, (data, channel) in enumerate(requests):
+            try:
+                if not isinstance(channel, str) or channel not in PUBLIC_CHANNELS:
+                    raise AccessDenied("请先登录")
+                forms.append((i, _case_create(data, channel), channel))
+            except DomainError as exc:
+                out[i] = exc
+        ref.load_places({f.grid_id for _, f, _ in forms if isinstance(f.grid_id, int) and not isinstance(f.grid_id, bool)})
+        plans: list[tuple[int, IntakePlan]] = []
+        first_of: dict[tuple[str, str], int] = {}
+        repeats: list[tuple[int, int]] = []
+        for i, form, channel in forms:
+            source_ref = (form.source_ref or "").strip()
+            if source_ref and channel in (Channel.SMS, Channel.API):
+                if (channel, source_ref) in first_of:
+                    repeats.append((i, first_of[(channel, source_ref)]))
+                    continue
+                first_of[(channel, source_ref)] = i
+            try:
+                plan = _plan_intake(ref, None, form, channel)
+            except DomainError as exc:
+                out[i] = exc
+                continue
+            if isinstance(plan, Case):
+                out[i] = plan
+            else:
+                plans.append((i, plan))
+        if plans:
+            for (i, _), taken in zip(plans, _write_intakes(ref, [p for _, p in plans], batch=True)):
+                out[i] = taken
+        for i, first in repeats:
+            out[i] = out[first]
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return out
 
 
 # ----------------------------------------------------------------------------

@@ -18,6 +18,7 @@ otherwise 400 asking for an address naming the community or street.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import threading
@@ -31,12 +32,14 @@ from xml.sax.saxutils import escape
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from rxapp.domain.cases import STATUS_ZH, submit_case
+from rxapp.domain.cases import STATUS_ZH, Intake, IntakeRef, claim_sqlite_writer, submit_public_batch
 from rxapp.domain.clock import CST
 from rxapp.domain.errors import DomainError
 from rxapp.domain.privacy import scrub_text
 from rxapp.domain.security import token_digest
 from rxapp.models import ApiKey, Area, AreaLevel, Case, CaseEvent, CaseStatus, Category, Channel, Department
+
+log = logging.getLogger(__name__)
 
 JURISDICTION_IDS = ("zhoushan", "zhoushan.gov.cn", "330900")
 MAX_PAGE_SIZE = 200
@@ -203,53 +206,108 @@ _SERVICE_CODE_RE = re.compile(r"^[A-Z_]{1,16}$")
 # API keys and their rate limit
 # ----------------------------------------------------------------------------
 class RateLimiter:
-    """A sliding one-minute window per key, in this process.  With several
-    backend workers each counts on its own (the limit is then per worker);
-    a shared counter would need a table (and its migration)."""
+    """Requests per key and minute.  With ``REFLEX_REDIS_URL`` set (several
+    backend workers) the count is shared by every worker: a fixed one-minute
+    window per key in Redis (``INCRBY`` + ``EXPIRE``).  Without Redis, or
+    while it cannot be reached, a sliding one-minute window in this process."""
 
-    def __init__(self) -> None:
+    PREFIX = "griddesk:open311:rate"
+
+    def __init__(self, redis_url: str | None = None) -> None:
         self._hits: dict[int, deque[float]] = {}
         self._lock = threading.Lock()
+        self._redis_url = redis_url
+        self._redis = None
+
+    def _client(self):
+        url = self._redis_url if self._redis_url is not None else os.environ.get("REFLEX_REDIS_URL", "")
+        if not url:
+            return None
+        if self._redis is None:
+            import redis
+
+            self._redis = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        return self._redis
 
     def allow(self, key_id: int, per_minute: int, at: float | None = None) -> bool:
+        return self.allow_many(key_id, per_minute, 1, at) == 1
+
+    def allow_many(self, key_id: int, per_minute: int, n: int, at: float | None = None) -> int:
+        """How many of ``n`` requests now on ``key_id`` are within the limit
+        (the first ones are; every one counts, allowed or not)."""
+        limit = max(1, per_minute)
+        client = self._client() if at is None else None
+        if client is not None:
+            import redis
+
+            window = f"{self.PREFIX}:{key_id}:{int(time.time() // 60)}"
+            try:
+                pipe = client.pipeline()
+                pipe.incrby(window, n)
+                pipe.expire(window, 120)
+                total = pipe.execute()[0]
+                return max(0, min(n, limit - (total - n)))
+            except redis.RedisError as exc:  # the limit falls back to this process, intake goes on
+                log.warning("rate limit: Redis unavailable (%s); counting in this worker", exc)
+                self._redis = None
         t = time.monotonic() if at is None else at
+        allowed = 0
         with self._lock:
             hits = self._hits.setdefault(key_id, deque())
             while hits and hits[0] <= t - 60:
                 hits.popleft()
-            if len(hits) >= max(1, per_minute):
-                return False
-            hits.append(t)
-            return True
+            for _ in range(n):
+                if len(hits) >= limit:
+                    break
+                hits.append(t)
+                allowed += 1
+        return allowed
 
     def reset(self) -> None:
         with self._lock:
             self._hits.clear()
+        client = self._client()
+        if client is not None:
+            try:
+                for name in client.scan_iter(f"{self.PREFIX}:*"):
+                    client.delete(name)
+            except Exception:  # noqa: BLE001 - a reset is best effort
+                pass
 
 
 rate_limiter = RateLimiter()
 
 
-def authenticate_key(session: Session, api_key: object) -> ApiKey:
-    """The live key for ``api_key``: 401 without one, 403 unknown or revoked,
-    429 over its rate limit."""
+def _keys(session: Session, api_keys: list[object]) -> dict[str, ApiKey]:
+    digests = {token_digest(k.strip()) for k in api_keys if isinstance(k, str) and k.strip() and len(k) <= 128}
+    if not digests:
+        return {}
+    return {k.key_hash: k for k in session.exec(select(ApiKey).where(ApiKey.key_hash.in_(digests))).all()}
+
+
+def _check_key(keys: Mapping[str, ApiKey], api_key: object) -> ApiKey:
+    """The live key for ``api_key``: 401 without one, 403 unknown or revoked."""
     if api_key is None or (isinstance(api_key, str) and not api_key.strip()):
         raise Open311Error(401, "api_key: required to post a service request")
     if not isinstance(api_key, str) or len(api_key) > 128:
         raise Open311Error(403, "api_key: invalid")
-    key = session.exec(select(ApiKey).where(ApiKey.key_hash == token_digest(api_key.strip()))).first()
+    key = keys.get(token_digest(api_key.strip()))
     if key is None:
         raise Open311Error(403, "api_key: invalid")
     if key.revoked_at is not None:
         raise Open311Error(403, "api_key: revoked")
+    return key
+
+
+def authenticate_key(session: Session, api_key: object) -> ApiKey:
+    """The live key for ``api_key``: 401 without one, 403 unknown or revoked,
+    429 over its rate limit."""
+    key = _check_key(_keys(session, [api_key]), api_key)
     if not rate_limiter.allow(key.id, key.rate_limit_per_minute):
         raise Open311Error(429, f"api_key: rate limit of {key.rate_limit_per_minute} requests per minute exceeded")
     return key
 
 
-# ----------------------------------------------------------------------------
-# Services
-# ----------------------------------------------------------------------------
 def _departments(session: Session) -> dict[int, str]:
     return {d.id: d.name_zh for d in session.exec(select(Department)).all()}
 
@@ -462,26 +520,69 @@ def _grid_under(session: Session, area: Area) -> Area | None:
     ).first()
 
 
+class AreaIndex:
+    """The names of every area below the city, to find the grid an address
+    names.  Built once per process and rebuilt when the areas change (their
+    count or newest id: areas are only ever added, by the seed or an import);
+    a lookup scans the address once, whatever the number of areas."""
+
+    RANK = {lvl: i for i, lvl in enumerate(AreaLevel.ORDER)}
+    _cached: tuple[tuple, AreaIndex] | None = None
+    _lock = threading.Lock()
+
+    def __init__(self, rows: list[tuple[int, str, str, str, int]]):
+        self.info = {aid: (name, level, [int(x) for x in path.strip("/").split("/") if x]) for aid, name, level, path, _ in rows}
+        self.by_bigram: dict[str, list[tuple[str, int]]] = {}
+        for aid, name, *_ in rows:
+            if len(name) >= 2:
+                self.by_bigram.setdefault(name[:2], []).append((name, aid))
+        # an area's grid: the first grid under it (sort, then id); a grid is its own
+        self.grid_of: dict[int, int] = {}
+        for aid, _name, level, _path, _sort in sorted(rows, key=lambda r: (r[4], r[0])):
+            if level == AreaLevel.GRID:
+                for ancestor in self.info[aid][2]:
+                    self.grid_of.setdefault(ancestor, aid)
+
+    @classmethod
+    def of(cls, session: Session) -> AreaIndex:
+        mark = (str(session.get_bind().engine.url),) + tuple(session.exec(select(func.count(Area.id), func.max(Area.id))).one())
+        cached = cls._cached
+        if cached is not None and cached[0] == mark:
+            return cached[1]
+        rows = session.exec(
+            select(Area.id, Area.name, Area.level, Area.path, Area.sort).where(Area.level != AreaLevel.CITY).order_by(Area.id)
+        ).all()
+        index = cls([tuple(r) for r in rows])
+        with cls._lock:
+            cls._cached = (mark, index)
+        return index
+
+    def grid_id_for(self, text: str) -> int | None:
+        """The grid an address names: the most specific area named in it (ties:
+        more of its ancestors named too, then the longer name, then the older area)."""
+        if not text:
+            return None
+        named: set[int] = set()
+        for i in range(len(text) - 1):
+            for name, aid in self.by_bigram.get(text[i : i + 2], ()):
+                if text.startswith(name, i):
+                    named.add(aid)
+        if not named:
+            return None
+        best = None
+        for aid in sorted(named):
+            name, level, path = self.info[aid]
+            ancestors = sum(1 for x in path if x in named)
+            key = (self.RANK.get(level, 0), ancestors, len(name))
+            if best is None or key > best[0]:
+                best = (key, aid)
+        return self.grid_of.get(best[1])
+
+
 def grid_from_text(session: Session, text: str) -> Area | None:
-    """The grid an address names: the most specific area named in it (ties:
-    more of its ancestors named too, then the longer name)."""
-    if not text:
-        return None
-    rank = {lvl: i for i, lvl in enumerate(AreaLevel.ORDER)}
-    rows = session.exec(select(Area.id, Area.name, Area.level, Area.path).where(Area.level != AreaLevel.CITY)).all()
-    named = {aid for aid, name, _, _ in rows if len(name) >= 2 and name in text}
-    if not named:
-        return None
-    best = None
-    for aid, name, level, path in rows:
-        if aid not in named:
-            continue
-        ancestors = sum(1 for x in path.strip("/").split("/") if x and int(x) in named)
-        key = (rank.get(level, 0), ancestors, len(name))
-        if best is None or key > best[0]:
-            best = (key, aid)
-    area = session.get(Area, best[1])
-    return _grid_under(session, area) if area else None
+    """The grid an address names (see :class:`AreaIndex`)."""
+    grid_id = AreaIndex.of(session).grid_id_for(text) if text else None
+    return session.get(Area, grid_id) if grid_id else None
 
 
 def grid_near(session: Session, lat: float, lon: float) -> Area | None:
@@ -512,18 +613,21 @@ def default_intake_grid(session: Session) -> Area | None:
     return _grid_under(session, area) if area else None
 
 
-def _service_notice(session: Session, case: Case, cat: Category) -> str:
+def _service_notice(case: Case | Intake, deadline_workdays: int) -> str:
     if case.deadline is not None:
         d = case.deadline
         return f"已受理，编号{case.code}；{case.promise_text or '将按期办理'}（承诺时间：{d.year}年{d.month}月{d.day}日前）"
-    return f"已收到，编号{case.code}，待服务中心受理；受理后{cat.deadline_workdays}个工作日内答复"
+    return f"已收到，编号{case.code}，待服务中心受理；受理后{deadline_workdays}个工作日内答复"
 
 
-def post_request(session: Session, *, key: ApiKey, params: Mapping[str, object]) -> list[dict[str, object]]:
-    """POST requests: validates every parameter, places the request on a grid
-    and hands it to ``submit_case`` (channel ``api``)."""
+def _post_data(ref: IntakeRef, areas: AreaIndex, params: Mapping[str, object]) -> tuple[dict[str, object], int]:
+    """Every parameter of one POST checked and the request placed on a grid:
+    the data for intake and the service's answer time in working days."""
     check_jurisdiction(params.get("jurisdiction_id"))
-    cat = _active_category(session, params.get("service_code"))
+    code = _str_param(params.get("service_code"), "service_code", max_len=16, required=True).upper()
+    cat = ref.categories.get(code) if _SERVICE_CODE_RE.match(code) else None
+    if cat is None or not cat.active:
+        raise Open311Error(404, f"service_code: unknown service {code[:16]!r}")
     description = _str_param(params.get("description"), "description", max_len=2000, required=True)
     if len(description) < 2:
         raise Open311Error(400, "description: at least 2 characters")
@@ -542,22 +646,79 @@ def post_request(session: Session, *, key: ApiKey, params: Mapping[str, object])
     _str_param(params.get("account_id"), "account_id", max_len=128)
     name = (last + first if (last + first).strip() and not (last + first).isascii() else f"{first} {last}").strip()[:32]
 
-    grid = grid_from_text(session, address) or (grid_near(session, lat, lon) if lat is not None else None) or default_intake_grid(session)
-    if grid is None:
+    session = ref.session
+    grid_id = areas.grid_id_for(address)
+    if grid_id is None:
+        grid = (grid_near(session, lat, lon) if lat is not None else None) or default_intake_grid(session)
+        grid_id = grid.id if grid is not None else None
+    if grid_id is None:
         raise Open311Error(400, "address_string: cannot place the request on a grid; name the community (社区/村) or street (街道/镇)")
     data = {
         "content": description,
         "requester_name": name,
         "requester_phone": phone,
         "requester_address": address,
-        "grid_id": grid.id,
+        "grid_id": grid_id,
         "lat": lat,
         "lon": lon,
         "category_code": cat.code,
     }
-    try:
-        case = submit_case(session, actor=None, data=data, channel=Channel.API)
-    except DomainError as exc:
-        param = PARAM_OF_FIELD.get(exc.field or "", exc.field or "request")
-        raise Open311Error(400, f"{param}: {exc.message}") from None
-    return [{"service_request_id": case.code, "service_notice": _service_notice(session, case, cat), "account_id": None}]
+    return data, cat.deadline_workdays
+
+
+def post_requests(session: Session, posts: list[tuple[object, Mapping[str, object]]]) -> list[list[dict[str, object]] | Open311Error]:
+    """POST requests: ``(api_key, params)`` each.  All of them are taken in
+    one transaction (committed here) — the group commit behind the HTTP
+    route — and each is answered on its own: the spec's answer list, or its
+    ``Open311Error`` (401/403 key, 429 over the key's limit, 400/404
+    parameters) while the others are still taken."""
+    out: list[list[dict[str, object]] | Open311Error | None] = [None] * len(posts)
+    claim_sqlite_writer(session)  # SQLite: take the write lock before reading, so the batch never meets a stale snapshot
+    keys = _keys(session, [k for k, _ in posts])
+    live: list[tuple[int, ApiKey]] = []
+    for i, (api_key, _) in enumerate(posts):
+        try:
+            live.append((i, _check_key(keys, api_key)))
+        except Open311Error as exc:
+            out[i] = exc
+    per_key: dict[int, list[int]] = {}
+    key_of: dict[int, ApiKey] = {}
+    for i, key in live:
+        per_key.setdefault(key.id, []).append(i)
+        key_of[key.id] = key
+    ref = IntakeRef(session)
+    areas: AreaIndex | None = None
+    accepted: list[tuple[int, dict[str, object], int]] = []
+    for key_id, items in per_key.items():
+        key = key_of[key_id]
+        allowed = rate_limiter.allow_many(key_id, key.rate_limit_per_minute, len(items))
+        for n, i in enumerate(items):
+            if n >= allowed:
+                out[i] = Open311Error(429, f"api_key: rate limit of {key.rate_limit_per_minute} requests per minute eceeded")
+                continue
+            try:
+                if areas is None:
+                    areas = AreaIndex.of(session)
+                data, days = _post_data(ref, areas, posts[i][1])
+                accepted.append((i, data, days))
+            except Open311Error as exc:
+                out[i] = exc
+    accepted.sort()
+    taken = submit_public_batch(session, [(data, Channel.API) for _, data, _ in accepted], ref=ref) if accepted else []
+    for (i, _, days), result in zip(accepted, taken):
+        if isinstance(result, DomainError):
+            param = PARAM_OF_FIELD.get(result.field or "", result.field or "request")
+            out[i] = Open311Error(400, f"{param}: {result.message}")
+        else:
+            out[i] = [{"service_request_id": result.code, "service_notice": _service_notice(result, days), "account_id": None}]
+    if not accepted:
+        session.rollback()  # nothing to write: end the read transaction
+    return out
+
+
+def post_request(session: Session, *, api_key: object, params: Mapping[str, object]) -> list[dict[str, object]]:
+    """One POST request (see :func:`post_requests`); raises its ``Open311Error``."""
+    (result,) = post_requests(session, [(api_key, params)])
+    if isinstance(result, Open311Error):
+        raise result
+    return result

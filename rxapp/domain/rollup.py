@@ -90,6 +90,7 @@ __all__ = [
     "snapshot",
     "contribution",
     "apply_case_change",
+    "apply_new_cases",
     "rebuild_rollups",
     "handling_secs",
     "bin_of",
@@ -449,22 +450,50 @@ def apply_case_change(
         overrides = load_overrides(session)
     ca = contribution(a, overrides) if a is not None else _EMPTY
     cb = contribution(b, overrides) if b is not None else _EMPTY
-    diff = difference(ca, cb)
+    _write(session, difference(ca, cb), ca["casehandling"], cb["casehandling"])
+
+
+def apply_new_cases(session: Session, rows: list[Mapping[str, Any]], *, overrides: Mapping[int, YearSchedule] | None = None) -> None:
+    """What ``apply_case_change(None, row)`` does for each of ``rows`` (new
+    cases, with their ids), summed first: one upsert per table for a whole
+    batch of intake."""
+    if not rows:
+        return
+    snaps = [snapshot(r) for r in rows]
+    if overrides is None and any(_is_resolved(s) for s in snaps):
+        overrides = load_overrides(session)
+    clock = WorkClock(overrides)
+    total: Contribution = {table: {} for table in TABLES}
+    handling: dict[tuple, dict[str, int]] = {}
+    for s in snaps:
+        c = contribution(s, clock)
+        for table in TABLES:
+            acc = total[table]
+            for key, counters in c[table].items():
+                row = acc.setdefault(key, {})
+                for col, n in counters.items():
+                    row[col] = row.get(col, 0) + n
+        handling.update(c["casehandling"])
+    _write(session, difference(total, _EMPTY), handling, {})
+
+
+def _write(session: Session, diff: dict[str, dict[tuple, dict[str, int]]], ha: dict, hb: dict) -> None:
+    """The counter deltas as one multi-row upsert per table, rows in key order
+    (concurrent writers on PostgreSQL queue on the hot city rows instead of
+    deadlocking), then the per-case handling rows."""
     conn = session.connection()
     mark = _mark(session)
     for table in TABLES:
         rows = diff[table]
         if not rows:
             continue
-        keys, every = TABLES[table]
-        used = tuple(c for c in every if any(c in delta for delta in rows.values()))
+        used = tuple(c for c in TABLES[table][1] if any(c in delta for delta in rows.values()))
         params: list[int] = []
         for key in sorted(rows):
             params.extend(key)
             delta = rows[key]
             params.extend(delta.get(c, 0) for c in used)
         conn.exec_driver_sql(_upsert_sql(table, used, len(rows), mark), tuple(params))
-    ha, hb = ca["casehandling"], cb["casehandling"]
     if ha != hb:
         for (case_id,) in hb.keys() - ha.keys():
             conn.exec_driver_sql(f"DELETE FROM casehandling WHERE case_id = {mark}", (case_id,))

@@ -192,3 +192,70 @@ async def test_key_over_its_rate_limit_answers_429(client):
     _ensure_key("slow-client-key", rate=2)
     codes = [(await client.post(f"{BASE}/requests.json", data=_post_form(api_key="slow-client-key", service_code="NOPE"))).status_code for _ in range(3)]
     assert codes == [404, 404, 429]
+
+
+def test_rate_limit_is_shared_by_workers_through_redis():
+    """Two limiters = two backend workers on one Redis: one count per key."""
+    import random
+
+    from rxapp.domain.open311 import RateLimiter
+
+    url = "redis://127.0.0.1:6379/9"
+    a, b = RateLimiter(redis_url=url), RateLimiter(redis_url=url)
+    key = random.randint(10**8, 10**9)
+    try:
+        assert a.allow_many(key, 5, 3) == 3
+        assert b.allow_many(key, 5, 3) == 2
+        assert not a.allow(key, 5) and not b.allow(key, 5)
+        assert a.allow(key + 1, 5)  # another key has its own count
+    finally:
+        a.reset()
+
+
+def test_rate_limit_falls_back_to_the_worker_when_redis_is_down():
+    from rxapp.domain.open311 import RateLimiter
+
+    limiter = RateLimiter(redis_url="redis://127.0.0.1:1/0")
+    assert limiter.allow_many(7, 2, 3) == 2
+    assert not limiter.allow(7, 2)
+
+
+@pytest.fixture
+def own_db(tmp_path, monkeypatch):
+    """A database of its own (the load below would crowd the shared one's worklists)."""
+    from sqlmodel import SQLModel
+
+    from rxapp.db import engine_for, make_engine
+    from tests.factories import make_world
+
+    url = f"sqlite:///{tmp_path}/load.db"
+    eng = make_engine(url)
+    SQLModel.metadata.create_all(eng)
+    with Session(eng) as s:
+        make_world(s)
+        s.commit()
+    eng.dispose()
+    monkeypatch.setenv("REFLEX_DB_URL", url)
+    engine_for.cache_clear()
+    _ensure_key(DEMO_KEY)
+    rate_limiter.reset()
+    yield httpx.AsyncClient(transport=httpx.ASGITransport(app=build_api()), base_url="http://testserver")
+    engine_for.cache_clear()
+
+
+@pytest.mark.anyio
+async def test_concurrent_posts_are_grouped_and_every_one_is_taken(own_db):
+    import asyncio
+
+    from rxapp.api.open311 import intake
+
+    form = _post_form()
+    before = (intake.batches, intake.items)
+    async with own_db as client:
+        answers = await asyncio.gather(*(client.post(f"{BASE}/requests.json", data={**form, "phone": f"1391234{i:04d}"}) for i in range(40)))
+    assert [r.status_code for r in answers] == [201] * 40
+    codes = [r.json()[0]["service_request_id"] for r in answers]
+    assert len(set(codes)) == 40
+    assert intake.items - before[1] == 40 and intake.batches - before[0] < 40  # grouped into fewer transactions
+    with Session(get_engine()) as s:
+        assert len(s.exec(select(Case.id).where(Case.code.in_(codes))).all()) == 40
