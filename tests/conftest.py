@@ -144,5 +144,13 @@ def login_token(state_db):
 def pytest_collection_modifyitems(config, items):
     """Browser tests last: Playwright's sync API keeps an event loop running in
     the main thread for the rest of the session, which async (anyio) tests
-    cannot share."""
-    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+    cannot share. Integration tests (tests/integration: their own app server on
+    PostgreSQL + Redis, torn down with their package) just before them, in one
+    block, so the two app servers never run at the same time."""
+
+    def rank(item) -> int:
+        if item.get_closest_marker("browser") is not None:
+            return 2
+        return 1 if item.get_closest_marker("integration") is not None else 0
+
+    items.sort(key=rank)

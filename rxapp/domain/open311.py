@@ -213,15 +213,18 @@ class RateLimiter:
 
     PREFIX = "griddesk:open311:rate"
 
+    RETRY_AFTER = 5.0  # seconds without trying Redis after it failed
+
     def __init__(self, redis_url: str | None = None) -> None:
         self._hits: dict[int, deque[float]] = {}
         self._lock = threading.Lock()
         self._redis_url = redis_url
         self._redis = None
+        self._down_until = 0.0
 
     def _client(self):
         url = self._redis_url if self._redis_url is not None else os.environ.get("REFLEX_REDIS_URL", "")
-        if not url:
+        if not url or time.monotonic() < self._down_until:
             return None
         if self._redis is None:
             import redis
@@ -246,10 +249,16 @@ class RateLimiter:
                 pipe.incrby(window, n)
                 pipe.expire(window, 120)
                 total = pipe.execute()[0]
-                return max(0, min(n, limit - (total - n)))
             except redis.RedisError as exc:  # the limit falls back to this process, intake goes on
-                log.warning("rate limit: Redis unavailable (%s); counting in this worker", exc)
+                if self._down_until == 0.0:  # once per outage, not once per request
+                    log.warning("rate limit: Redis unavailable (%s); counting in this worker until it is back", exc)
+                self._down_until = time.monotonic() + self.RETRY_AFTER
                 self._redis = None
+            else:
+                if self._down_until:
+                    log.warning("rate limit: Redis is back; counting across workers again")
+                self._down_until = 0.0
+                return max(0, min(n, limit - (total - n)))
         t = time.monotonic() if at is None else at
         allowed = 0
         with self._lock:

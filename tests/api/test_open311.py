@@ -217,6 +217,7 @@ def test_rate_limit_falls_back_to_the_worker_when_redis_is_down():
 
     limiter = RateLimiter(redis_url="redis://127.0.0.1:1/0")
     assert limiter.allow_many(7, 2, 3) == 2
+    assert limiter._client() is None  # Redis is not tried again for a while: no wait on every request
     assert not limiter.allow(7, 2)
 
 
