@@ -8,7 +8,7 @@ The HTTP run then counts the cases in the database: every 201 must be a case.
 
 Prints one JSON line per measurement:
     .venv/bin/python bench/intake_bench.py [--n 500] [--dbs sqlite,postgresql] [--concurrency 8]
-        [--http-seconds 15] [--http-connections 64] [--workers 2] [--redis redis://127.0.0.1:6379/7]
+        [--http-seconds 15] [--http-connections 256] [--workers 2] [--redis redis://127.0.0.1:6379/7]
 """
 
 import argparse
@@ -269,7 +269,7 @@ def main() -> None:
     ap.add_argument("--dbs", default="sqlite,postgresql")
     ap.add_argument("--concurrency", type=int, default=8)
     ap.add_argument("--http-seconds", type=int, default=15, help="0 skips the real-HTTP run")
-    ap.add_argument("--http-connections", type=int, default=64)
+    ap.add_argument("--http-connections", type=int, default=256)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--redis", default="redis://127.0.0.1:6379/7", help="state manager and shared rate limit for the PostgreSQL run")
     ap.add_argument("--skip", default="", help="comma list of floor,domain,asgi to leave out")
