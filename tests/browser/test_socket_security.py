@@ -185,3 +185,28 @@ async def _served(app_url):
     async with RawClient(app_url, str(uuid.uuid4())) as c:
         await c.send(hydrate(), wait=1.5)
         assert c.updates, "a normal client still gets its state"
+
+
+def test_a_socket_from_another_origin_is_refused(app_url):
+    """The websocket is accepted only from GRIDDESK_ORIGINS (a page on another
+    site cannot open one with the visitor's cookie)."""
+
+    async def connects(origin: str) -> bool:
+        sio = socketio.AsyncClient(reconnection=False)
+        try:
+            await sio.connect(
+                f"{app_url}?token={uuid.uuid4()}",
+                socketio_path="/_event",
+                transports=["websocket"],
+                namespaces=["/_event"],
+                headers={"Origin": origin},
+                wait_timeout=5,
+            )
+            return True
+        except socketio.exceptions.ConnectionError:
+            return False
+        finally:
+            await sio.disconnect()
+
+    assert run_in_own_loop(lambda: connects("https://evil.example")) is False
+    assert run_in_own_loop(lambda: connects(app_url)) is True
