@@ -51,6 +51,9 @@ config = rx.Config(
     db_url=os.environ.get("REFLEX_DB_URL", "sqlite:///griddesk.db"),
     telemetry_enabled=False,
     cors_allowed_origins=ORIGINS,
+    # one worker without Redis: its state in memory (the disk manager rescans its
+    # directory on every write pass: a third of a busy worker's time, measured)
+    state_manager_mode="redis" if os.environ.get("REFLEX_REDIS_URL") else os.environ.get("REFLEX_STATE_MANAGER_MODE", "memory"),
     show_built_with_reflex=False,
     disable_plugins=[SitemapPlugin],
     plugins=[rx.plugins.RadixThemesPlugin(theme=THEME)],

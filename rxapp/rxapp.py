@@ -9,7 +9,9 @@ from rxapp.pages import diary, households, meetings  # noqa: F401
 from rxapp.pages import admin, dashboard  # noqa: F401
 from rxapp.pages import cases  # noqa: F401
 from rxapp.pages import board_admin, party, public  # noqa: F401
+from rxapp.state import dashboard as dashboard_state
 from rxapp.state import firewall
+from rxapp.state import probe  # noqa: F401  (public echo for bench/ws_bench.py)
 from rxapp.state.guard import GuardMiddleware
 
 app = rx.App(
@@ -20,3 +22,5 @@ app = rx.App(
 app.add_middleware(GuardMiddleware())
 # unknown, malformed and excess websocket events are dropped before Reflex queues them
 firewall.install(app)
+# live dashboards: one push task per worker
+app.register_lifespan_task(dashboard_state.push_live_updates)

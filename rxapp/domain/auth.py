@@ -7,6 +7,7 @@ so a socket that still carries the old cookie is no longer anybody."""
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
+import time
 from http.cookies import SimpleCookie
 
 from sqlalchemy import update
@@ -96,6 +97,7 @@ def logout(session: Session, *, token: str | None) -> bool:
         .values(ended_at=now())
     )
     session.commit()
+    actor_cache.forget(token)
     return result.rowcount > 0
 
 
@@ -118,6 +120,38 @@ def user_for_token(session: Session, token: str | None) -> User | None:
 def actor_for_token(session: Session, token: str | None) -> Actor | None:
     user = user_for_token(session, token)
     return actor_for(session, user) if user else None
+
+
+class ActorCache:
+    """Who a session token belongs to, remembered for ``ttl`` seconds in this
+    process.  Every websocket event needs the actor (the guard, then the
+    handler); without this each event would cost two database reads.  A
+    logout is seen at once by the worker that served it (``forget``) and
+    within ``ttl`` seconds by the others, as is a role change or a disabled
+    account."""
+
+    def __init__(self, ttl: float = 2.0, max_size: int = 20_000):
+        self.ttl = ttl
+        self.max_size = max_size
+        self._kept: dict[str, tuple[float, Actor | None]] = {}
+
+    def get(self, token: str) -> tuple[bool, Actor | None]:
+        hit = self._kept.get(token)
+        if hit is None or hit[0] < time.monotonic():
+            return False, None
+        return True, hit[1]
+
+    def put(self, token: str, actor: Actor | None) -> None:
+        if len(self._kept) >= self.max_size:
+            self._kept.clear()
+        self._kept[token] = (time.monotonic() + self.ttl, actor)
+
+    def forget(self, token: str | None) -> None:
+        if token:
+            self._kept.pop(token, None)
+
+
+actor_cache = ActorCache()
 
 
 def token_from_cookie_header(cookie_header: str | None) -> str | None:

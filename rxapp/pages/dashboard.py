@@ -1,6 +1,7 @@
 """/dashboard — leadership's main screen: is every matter done, on time, to the
 residents' satisfaction, and where not?"""
 
+import plotly.graph_objects as go
 import reflex as rx
 
 from rxapp.components import styles
@@ -169,7 +170,7 @@ def kpis() -> rx.Component:
 
 def chart(fig, **props) -> rx.Component:
     return rx.box(
-        rx.plotly(data=fig, config={"displaylogo": False, "responsive": True}, locale="zh-CN", width="100%", **props),
+        rx.plotly(data=fig.to(go.Figure), config={"displaylogo": False, "responsive": True}, locale="zh-CN", width="100%", **props),
         width="100%",
         min_width="0",
         **styles.CARD,
@@ -259,7 +260,7 @@ def dashboard() -> rx.Component:
             rx.center(rx.hstack(rx.spinner(size="3"), rx.text(T("dash.loading"), color_scheme="gray")), padding="60px", width="100%"),
             rx.vstack(kpis(), rx.text(T("dash.drill_hint"), size="1", color_scheme="gray"), charts_grid(), spacing="3", width="100%"),
         ),
-        rx.moment(interval=1000, on_change=D.tick, display="none"),
+        rx.moment(interval=20000, on_change=D.tick, display="none"),  # heartbeat; updates are pushed
         spacing="4",
         width="100%",
     )

@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from rxapp.db import run_db
 from rxapp.domain.access import Actor
-from rxapp.domain.auth import actor_for_token, token_from_cookie_header
+from rxapp.domain.auth import actor_cache, actor_for_token, token_from_cookie_header
 from rxapp.domain.errors import AccessDenied
 from rxapp.i18n import DEFAULT_LOCALE, LOCALES, MESSAGES
 from rxapp.models import Area, Department, Team
@@ -50,7 +50,11 @@ async def actor_from_cookie(cookie_header: str | None) -> Actor | None:
     token = token_from_cookie_header(cookie_header)
     if not token:
         return None
-    return await run_db(lambda s: actor_for_token(s, token))
+    known, actor = actor_cache.get(token)
+    if not known:
+        actor = await run_db(lambda s: actor_for_token(s, token))
+        actor_cache.put(token, actor)
+    return actor
 
 
 @access(PUBLIC)
@@ -84,6 +88,16 @@ def T(key: str) -> rx.Var:
 
 
 @access(STAFF)
+class OwnerState(rx.State):
+    """Which user this tab's private state was built for, on its own: the
+    guard reads it on every event, and a state without substates is one
+    small read (reading ``AppState`` would load every private page's state
+    with it — with Redis, one unpickle each, on every event)."""
+
+    _user_id: int = 0
+
+
+@access(STAFF)
 class AppState(rx.State):
     """The signed-in user as shown in the shell. Private substates inherit it."""
 
@@ -93,8 +107,6 @@ class AppState(rx.State):
     area_level: str = ""
     team_name: str = ""
     department_name: str = ""
-    # backend-only: which user this tab's private state was built for
-    _owner_user_id: int = 0
 
     async def current_actor(self) -> Actor | None:
         return await actor_from_cookie(self.router.headers.cookie)
@@ -109,7 +121,6 @@ class AppState(rx.State):
         return actor
 
     def _fill_user(self, actor: Actor, area: Area | None, team: Team | None, dep: Department | None) -> None:
-        self._owner_user_id = actor.user_id
         self.user_name = actor.display_name
         self.user_role = actor.role
         self.area_name = area.name if area else ""
@@ -134,6 +145,7 @@ class AppState(rx.State):
             )
 
         self._fill_user(actor, *await run_db(fetch))
+        (await self.get_state(OwnerState))._user_id = actor.user_id
         return None
 
     @rx.var

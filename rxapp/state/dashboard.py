@@ -1,20 +1,24 @@
 """The leadership dashboard (/dashboard): KPIs, charts, filters, drill-down, live.
 
-Live updates: each open dashboard ticks every second, but a tick costs no
-database work per viewer. One process-wide probe reads the change marks (the
-newest case event, visit and diary ids) at most twice a second, and each
-(viewer scope, query, change mark) is computed once and shared by all viewers
-that ask for it. So a case resolved anywhere is on every screen within ~2 s.
+Live updates are pushed: one task per worker (:func:`push_live_updates`)
+reads the change marks (the newest case event, visit and diary ids) twice a
+second and, when they move, refreshes that worker's open dashboards through
+``app.modify_state`` — each (viewer scope, query, change mark, language) is
+computed and rendered once and shared by every viewer.  The page only sends a
+heartbeat (``tick``) every 20 s, which keeps it on the worker's list and pulls
+an update should a push have been missed.  So a case resolved anywhere is on
+every screen within about a second, and idle dashboards cost nothing.
 """
 
 import asyncio
+import logging
 import time
 from collections import OrderedDict
 from datetime import date
 from urllib.parse import urlencode
 
-import plotly.graph_objects as go
 import reflex as rx
+from reflex_base.utils.serializers import serialize_figure
 
 from rxapp import formatting as fmt
 from rxapp.components import charts
@@ -24,6 +28,8 @@ from rxapp.domain.overview import missing_schedule_warning
 from rxapp.domain.errors import DomainError
 from rxapp.i18n import translate
 from rxapp.state.base import AppState, UiState, access, run_db
+
+log = logging.getLogger(__name__)
 
 DASHBOARD_ROLES = ("leader", "admin")
 PERIODS = ("this_month", "last_month", "this_year", "custom")
@@ -49,17 +55,108 @@ async def change_mark() -> tuple[int, int, int]:
     return _probe["mark"]
 
 
+_views: OrderedDict[tuple, dict] = OrderedDict()
+_inflight: dict[tuple, asyncio.Future] = {}
+
+
 async def shared_dashboard(actor: Actor, query: metrics.DashboardQuery, mark: tuple) -> metrics.Dashboard:
     key = (actor.role, actor.scope_area_id, query.model_dump_json(), mark, date.today().isoformat())
-    hit = _results.get(key)
+    return (await _shared(key, lambda: run_db(lambda s: metrics.dashboard(s, actor=actor, query=query))))
+
+
+async def shared_view(actor: Actor, query: metrics.DashboardQuery, mark: tuple, lang: str) -> dict:
+    """What a viewer's dashboard shows (cards, rows, figures as plain dicts),
+    computed and rendered once per (scope, query, change mark, language) and
+    shared by every viewer: 200 open dashboards cost one computation, one
+    rendering and one figure serialisation when a case changes."""
+    key = (actor.role, actor.scope_area_id, query.model_dump_json(), mark, date.today().isoformat())
+
+    async def build() -> dict:
+        result = await shared_dashboard(actor, query, mark)
+        return await asyncio.to_thread(_render, result, lang)
+
+    return await _shared(key + (lang,), build, _views)
+
+
+async def _shared(key: tuple, compute, cache: OrderedDict | None = None):
+    """``compute()`` once per key: viewers that ask together wait for the
+    one computation in flight (single flight), later ones get the kept value."""
+    cache = _results if cache is None else cache
+    hit = cache.get(key)
     if hit is not None:
-        _results.move_to_end(key)
+        cache.move_to_end(key)
         return hit
-    result = await run_db(lambda s: metrics.dashboard(s, actor=actor, query=query))
-    _results[key] = result
-    while len(_results) > _RESULTS_MAX:
-        _results.popitem(last=False)
-    return result
+    running = _inflight.get(key)
+    if running is not None:
+        return await asyncio.shield(running)
+    future = asyncio.get_running_loop().create_future()
+    _inflight[key] = future
+    try:
+        value = await compute()
+    except BaseException as exc:
+        future.set_exception(exc)
+        future.exception()  # retrieved: no "never retrieved" warning when nobody else waited
+        raise
+    finally:
+        _inflight.pop(key, None)
+    future.set_result(value)
+    cache[key] = value
+    while len(cache) > _RESULTS_MAX:
+        cache.popitem(last=False)
+    return value
+
+
+# --------------------------------------------------------------------------
+# server push: this worker's open dashboards, refreshed when something changes
+# --------------------------------------------------------------------------
+_viewers: dict[str, float] = {}  # client token -> last heard from (load or heartbeat)
+VIEWER_TTL = 90.0  # a dashboard silent for this long (closed tab) is dropped
+PUSH_EVERY = 0.5
+PUSH_AT_ONCE = 16
+
+
+def _seen(client_token: str) -> None:
+    if client_token:
+        _viewers[client_token] = time.monotonic()
+
+
+async def push_live_updates(app) -> None:
+    """Lifespan task, one per worker: when the change mark moves, refresh
+    every dashboard open on this worker (``app.modify_state`` sends each its
+    delta).  A failing push is logged and the viewer dropped; its next
+    heartbeat brings it back."""
+    last = None
+    while True:
+        await asyncio.sleep(PUSH_EVERY)
+        try:
+            if not _viewers:
+                continue
+            mark = await change_mark()
+            if mark == last:
+                continue
+            first, last = last is None, mark
+            if first:
+                continue
+            now = time.monotonic()
+            for token, seen in list(_viewers.items()):
+                if now - seen > VIEWER_TTL:
+                    _viewers.pop(token, None)
+            slots = asyncio.Semaphore(PUSH_AT_ONCE)
+
+            async def push(token: str) -> None:
+                async with slots:
+                    try:
+                        async with app.modify_state(rx.BaseStateToken(ident=token, cls=DashboardState)) as root:
+                            await (await root.get_state(DashboardState))._push()
+                    except Exception as exc:  # noqa: BLE001 - one viewer's failure must not stop the others
+                        log.info("live push to a dashboard failed (%s); it will pull on its next heartbeat", exc)
+                        _viewers.pop(token, None)
+
+            await asyncio.gather(*(push(t) for t in list(_viewers)))
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - keep the task alive
+            log.exception("live dashboard push failed")
 
 
 def cases_url(filt: dict) -> str:
@@ -76,8 +173,10 @@ def cases_url(filt: dict) -> str:
     return "/cases?" + urlencode({k: v for k, v in params.items() if v not in (None, "")})
 
 
-def _empty_fig() -> go.Figure:
-    return go.Figure()
+# figures are kept as the plain dicts plotly.js reads (serialised once per
+# shared view): a go.Figure var would be re-validated on every unpickle and
+# re-serialised for every viewer
+_EMPTY_FIG: dict = {"data": [], "layout": {}}
 
 
 @access(DASHBOARD_ROLES)
@@ -107,12 +206,12 @@ class DashboardState(AppState):
     team_rows: list[dict[str, str]] = []
     ranking_title: str = ""
     teams_note: str = ""
-    trend_fig: go.Figure = _empty_fig()
-    category_fig: go.Figure = _empty_fig()
-    area_fig: go.Figure = _empty_fig()
-    activity_fig: go.Figure = _empty_fig()
-    satisfaction_fig: go.Figure = _empty_fig()
-    overdue_fig: go.Figure = _empty_fig()
+    trend_fig: dict = _EMPTY_FIG
+    category_fig: dict = _EMPTY_FIG
+    area_fig: dict = _EMPTY_FIG
+    activity_fig: dict = _EMPTY_FIG
+    satisfaction_fig: dict = _EMPTY_FIG
+    overdue_fig: dict = _EMPTY_FIG
 
     _mark: tuple = ()
     _lang: str = ""
@@ -152,14 +251,14 @@ class DashboardState(AppState):
         if not force and mark == self._mark and lang == self._lang:
             return
         try:
-            result = await shared_dashboard(actor, query, mark)
+            view = await shared_view(actor, query, mark, lang)
         except DomainError as exc:
             self.error = exc.message
             self.loading = False
             return
         self.error = ""
         self._mark, self._lang = mark, lang
-        self._show(result, lang)
+        self._show(view)
         self.loading = False
 
     async def _load_options(self) -> None:
@@ -180,6 +279,7 @@ class DashboardState(AppState):
     @rx.event
     async def load(self):
         actor = await self.require(*DASHBOARD_ROLES)
+        _seen(self.router.session.client_token)
         self.loading = True
         self.area_id = 0
         yield
@@ -190,10 +290,22 @@ class DashboardState(AppState):
 
     @rx.event
     async def tick(self, _now: str = ""):
-        """Every second from the page: cheap unless something changed."""
+        """The page's heartbeat (every 20 s): keeps this tab on the push list
+        and pulls an update should a push have been missed."""
         actor = await self.require(*DASHBOARD_ROLES)
+        _seen(self.router.session.client_token)
         if self.live:
             await self._refresh(actor)
+
+    async def _push(self) -> None:
+        """A live update from :func:`push_live_updates` (the same checks as an event)."""
+        if not self.live or self.loading:
+            return
+        actor = await self.current_actor()
+        if actor is None or actor.role not in DASHBOARD_ROLES:
+            _viewers.pop(self.router.session.client_token, None)
+            return
+        await self._refresh(actor)
 
     @rx.event
     async def set_period(self, value: str | list[str]):
@@ -287,106 +399,11 @@ class DashboardState(AppState):
             return DashboardState.drill("area", str(ids[idx]))
 
     # ------------------------------------------------------------ rendering
-    def _show(self, d: metrics.Dashboard, lang: str) -> None:
-        t = lambda key, **kw: translate(key, lang, **kw)  # noqa: E731
-        self.area_name = d.area_name
-        self._shown_area_id = d.area_id
-        self.period_label = f"{fmt.day(d.date_from, lang)} – {fmt.day(d.date_to, lang)}"
-        self.generated_at = fmt.moment(d.generated_at, lang)
-        k = d.kpis
-        completion = k.completion_rate.value
-
-        def card(key, kpi, value, change, *, target="", tone="neutral", unit="", hint=""):
-            return {
-                "key": key,
-                "label": t(f"dash.kpi.{key}"),
-                "value": value,
-                "unit": unit,
-                "change": change,
-                "tone": tone,
-                "target": target,
-                "hint": hint,
-            }
-
-        cases_unit = t("dash.unit.cases")
-        days_unit = t("dash.unit.days")
-        self.cards = [
-            card(
-                "completion_rate",
-                k.completion_rate,
-                fmt.percent(completion, lang, 2),
-                fmt.points_change(k.completion_rate.change, lang),
-                target="accepted",
-                tone="neutral" if completion is None else ("good" if completion >= charts.TARGET else "bad"),
-                hint=t("dash.target_hint") + f" · {fmt.number(k.completion_rate.numerator, lang)}/{fmt.number(k.completion_rate.denominator, lang)}",
-            ),
-            card("on_time_rate", k.on_time_rate, fmt.percent(k.on_time_rate.value, lang), fmt.points_change(k.on_time_rate.change, lang), target="resolved"),
-            card(
-                "overdue_now",
-                k.overdue_now,
-                fmt.number(k.overdue_now.value, lang),
-                fmt.count_change(k.overdue_now.change, lang),
-                target="overdue",
-                tone="bad" if (k.overdue_now.value or 0) > 0 else "good",
-                unit=cases_unit,
-            ),
-            card(
-                "satisfaction_rate",
-                k.satisfaction_rate,
-                fmt.percent(k.satisfaction_rate.value, lang),
-                fmt.points_change(k.satisfaction_rate.change, lang),
-                target="closed",
-                hint=t("dash.mean_score", score=fmt.number(k.mean_score.value, lang, 2)),
-            ),
-            card("follow_up_rate", k.follow_up_rate, fmt.percent(k.follow_up_rate.value, lang), fmt.points_change(k.follow_up_rate.change, lang), target="resolved"),
-            card(
-                "handling_time",
-                k.handling_median_days,
-                fmt.number(k.handling_median_days.value, lang, 1),
-                fmt.count_change(k.handling_median_days.change, lang, 1),
-                target="resolved",
-                unit=days_unit,
-                hint=t("dash.p90", days=fmt.number(k.handling_p90_days.value, lang, 1)),
-            ),
-            card("intake_today", k.intake_today, fmt.number(k.intake_today.value, lang), fmt.count_change(k.intake_today.change, lang), unit=cases_unit, target="accepted"),
-            card("intake_month", k.intake_month, fmt.number(k.intake_month.value, lang), fmt.count_change(k.intake_month.change, lang), unit=cases_unit, target="accepted"),
-        ]
-
-        level = d.ranking_level or ""
-        self.ranking_title = t("dash.chart.area_ranking", level=t(f"level.{level}") if level else "")
-        self.area_rows = [
-            {
-                "id": str(r.id),
-                "rank": str(r.rank) if r.rank is not None else "—",
-                "name": r.name,
-                "accepted": fmt.number(r.accepted, lang),
-                "completion": fmt.percent(r.completion_rate, lang),
-                "on_time": fmt.percent(r.on_time_rate, lang),
-                "bad": "1" if (r.completion_rate is not None and r.completion_rate < charts.TARGET) else "",
-            }
-            for r in d.area_ranking
-        ]
-        self.team_rows = [
-            {
-                "id": str(r.id),
-                "rank": str(r.rank) if r.rank is not None else "—",
-                "name": r.name,
-                "accepted": fmt.number(r.accepted, lang),
-                "completion": fmt.percent(r.completion_rate, lang),
-                "on_time": fmt.percent(r.on_time_rate, lang),
-                "bad": "1" if (r.completion_rate is not None and r.completion_rate < charts.TARGET) else "",
-            }
-            for r in d.team_ranking
-        ]
-        self.teams_note = t("dash.teams_note", ranked=d.teams_ranked, small=d.teams_below_volume, min=d.min_volume)
-        self._category_codes_shown = [p.code for p in d.categories][::-1]
-        self._area_ids_shown = [r.id for r in d.area_ranking if r.rank is not None][::-1]
-        self.trend_fig = charts.trend(d.trend, lang)
-        self.category_fig = charts.categories(d.categories, lang)
-        self.area_fig = charts.ranking(d.area_ranking, self.ranking_title, lang)
-        self.activity_fig = charts.team_activity(d.team_activity, lang)
-        self.satisfaction_fig = charts.satisfaction(d.satisfaction, lang)
-        self.overdue_fig = charts.overdue_by_department(d.overdue_by_department, lang)
+    def _show(self, view: dict) -> None:
+        """Take a shared view: only what differs is assigned (and sent)."""
+        for name, value in view.items():
+            if getattr(self, name) != value:
+                setattr(self, name, value)
 
     @rx.var
     def export_href(self) -> str:
@@ -394,6 +411,102 @@ class DashboardState(AppState):
         if self.period == "custom":
             params.update({"from": self.date_from, "to": self.date_to})
         return "/api/export/dashboard.xlsx?" + urlencode({k: v for k, v in params.items() if v not in (None, "")})
+
+
+def _render(d: metrics.Dashboard, lang: str) -> dict:
+    """Everything a dashboard shows for result ``d`` in ``lang`` (figures as
+    plain dicts).  Shared by viewers: treat the values as read-only."""
+    out: dict = {}
+    t = lambda key, **kw: translate(key, lang, **kw)  # noqa: E731
+    out["area_name"] = d.area_name
+    out["_shown_area_id"] = d.area_id
+    out["period_label"] = f"{fmt.day(d.date_from, lang)} – {fmt.day(d.date_to, lang)}"
+    out["generated_at"] = fmt.moment(d.generated_at, lang)
+    k = d.kpis
+    completion = k.completion_rate.value
+
+    def card(key, kpi, value, change, *, target="", tone="neutral", unit="", hint=""):
+        return {
+            "key": key,
+            "label": t(f"dash.kpi.{key}"),
+            "value": value,
+            "unit": unit,
+            "change": change,
+            "tone": tone,
+            "target": target,
+            "hint": hint,
+        }
+
+    cases_unit = t("dash.unit.cases")
+    days_unit = t("dash.unit.days")
+    out["cards"] = [
+        card(
+            "completion_rate",
+            k.completion_rate,
+            fmt.percent(completion, lang, 2),
+            fmt.points_change(k.completion_rate.change, lang),
+            target="accepted",
+            tone="neutral" if completion is None else ("good" if completion >= charts.TARGET else "bad"),
+            hint=t("dash.target_hint") + f" · {fmt.number(k.completion_rate.numerator, lang)}/{fmt.number(k.completion_rate.denominator, lang)}",
+        ),
+        card("on_time_rate", k.on_time_rate, fmt.percent(k.on_time_rate.value, lang), fmt.points_change(k.on_time_rate.change, lang), target="resolved"),
+        card(
+            "overdue_now",
+            k.overdue_now,
+            fmt.number(k.overdue_now.value, lang),
+            fmt.count_change(k.overdue_now.change, lang),
+            target="overdue",
+            tone="bad" if (k.overdue_now.value or 0) > 0 else "good",
+            unit=cases_unit,
+        ),
+        card(
+            "satisfaction_rate",
+            k.satisfaction_rate,
+            fmt.percent(k.satisfaction_rate.value, lang),
+            fmt.points_change(k.satisfaction_rate.change, lang),
+            target="closed",
+            hint=t("dash.mean_score", score=fmt.number(k.mean_score.value, lang, 2)),
+        ),
+        card("follow_up_rate", k.follow_up_rate, fmt.percent(k.follow_up_rate.value, lang), fmt.points_change(k.follow_up_rate.change, lang), target="resolved"),
+        card(
+            "handling_time",
+            k.handling_median_days,
+            fmt.number(k.handling_median_days.value, lang, 1),
+            fmt.count_change(k.handling_median_days.change, lang, 1),
+            target="resolved",
+            unit=days_unit,
+            hint=t("dash.p90", days=fmt.number(k.handling_p90_days.value, lang, 1)),
+        ),
+        card("intake_today", k.intake_today, fmt.number(k.intake_today.value, lang), fmt.count_change(k.intake_today.change, lang), unit=cases_unit, target="accepted"),
+        card("intake_month", k.intake_month, fmt.number(k.intake_month.value, lang), fmt.count_change(k.intake_month.change, lang), unit=cases_unit, target="accepted"),
+    ]
+
+    level = d.ranking_level or ""
+    out["ranking_title"] = t("dash.chart.area_ranking", level=t(f"level.{level}") if level else "")
+    out["area_rows"] = [_ranking_row(r, lang) for r in d.area_ranking]
+    out["team_rows"] = [_ranking_row(r, lang) for r in d.team_ranking]
+    out["teams_note"] = t("dash.teams_note", ranked=d.teams_ranked, small=d.teams_below_volume, min=d.min_volume)
+    out["_category_codes_shown"] = [p.code for p in d.categories][::-1]
+    out["_area_ids_shown"] = [r.id for r in d.area_ranking if r.rank is not None][::-1]
+    out["trend_fig"] = serialize_figure(charts.trend(d.trend, lang))
+    out["category_fig"] = serialize_figure(charts.categories(d.categories, lang))
+    out["area_fig"] = serialize_figure(charts.ranking(d.area_ranking, out["ranking_title"], lang))
+    out["activity_fig"] = serialize_figure(charts.team_activity(d.team_activity, lang))
+    out["satisfaction_fig"] = serialize_figure(charts.satisfaction(d.satisfaction, lang))
+    out["overdue_fig"] = serialize_figure(charts.overdue_by_department(d.overdue_by_department, lang))
+    return out
+
+
+def _ranking_row(r, lang: str) -> dict[str, str]:
+    return {
+        "id": str(r.id),
+        "rank": str(r.rank) if r.rank is not None else "—",
+        "name": r.name,
+        "accepted": fmt.number(r.accepted, lang),
+        "completion": fmt.percent(r.completion_rate, lang),
+        "on_time": fmt.percent(r.on_time_rate, lang),
+        "bad": "1" if (r.completion_rate is not None and r.completion_rate < charts.TARGET) else "",
+    }
 
 
 def _point_index(points) -> int | None:

@@ -14,7 +14,7 @@ import logging
 from reflex.middleware import Middleware
 from reflex.state import State, StateUpdate
 
-from rxapp.state.base import ACCESS, PUBLIC, PUBLIC_HANDLERS, AppState, actor_from_cookie, roles_for
+from rxapp.state.base import ACCESS, PUBLIC, PUBLIC_HANDLERS, AppState, OwnerState, actor_from_cookie, roles_for
 
 log = logging.getLogger("griddesk.guard")
 
@@ -51,9 +51,10 @@ class GuardMiddleware(Middleware):
             return StateUpdate()
         internal = cls is State or cls.__module__.startswith("reflex.")
         actor = await actor_from_cookie(state.router.headers.cookie) if state is not None else None
-        app_state = await state.get_state(AppState)
-        if app_state._owner_user_id and (actor is None or actor.user_id != app_state._owner_user_id):
+        owner = await state.get_state(OwnerState)
+        if owner._user_id and (actor is None or actor.user_id != owner._user_id):
             await reset_private_states(state)
+            owner._user_id = 0
         if internal or handler in PUBLIC_HANDLERS.get(cls, ()):
             return None
         roles = roles_for(cls)

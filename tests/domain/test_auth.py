@@ -73,3 +73,21 @@ def test_expired_session_is_nobody(session, world):
 @pytest.mark.parametrize("header", [None, "", "other=1", "gd_session=" + "x" * 500, "gd_session=\x00;;=="])
 def test_garbage_cookies_resolve_to_nobody(session, world, header):
     assert auth.actor_for_token(session, auth.token_from_cookie_header(header)) is None
+
+
+def test_actor_cache_remembers_briefly_and_forgets_on_logout(session, world, monkeypatch):
+    """The websocket guard asks who a token is on every event: remembered for
+    a couple of seconds, forgotten at once by the worker that logs it out."""
+    clock = [1000.0]
+    monkeypatch.setattr(auth.time, "monotonic", lambda: clock[0])
+    cache = auth.ActorCache(ttl=2.0)
+    token = auth.login(session, username="leader", password=PASSWORD).token
+    actor = auth.actor_for_token(session, token)
+    cache.put(token, actor)
+    assert cache.get(token) == (True, actor)
+    clock[0] += 2.5
+    assert cache.get(token) == (False, None)  # stale: asked again
+    auth.actor_cache.put(token, actor)
+    auth.logout(session, token=token)
+    assert auth.actor_cache.get(token) == (False, None)
+    assert auth.actor_for_token(session, token) is None

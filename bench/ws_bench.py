@@ -1,0 +1,696 @@
+"""Websocket benchmarks against the real running app (issue 8).
+
+1. ``ws_rtt``: event round trip (send -> the reply's delta arrives) with 1, 50
+   and 200 connected clients, each logged in as a leader with the dashboard
+   loaded, modelled as people: one event outstanding per client, the next sent
+   ~1 s (0.75-1.25 s) after the previous reply.  Handlers:
+
+   * ``echo``  - ``ProbeState.echo`` (rxapp/state/probe.py): the floor; it only
+     sets one int, but passes the same firewall and guard as every event.
+   * ``tick``  - the dashboard page's ``DashboardState.tick`` (its heartbeat) with
+     nothing changed.  Reflex sends no reply for an event that changes no var,
+     so the tick is followed at once by an ``echo`` on the same socket (events
+     of one tab run in order) and timed until the echo's answer.
+   * ``set_period`` - a dashboard filter change (this month <-> this year):
+     a full refresh and re-render of that viewer's dashboard.
+
+   Target (issue 8): p95 <= 100 ms at 200 clients.
+
+2. ``ws_live``: 200 dashboards open, each sending its heartbeat ``tick`` as the
+   page does (``rx.moment(interval=20000)``; updates are pushed by the server),
+   then a dispatcher resolves an
+   accepted case of this month through ``rxapp.domain.cases.resolve_case``
+   against the same database; for each dashboard, the time from the commit
+   (SQLAlchemy ``after_commit``) until a delta with changed KPI cards arrives.
+   Target: p95 <= 2 s.
+
+By default it seeds a fresh SQLite database, starts ``reflex run --env prod``
+from this repository on ``--port`` and stops it at the end; ``--db-url`` (a
+PostgreSQL URL: the database is created, seeded and dropped again unless it
+existed), ``--redis`` (a Redis URL; FLUSHDB before and after) and
+``--workers`` (GRANIAN_WORKERS) bench the production mode.  ``--url`` benches
+an app that is already running instead (part 2 then needs ``--db-url`` of
+that app's database).  Prints one JSON line per measurement:
+
+    .venv/bin/python bench/ws_bench.py [--port 3300] [--clients 1,50,200] [--seconds 10]
+    .venv/bin/python bench/ws_bench.py --db-url postgresql+psycopg://postgres@127.0.0.1:5432/griddesk_ws_bench \\
+        --redis redis://127.0.0.1:6379/5 --workers 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.chdir(ROOT)  # rxconfig.py is read from the working directory
+
+import httpx  # noqa: E402
+import socketio  # noqa: E402
+from reflex.state import State  # noqa: E402
+from reflex_base.constants import CompileVars  # noqa: E402
+
+from rxapp.db import make_engine  # noqa: E402
+from rxapp.domain import cases as C  # noqa: E402
+from rxapp.domain.access import actor_for  # noqa: E402
+from rxapp.domain.clock import now  # noqa: E402
+from rxapp.models import Case, CaseStatus, User  # noqa: E402
+from rxapp.state.base import AppState  # noqa: E402
+from rxapp.state.dashboard import DashboardState  # noqa: E402
+from rxapp.state.probe import ProbeState  # noqa: E402
+
+PASSWORD = "griddesk-demo"
+LEADERS = ("leader", "admin")  # city scope: every case shows on their dashboard
+RESOLVER = "dispatcher"
+FIELD = "_rx_state_"
+HYDRATE = f"{State.get_full_name()}.{CompileVars.HYDRATE}"
+DASH = DashboardState.get_full_name()
+PROBE = ProbeState.get_full_name()
+APP = AppState.get_full_name()
+ROUTER = {"pathname": "/dashboard", "query": {}, "asPath": "/dashboard"}
+TICK_EVERY = 20.0  # the page's rx.moment interval (a heartbeat: updates are pushed)
+REPLY_TIMEOUT = 10.0  # a reply later than this counts as a timeout
+SETTLE_MAX = 20.0  # a server that cannot work off its backlog in this time is not measured further in that phase
+
+
+def emit(row: dict) -> None:
+    print(json.dumps(row, ensure_ascii=False), flush=True)
+
+
+def note(msg: str) -> None:
+    print(f"[ws_bench] {msg}", file=sys.stderr, flush=True)
+
+
+def pct(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    s = sorted(values)
+    return s[min(len(s) - 1, max(0, int(round(q * len(s) + 0.5)) - 1))]
+
+
+def summary(ms: list[float]) -> dict:
+    r = lambda v: None if v is None else round(v, 1)  # noqa: E731
+    return {"p50_ms": r(pct(ms, 0.50)), "p95_ms": r(pct(ms, 0.95)), "max_ms": r(max(ms) if ms else None)}
+
+
+# ---------------------------------------------------------------------------
+# the app under test
+# ---------------------------------------------------------------------------
+def _get(url: str, timeout: float = 3.0) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            return r.status, r.read()
+    except Exception:
+        return 0, b""
+
+
+class Server:
+    """Seeds a database and runs ``reflex run --env prod`` from this repo, as
+    tests/browser/conftest.py does."""
+
+    def __init__(self, args):
+        self.args = args
+        self.tmp = Path(tempfile.mkdtemp(prefix="ws_bench_"))
+        self.proc: subprocess.Popen | None = None
+        self.log_path = self.tmp / "app-server.log"
+        self.created_pg: str | None = None
+        self.db_url = args.db_url or f"sqlite:///{self.tmp / 'ws_bench.db'}"
+
+    # -- database -----------------------------------------------------------
+    def prepare_db(self) -> None:
+        from sqlalchemy import text
+        from sqlalchemy.engine import make_url
+
+        url = make_url(self.db_url)
+        if url.get_backend_name() == "postgresql":
+            admin = make_engine(url.set(database="postgres").render_as_string(hide_password=False))
+            admin = admin.execution_options(isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": url.database}).first():
+                    conn.execute(text(f'CREATE DATABASE "{url.database}"'))
+                    self.created_pg = url.database
+            admin.dispose()
+        t0 = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "rxapp.seed", "--cases", str(self.args.cases), "--grids-per-township", "1",
+             "--db", self.db_url, "--random-seed", "7", "--if-empty", "--quiet"],
+            cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
+        )
+        note(f"seeded {self.db_url} in {time.perf_counter() - t0:.1f}s")
+
+    def drop_db(self) -> None:
+        if not self.created_pg or self.args.keep_db:
+            return
+        from sqlalchemy import text
+        from sqlalchemy.engine import make_url
+
+        url = make_url(self.db_url)
+        admin = make_engine(url.set(database="postgres").render_as_string(hide_password=False))
+        with admin.execution_options(isolation_level="AUTOCOMMIT").connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{self.created_pg}" WITH (FORCE)'))
+        admin.dispose()
+        note(f"dropped database {self.created_pg}")
+
+    # -- redis --------------------------------------------------------------
+    def flush_redis(self) -> None:
+        if self.args.redis:
+            import redis
+
+            r = redis.Redis.from_url(self.args.redis)
+            r.flushdb()
+            r.close()
+
+    # -- app server -----------------------------------------------------------
+    def start(self) -> str:
+        port = self.args.port
+        base = f"http://localhost:{port}"
+        import socket
+
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                raise RuntimeError(f"port {port} is in use: stop that server or pass --port")
+        env = {
+            **os.environ,
+            "REFLEX_DB_URL": self.db_url,
+            "GRIDDESK_ORIGINS": f"http://localhost:{port},http://127.0.0.1:{port}",
+            "PYTHONUNBUFFERED": "1",
+            # the disk state manager's files live with this run, not in the repo's .states
+            "REFLEX_STATES_WORKDIR": str(self.tmp / "states"),
+        }
+        env.pop("REFLEX_STATE_MANAGER_MODE", None)
+        if self.args.state_manager and not self.args.redis:
+            env["REFLEX_STATE_MANAGER_MODE"] = self.args.state_manager
+        env.pop("REFLEX_REDIS_URL", None)
+        env.pop("GRANIAN_WORKERS", None)
+        if self.args.redis:
+            env["REFLEX_REDIS_URL"] = self.args.redis
+        if self.args.workers:
+            env["GRANIAN_WORKERS"] = str(self.args.workers)
+        reflex = Path(sys.executable).with_name("reflex")
+        log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(
+            [str(reflex), "run", "--env", "prod", "--frontend-port", str(port), "--backend-port", str(port)],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        t0 = time.perf_counter()
+        while time.perf_counter() - t0 < 600:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"app server exited with {self.proc.returncode}; see {self.log_path}")
+            status, body = _get(base + "/_health")
+            if status == 200 and _get(base + "/login")[0] == 200:
+                note(f"app up on {base} after {time.perf_counter() - t0:.0f}s: {body.decode()[:120]} (log {self.log_path})")
+                return base
+            time.sleep(2)
+        raise RuntimeError("app server did not come up within 10 minutes")
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        except ProcessLookupError:
+            pass
+        self.proc = None
+
+    def cpu_seconds(self) -> float | None:
+        """CPU time (user + system) of every process of the server's group."""
+        if self.proc is None:
+            return None
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0.0
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    fields = fh.read().rsplit(")", 1)[1].split()
+                if int(fields[2]) != self.proc.pid:  # field 5: pgrp
+                    continue
+                total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+            except (OSError, IndexError, ValueError):
+                continue
+        return total
+
+
+# ---------------------------------------------------------------------------
+# one browser tab, spoken to in Reflex's protocol
+# ---------------------------------------------------------------------------
+class Tab:
+    def __init__(self, base: str, origin: str, cookie: str):
+        self.base, self.origin, self.cookie = base, origin, cookie
+        self.token = str(uuid.uuid4())
+        self.sio = socketio.AsyncClient(reconnection=False)
+        self.sio.on("event", self._on_update, namespace="/_event")
+        self.seq = 0
+        self.waiters: list[tuple[callable, asyncio.Future]] = []
+        self.cards: list | None = None
+        self.card_changes: list[float] = []  # arrival times of deltas whose cards differ from the previous ones
+        self.period = "this_month"  # the dashboard's default
+
+    async def connect(self) -> None:
+        await self.sio.connect(
+            f"{self.base}?token={self.token}",
+            socketio_path="/_event",
+            transports=["websocket"],
+            namespaces=["/_event"],
+            headers={"Cookie": f"gd_session={self.cookie}", "Origin": self.origin},
+            wait_timeout=30,
+        )
+
+    def _on_update(self, update) -> None:
+        t = time.monotonic()
+        delta = update.get("delta") if isinstance(update, dict) else None
+        if not delta:
+            return
+        seen: dict[str, dict] = {}
+        for state, fields in delta.items():
+            seen[state] = {k.split(FIELD)[0]: v for k, v in (fields or {}).items()}
+        dash = seen.get(DASH, {})
+        if "cards" in dash:
+            if self.cards is not None and dash["cards"] != self.cards:
+                self.card_changes.append(t)
+            self.cards = dash["cards"]
+        if "period" in dash:
+            self.period = dash["period"]
+        keep = []
+        for pred, fut in self.waiters:
+            if fut.done():
+                continue
+            if pred(seen):
+                fut.set_result(t)
+            else:
+                keep.append((pred, fut))
+        self.waiters = keep
+
+    def expect(self, pred) -> asyncio.Future:
+        fut = asyncio.get_running_loop().create_future()
+        self.waiters.append((pred, fut))
+        return fut
+
+    async def send(self, name: str, payload: dict | None = None) -> None:
+        await self.sio.emit("event", {"name": name, "payload": payload or {}, "router_data": ROUTER}, namespace="/_event")
+
+    async def call(self, name: str, payload: dict | None, pred, timeout: float = 30.0) -> float:
+        fut = self.expect(pred)
+        await self.send(name, payload)
+        return await asyncio.wait_for(fut, timeout)
+
+    # -- what a person's page sends ----------------------------------------
+    async def open_dashboard(self) -> None:
+        await self.connect()
+        await self.call(HYDRATE, {}, lambda d: APP in d or DASH in d)
+        await self.call(f"{APP}.load_user", {}, lambda d: "user_role" in d.get(APP, {}))
+        await self.call(f"{DASH}.load", {}, lambda d: bool(d.get(DASH, {}).get("cards")), timeout=60)
+
+    def echo_future(self) -> tuple[int, asyncio.Future]:
+        self.seq += 1
+        n = self.seq
+        return n, self.expect(lambda d, n=n: d.get(PROBE, {}).get("seq") == n)
+
+    async def echo(self) -> None:
+        n, fut = self.echo_future()
+        await self.send(f"{PROBE}.echo", {"seq": n})
+        await fut
+
+    async def tick(self) -> None:
+        await self.send(f"{DASH}.tick", {"_now": time.strftime("%Y-%m-%dT%H:%M:%S")})
+
+    async def tick_then_echo(self) -> None:
+        n, fut = self.echo_future()
+        await self.tick()
+        await self.send(f"{PROBE}.echo", {"seq": n})
+        await fut
+
+    async def set_period(self, value: str) -> None:
+        await self.call(f"{DASH}.set_period", {"value": value}, lambda d: d.get(DASH, {}).get("period") == value)
+
+    async def close(self) -> None:
+        try:
+            await self.sio.disconnect()
+        except Exception:
+            pass
+
+
+def login_cookies(base: str, n: int) -> list[str]:
+    """``n`` real sessions, logged in one after another (Argon2, lockout)."""
+    cookies = []
+    with httpx.Client(base_url=base, timeout=30) as client:
+        for i in range(n):
+            r = client.post("/api/auth/login", json={"username": LEADERS[i % len(LEADERS)], "password": PASSWORD})
+            r.raise_for_status()
+            cookies.append(r.cookies["gd_session"])
+            client.cookies.clear()
+    return cookies
+
+
+class LoopLag:
+    """How late this (client) event loop wakes up: the client's own share of
+    every measured latency."""
+
+    def __init__(self):
+        self.samples: list[float] = []
+        self._task = None
+
+    async def _run(self):
+        while True:
+            t = time.monotonic()
+            await asyncio.sleep(0.05)
+            self.samples.append((time.monotonic() - t - 0.05) * 1000)
+
+    def start(self):
+        self.samples = []
+        self._task = asyncio.create_task(self._run())
+
+    def stop(self) -> dict:
+        self._task.cancel()
+        return {"client_lag_p95_ms": round(pct(self.samples, 0.95) or 0, 1), "client_lag_max_ms": round(max(self.samples, default=0), 1)}
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds the whole machine spent busy (all cores), from /proc/stat."""
+    with open("/proc/stat") as fh:
+        user, nice, system, idle, iowait, irq, softirq, steal = (int(v) for v in fh.readline().split()[1:9])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+class Usage:
+    """Cores used during a phase by the app server (its process group), by
+    this client, and by everything else on the machine: PostgreSQL and Redis
+    when used, and any other work (which skews the figures: report it)."""
+
+    def __init__(self, server: Server | None):
+        self.server = server
+
+    def __enter__(self):
+        self.t0 = time.monotonic()
+        self.c0 = resource.getrusage(resource.RUSAGE_SELF)
+        self.s0 = self.server.cpu_seconds() if self.server else None
+        self.m0 = machine_busy_seconds()
+        return self
+
+    def __exit__(self, *exc):
+        wall = time.monotonic() - self.t0
+        c1 = resource.getrusage(resource.RUSAGE_SELF)
+        client = c1.ru_utime + c1.ru_stime - self.c0.ru_utime - self.c0.ru_stime
+        s1 = self.server.cpu_seconds() if self.server else None
+        server = (s1 - self.s0) if s1 is not None and self.s0 is not None else None
+        machine = machine_busy_seconds() - self.m0
+        self.client_cores = round(client / wall, 2)
+        self.server_cores = round(server / wall, 2) if server is not None else None
+        self.other_cores = round(max(0.0, machine - client - (server or 0)) / wall, 2) if server is not None else None
+
+    def row(self) -> dict:
+        return {"server_cpu_cores": self.server_cores, "client_cpu_cores": self.client_cores, "other_cpu_cores": self.other_cores}
+
+
+async def settle(tabs: list[Tab]) -> float:
+    """Wait until every tab's queue on the server has drained (the events of
+    one tab run in order, so its echo answers after everything sent before),
+    so a backlog left by one phase is not counted against the next.  Returns
+    the seconds it took: more than a few hundred ms means a backlog, and
+    ``SETTLE_MAX`` means the server never caught up (the figures after it are
+    measured on top of that backlog)."""
+    t0 = time.monotonic()
+    await asyncio.gather(*(asyncio.wait_for(t.echo(), SETTLE_MAX) for t in tabs), return_exceptions=True)
+    return round(time.monotonic() - t0, 1)
+
+
+# ---------------------------------------------------------------------------
+# 1. round trips, people-paced
+# ---------------------------------------------------------------------------
+async def rtt_phase(tabs: list[Tab], handler: str, seconds: float, warmup: float) -> dict:
+    ms: list[float] = []
+    sent = timeouts = 0
+    start = time.monotonic()
+    measure_from, end = start + warmup, start + warmup + seconds
+
+    async def person(tab: Tab, k: int):
+        nonlocal sent, timeouts
+        flip = k % 2 == 0
+        await asyncio.sleep(random.uniform(0, 1.0))
+        while time.monotonic() < end:
+            t0 = time.monotonic()
+            try:
+                if handler == "echo":
+                    await asyncio.wait_for(tab.echo(), REPLY_TIMEOUT)
+                elif handler == "tick":
+                    await asyncio.wait_for(tab.tick_then_echo(), REPLY_TIMEOUT)
+                else:
+                    flip = not flip
+                    await asyncio.wait_for(tab.set_period("this_year" if flip else "this_month"), REPLY_TIMEOUT)
+                t1 = time.monotonic()
+                if t0 >= measure_from:
+                    ms.append((t1 - t0) * 1000)
+                    sent += 1
+            except asyncio.TimeoutError:  # counted even when sent during the warm-up
+                timeouts += 1
+                sent += 1
+            await asyncio.sleep(random.uniform(0.75, 1.25))
+
+    await asyncio.gather(*(person(t, k) for k, t in enumerate(tabs)))
+    elapsed = time.monotonic() - measure_from
+    per = 2 if handler == "tick" else 1  # the tick is followed by its echo
+    return {"samples": len(ms), "timeouts": timeouts, "offered_per_s": round(sent / elapsed, 1),
+            "events_per_s": round(per * sent / elapsed, 1), **summary(ms)}
+
+
+# ---------------------------------------------------------------------------
+# 2. live update: 200 ticking dashboards, one case resolved
+# ---------------------------------------------------------------------------
+def pick_cases(engine, n: int) -> list[tuple[int, int, str]]:
+    """Accepted, unresolved cases of this month (so this month's KPI cards move)."""
+    from sqlmodel import Session, select
+
+    first = now().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    with Session(engine) as s:
+        rows = s.exec(
+            select(Case.id, Case.version, Case.code)
+            .where(Case.status.in_((CaseStatus.ACCEPTED, CaseStatus.IN_PROGRESS)), Case.accepted_at >= first)
+            .order_by(Case.id)
+            .limit(n)
+        ).all()
+        if len(rows) < n:  # fall back to any open case
+            rows += s.exec(
+                select(Case.id, Case.version, Case.code)
+                .where(Case.status.in_((CaseStatus.ACCEPTED, CaseStatus.IN_PROGRESS)))
+                .order_by(Case.id.desc())
+                .limit(n - len(rows))
+            ).all()
+    return [tuple(r) for r in rows]
+
+
+def resolve(engine, case: tuple[int, int, str]) -> float:
+    """Resolve ``case`` as the dispatcher would, in one transaction through the
+    domain; returns the monotonic time of its commit."""
+    from sqlalchemy import event
+    from sqlmodel import Session, select
+
+    committed: list[float] = []
+    with Session(engine) as s:
+        actor = actor_for(s, s.exec(select(User).where(User.username == RESOLVER)).one())
+        s.commit()
+        event.listen(s, "after_commit", lambda _s: committed.append(time.monotonic()))
+        C.resolve_case(s, actor=actor, case_id=case[0], expected_version=case[1], result_text="已现场处理完毕（ws_bench）")
+    return committed[-1]
+
+
+async def live_phase(tabs: list[Tab], db_url: str, resolutions: int, wait: float) -> list[dict]:
+    stop = asyncio.Event()
+
+    async def page(tab: Tab):  # setInterval(TICK_EVERY): fixed period, random phase
+        await asyncio.sleep(random.uniform(0, TICK_EVERY))
+        nxt = time.monotonic()
+        while not stop.is_set():
+            try:
+                await tab.tick()
+            except Exception:
+                pass
+            nxt += TICK_EVERY
+            await asyncio.sleep(max(0.0, nxt - time.monotonic()))
+
+    engine = make_engine(db_url)
+    cases = await asyncio.to_thread(pick_cases, engine, resolutions)  # also warms the engine
+    tickers = [asyncio.create_task(page(t)) for t in tabs]
+    rows, everything = [], []
+    try:
+        await asyncio.sleep(3.0)  # every page ticking
+        stuck = False
+        for i, case in enumerate(cases):
+            settle_s = None if stuck else await settle(tabs)
+            if stuck or settle_s >= SETTLE_MAX:
+                stuck = True  # the ticks keep the backlog growing: no point waiting again
+                rows.append({"bench": "ws_live", "resolution": i + 1, "dashboards": len(tabs), "settle_s": settle_s,
+                             "skipped": f"the server had not worked off its backlog after {SETTLE_MAX:.0f} s"})
+                continue
+            await asyncio.sleep(random.uniform(0.5, 1.5))
+            lag = LoopLag()
+            lag.start()
+            for t in tabs:
+                t.card_changes.clear()
+            committed = await asyncio.to_thread(resolve, engine, case)
+            deadline = committed + wait
+            while time.monotonic() < deadline and not all(any(c > committed for c in t.card_changes) for t in tabs):
+                await asyncio.sleep(0.05)
+            ms = [(min(c for c in t.card_changes if c > committed) - committed) * 1000 for t in tabs if any(c > committed for c in t.card_changes)]
+            everything += ms
+            rows.append({"bench": "ws_live", "resolution": i + 1, "case": case[2], "dashboards": len(tabs), "settle_s": settle_s,
+                         "updated": len(ms), **summary(ms), **lag.stop(), "target_p95_ms": 2000})
+    finally:
+        stop.set()
+        await asyncio.gather(*tickers, return_exceptions=True)
+        engine.dispose()
+    done = sum(1 for r in rows if "skipped" not in r)
+    rows.append({"bench": "ws_live_all", "dashboards": len(tabs), "resolutions": done, "updates": len(everything),
+                 "expected": len(cases) * len(tabs), **summary(everything), "target_p95_ms": 2000,
+                 "met": len(everything) == len(cases) * len(tabs) > 0 and pct(everything, 0.95) <= 2000})
+    return rows
+
+
+# ---------------------------------------------------------------------------
+async def bench(args, base: str, origin: str, server: Server | None, mode: dict) -> None:
+    levels = sorted({int(x) for x in args.clients.split(",") if x})
+    n_tabs = max(levels + [args.dashboards])
+    t0 = time.perf_counter()
+    cookies = login_cookies(base, min(args.sessions, n_tabs))
+    t_login = time.perf_counter() - t0
+    tabs = [Tab(base, origin, cookies[i % len(cookies)]) for i in range(n_tabs)]
+    t0 = time.perf_counter()
+    sem = asyncio.Semaphore(10)
+
+    async def open_one(tab: Tab):
+        async with sem:
+            await tab.open_dashboard()
+
+    await asyncio.gather(*(open_one(t) for t in tabs))
+    emit({"bench": "ws_setup", **mode, "tabs": n_tabs, "sessions": len(cookies), "login_s": round(t_login, 1),
+          "open_dashboards_s": round(time.perf_counter() - t0, 1)})
+    handlers = [h for h in args.handlers.split(",") if h]
+
+    async def rtt(handler: str):
+        stuck = False
+        for n in levels:
+            settle_s = None if stuck else await settle(tabs)
+            if stuck or settle_s >= SETTLE_MAX:
+                stuck = True  # more clients will not do better: skip the rest of this handler
+                emit({"bench": "ws_rtt", **mode, "handler": handler, "clients": n, "connected": n_tabs, "settle_s": settle_s,
+                      "skipped": f"the server had not worked off its backlog after {SETTLE_MAX:.0f} s", "met": False})
+                continue
+            lag = LoopLag()
+            lag.start()
+            with Usage(server) as use:
+                row = await rtt_phase(tabs[:n], handler, args.seconds, args.warmup)
+            emit({"bench": "ws_rtt", **mode, "handler": handler, "clients": n, "connected": n_tabs,
+                  "seconds": args.seconds, "settle_s": settle_s, **row, **use.row(), **lag.stop(),
+                  **({"target_p95_ms": 100, "met": row["p95_ms"] is not None and row["p95_ms"] <= 100 and not row["timeouts"]} if n >= 200 else {})})
+
+    try:
+        for handler in handlers:
+            if handler != "set_period":
+                await rtt(handler)
+        if args.resolutions and args.dashboards:
+            if not args.db_url and server is None:
+                note("part 2 skipped: --url needs --db-url of the app's database")
+            else:
+                with Usage(server) as use:
+                    rows = await live_phase(tabs[: args.dashboards], server.db_url if server else args.db_url, args.resolutions, args.live_wait)
+                for row in rows:
+                    emit({**row, **mode, **(use.row() if row["bench"] == "ws_live_all" else {})})
+        if "set_period" in handlers:  # last: at 200 clients it leaves the server a backlog
+            await rtt("set_period")
+    finally:
+        await asyncio.gather(*(t.close() for t in tabs))
+
+
+def configured_state_manager() -> str:
+    """What rxconfig.py chooses without Redis and without REFLEX_STATE_MANAGER_MODE."""
+    saved = {k: os.environ.pop(k) for k in ("REFLEX_STATE_MANAGER_MODE", "REFLEX_REDIS_URL") if k in os.environ}
+    try:
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location("_rxconfig_probe", ROOT / "rxconfig.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        mode = module.config.state_manager_mode
+        return str(getattr(mode, "value", mode))
+    except Exception:
+        return "unknown"
+    finally:
+        os.environ.update(saved)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--url", help="bench this running app instead of starting one")
+    ap.add_argument("--origin", help="Origin header the socket sends (default: the app's base URL)")
+    ap.add_argument("--db-url", help="database to seed and serve (default: a fresh SQLite file); PostgreSQL databases are created if missing")
+    ap.add_argument("--redis", help="Redis URL for the state manager (use a db number >= 5; it is flushed)")
+    ap.add_argument("--workers", type=int, default=0, help="GRANIAN_WORKERS (needs --redis for more than 1)")
+    ap.add_argument("--state-manager", choices=["disk", "memory"], help="REFLEX_STATE_MANAGER_MODE without Redis (default: the app's, disk)")
+    ap.add_argument("--port", type=int, default=3300)
+    ap.add_argument("--cases", type=int, default=2000)
+    ap.add_argument("--clients", default="1,50,200")
+    ap.add_argument("--handlers", default="echo,tick,set_period")
+    ap.add_argument("--seconds", type=float, default=6.0, help="measured seconds per (handler, clients)")
+    ap.add_argument("--warmup", type=float, default=1.0, help="unmeasured seconds before each")
+    ap.add_argument("--sessions", type=int, default=20, help="logins shared round-robin by the tabs (leader, admin)")
+    ap.add_argument("--dashboards", type=int, default=200)
+    ap.add_argument("--resolutions", type=int, default=3)
+    ap.add_argument("--live-wait", type=float, default=8.0, help="seconds to wait for every dashboard after a commit")
+    ap.add_argument("--keep-db", action="store_true", help="do not drop a PostgreSQL database this script created")
+    args = ap.parse_args()
+    if args.workers > 1 and not args.redis and not args.url:
+        ap.error("--workers > 1 needs --redis (Reflex runs one worker without Redis)")
+
+    db = "postgresql" if (args.db_url or "").startswith("postgresql") else "sqlite"
+    mode = {"db": db, "redis": bool(args.redis), "workers": args.workers or 1,
+            "state_manager": "redis" if args.redis else (args.state_manager or configured_state_manager())}
+    server = None
+    ok = False
+    try:
+        if args.url:
+            base = args.url.rstrip("/")
+        else:
+            server = Server(args)
+            server.prepare_db()
+            server.flush_redis()
+            base = server.start()
+        parts = urlsplit(base)
+        origin = args.origin or f"{parts.scheme}://{parts.netloc}"
+        asyncio.run(bench(args, base, origin, server, mode))
+        ok = True
+    except BaseException:
+        if server is not None and server.log_path.exists():
+            note("app server log (tail):\n" + "".join(server.log_path.read_text(errors="replace").splitlines(True)[-40:]))
+        raise
+    finally:
+        if server is not None:
+            server.stop()
+            server.flush_redis()
+            server.drop_db()
+            if ok:
+                shutil.rmtree(server.tmp, ignore_errors=True)
+            else:
+                note(f"kept {server.tmp} (server log, database)")
+
+
+if __name__ == "__main__":
+    main()
