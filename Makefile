@@ -51,5 +51,6 @@ run-prod: deps ## PostgreSQL + Redis + several backend workers on http://localho
 	REFLEX_DB_URL=$(PROD_DB_URL) $(PY) -m rxapp.seed --cases $(DEMO_CASES) --if-empty
 	REFLEX_DB_URL=$(PROD_DB_URL) REFLEX_REDIS_URL=$(PROD_REDIS_URL) GRANIAN_WORKERS=$(PROD_WORKERS) .venv/bin/reflex run --env prod
 
-bench: deps
+bench: deps ## every benchmark (intake_bench drives HTTP with wrk, from Debian's packages)
+	@command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null)
 	for f in bench/*.py; do $(PY) $$f; done
