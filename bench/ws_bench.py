@@ -644,7 +644,7 @@ def main() -> None:
     ap.add_argument("--db-url", help="database to seed and serve (default: a fresh SQLite file); PostgreSQL databases are created if missing")
     ap.add_argument("--redis", help="Redis URL for the state manager (use a db number >= 5; it is flushed)")
     ap.add_argument("--workers", type=int, default=0, help="GRANIAN_WORKERS (needs --redis for more than 1)")
-    ap.add_argument("--state-manager", choices=["disk", "memory"], help="REFLEX_STATE_MANAGER_MODE without Redis (default: the app's, disk)")
+    ap.add_argument("--state-manager", choices=["disk", "memory"], help="REFLEX_STATE_MANAGER_MODE without Redis (default: the app's, memory)")
     ap.add_argument("--port", type=int, default=3300)
     ap.add_argument("--cases", type=int, default=2000)
     ap.add_argument("--clients", default="1,50,200")
