@@ -111,6 +111,7 @@ async def export_cases(
     overdue: str | None = Query(None, max_length=1),
     date_from: str | None = Query(None, alias="from", max_length=10),
     date_to: str | None = Query(None, alias="to", max_length=10),
+    basis: str | None = Query(None, max_length=16, description="submitted (default) or accepted: which date from/to mean"),
     q: str | None = Query(None, max_length=100),
     sort: str = Query(queries.DEFAULT_SORT, max_length=16),
 ):
@@ -122,6 +123,7 @@ async def export_cases(
         "overdue": True if overdue == "1" else None,
         "date_from": date_from or None,
         "date_to": date_to or None,
+        "date_basis": basis or None,
         "text": q,
     }
 

@@ -1242,9 +1242,9 @@ def drilldown_filter(
     ``closed`` (of that cohort), ``overdue`` (open past deadline, now: no date
     range), ``category`` (``key`` = category code), ``area`` (``key`` = a
     sub-area id), ``team`` (``key`` = team id: its grid), ``department_overdue``
-    (``key`` = department id, 0 = not routed).  The case list filters by
-    submission date, so the range is the period's days (a case submitted just
-    before the period and accepted inside it is not listed)."""
+    (``key`` = department id, 0 = not routed).  Dated targets list the KPI's
+    own cohort (``date_basis`` "accepted": accepted in the period, not rejected
+    or marked duplicate), so the list's total is the figure clicked."""
     if target not in DRILLDOWN_TARGETS:
         raise DomainError("无效的钻取目标", "target")
     q = parse_query(query)
@@ -1258,11 +1258,12 @@ def drilldown_filter(
         "overdue": None,
         "date_from": cur.start.isoformat(),
         "date_to": cur.end.isoformat(),
+        "date_basis": "accepted",
     }
     if target in ("open", "resolved", "closed"):
         out["status"] = target
     elif target in ("overdue", "department_overdue"):
-        out.update(status="open", overdue=True, date_from=None, date_to=None)
+        out.update(status="open", overdue=True, date_from=None, date_to=None, date_basis=None)
         if target == "department_overdue":
             dept = _key_int(key)
             if dept and session.get(Department, dept) is None:

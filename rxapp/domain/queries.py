@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from sqlalchemy import and_, func, or_, true
@@ -171,8 +171,12 @@ class CaseFilter(BaseModel):
     area_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
     department_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
     overdue: bool | None = None
-    date_from: date | None = None  # submitted on or after
-    date_to: date | None = None  # submitted on or before
+    date_from: date | None = None  # submitted (or accepted, see date_basis) on or after
+    date_to: date | None = None  # ... on or before
+    # "submitted": the dates are submission dates; "accepted": the dashboard's
+    # cohort — accepted in the range and not rejected or marked duplicate —
+    # so a drill-down lists exactly the cases a KPI counted
+    date_basis: Literal["submitted", "accepted"] = "submitted"
     text: str | None = Field(default=None, max_length=100)
 
     @field_validator("status", "category_code", "text", mode="before")
@@ -184,6 +188,11 @@ class CaseFilter(BaseModel):
     @classmethod
     def _empty_is_none(cls, v: Any) -> Any:
         return None if v == "" else v
+
+    @field_validator("date_basis", mode="before")
+    @classmethod
+    def _default_basis(cls, v: Any) -> Any:
+        return "submitted" if v in (None, "") else v
 
     @field_validator("status")
     @classmethod
@@ -212,6 +221,7 @@ _FILTER_MESSAGES = {
     "overdue": "超期筛选无效",
     "date_from": "开始日期无效",
     "date_to": "结束日期无效",
+    "date_basis": "日期口径无效",
     "text": "搜索内容不能超过100个字",
 }
 
@@ -333,10 +343,14 @@ def _filter_conditions(session: Session, actor: Actor, f: CaseFilter, at: dateti
         conds.append(_is_overdue(at))
     elif f.overdue is False:
         conds.append(~_is_overdue(at))
+    day_of = Case.accepted_at if f.date_basis == "accepted" else Case.submitted_at
+    if f.date_basis == "accepted":
+        conds.append(Case.accepted_at.is_not(None))
+        conds.append(Case.status.not_in((S.REJECTED, S.DUPLICATE)))
     if f.date_from is not None:
-        conds.append(Case.submitted_at >= datetime.combine(f.date_from, time.min))
+        conds.append(day_of >= datetime.combine(f.date_from, time.min))
     if f.date_to is not None:
-        conds.append(Case.submitted_at < datetime.combine(f.date_to + timedelta(days=1), time.min))
+        conds.append(day_of < datetime.combine(f.date_to + timedelta(days=1), time.min))
     if f.text:
         conds.append(or_(Case.content.contains(f.text, autoescape=True), Case.code == f.text.upper()))
     return conds

@@ -141,7 +141,20 @@ def filter_bar() -> rx.Component:
             ),
         ),
     )
-    return card(selects, text_and_dates, extra_area, status_chips(), spacing="2")
+    basis = rx.cond(
+        S.date_basis == "accepted",
+        rx.hstack(
+            rx.badge(
+                rx.icon("calendar-check", size=12),
+                T("cases.filter.by_accept_date"),
+                rx.icon("x", size=12, cursor="pointer", on_click=S.clear_date_basis, id="clear-basis"),
+                variant="surface",
+                size="2",
+                id="basis-badge",
+            ),
+        ),
+    )
+    return card(selects, text_and_dates, rx.hstack(extra_area, basis, spacing="2", wrap="wrap"), status_chips(), spacing="2")
 
 
 def deadline_cell(row, stacked: bool = False) -> rx.Component:

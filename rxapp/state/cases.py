@@ -233,6 +233,7 @@ class CaseListState(AppState):
     overdue_only: bool = False
     date_from: str = ""
     date_to: str = ""
+    date_basis: str = "submitted"  # "accepted": the dashboard's cohort (a drill-down link)
     text: str = ""
     sort: str = Q.DEFAULT_SORT
 
@@ -266,6 +267,7 @@ class CaseListState(AppState):
             or self.overdue_only
             or self.date_from != ""
             or self.date_to != ""
+            or self.date_basis != "submitted"
             or self.text != ""
         )
 
@@ -290,6 +292,7 @@ class CaseListState(AppState):
             "overdue": True if self.overdue_only else None,
             "date_from": self.date_from or None,
             "date_to": self.date_to or None,
+            "date_basis": self.date_basis,
             "text": self.text or None,
         }
 
@@ -341,6 +344,7 @@ class CaseListState(AppState):
         self.area_extra = self.area_extra_label = ""
         self.overdue_only = False
         self.date_from = self.date_to = self.text = ""
+        self.date_basis = "submitted"
         self.sort = Q.DEFAULT_SORT
         self.page = 1
         self.area2_options = []
@@ -420,7 +424,7 @@ class CaseListState(AppState):
         self.views = allowed_views
 
         bad: list[str] = []
-        filter_keys = ("status", "category", "area", "department", "overdue", "from", "to", "q")
+        filter_keys = ("status", "category", "area", "department", "overdue", "from", "to", "basis", "q")
         status = params.get("status", "")
         if status:
             if status in STATUS_FILTERS:
@@ -468,6 +472,11 @@ class CaseListState(AppState):
             bad.append("日期范围")
             d_from = d_to = ""
         self.date_from, self.date_to = d_from, d_to
+        basis = params.get("basis", "")
+        if basis in ("accepted", "submitted"):
+            self.date_basis = basis
+        elif basis:
+            bad.append("日期口径")
         text = params.get("q", "")
         if text:
             if len(text.strip()) <= 100:
@@ -620,6 +629,15 @@ class CaseListState(AppState):
         self.text = text
         self.date_from, self.date_to = raw_from if d_from else "", raw_to if d_to else ""
         self.view = ALL
+        async for ev in self._reload(actor):
+            yield ev
+
+    @rx.event
+    async def clear_date_basis(self):
+        """Back to submission dates (the badge a drill-down link shows)."""
+        actor = await self.require(*STAFF)
+        self.date_basis = "submitted"
+        self.page = 1
         async for ev in self._reload(actor):
             yield ev
 

@@ -169,6 +169,7 @@ def cases_url(filt: dict) -> str:
         "overdue": "1" if filt.get("overdue") else None,
         "from": filt.get("date_from"),
         "to": filt.get("date_to"),
+        "basis": "accepted" if filt.get("date_basis") == "accepted" else None,
     }
     return "/cases?" + urlencode({k: v for k, v in params.items() if v not in (None, "")})
 

@@ -22,7 +22,7 @@ from sqlmodel import Session
 from rxapp.domain.access import area_lineage
 from rxapp.domain.errors import AccessDenied, DomainError
 from rxapp.domain.metrics import DashboardQuery, dashboard, drilldown_filter, kpis_public, parse_query, period_windows
-from rxapp.domain.queries import parse_filter
+from rxapp.domain.queries import parse_filter, search_cases
 from rxapp.domain.rollup import TABLES, WorkClock, apply_case_change, bin_of, dump_rollups, rebuild_rollups, snapshot
 from rxapp.domain.workdays import workdays_between
 from rxapp.models import Case, CaseStatus
@@ -340,6 +340,7 @@ def test_drilldown_filters_open_the_case_list(session, world, march):
         "overdue": None,
         "date_from": "2026-03-01",
         "date_to": "2026-03-31",
+        "date_basis": "accepted",
     }
     f = drilldown_filter(session, actor=actor, query=q, target="department_overdue", key=dept(world), now=NOW)
     assert (f["status"], f["overdue"], f["department_id"], f["date_from"]) == ("open", True, dept(world), None)
@@ -572,3 +573,17 @@ def test_concurrent_writers_keep_the_rollups_exact(fresh_engine):
 
 def test_handling_bins_are_quarter_working_days():
     assert [bin_of(s) for s in (0, 21599, 21600, 86400 * 2.25, 86400 * 60, 86400 * 900)] == [0, 0, 1, 9, 240, 240]
+
+
+def test_a_drilldown_lists_exactly_the_cases_the_kpi_counted(session, world, march):
+    """Click a card, get its number of rows: the list uses the KPI's cohort
+    (accepted in the period), not submission dates."""
+    for username in ("leader", "leader_zhujiajian"):
+        actor = world.actors[username]
+        q = {"period": "last_month"}
+        k = dashboard(session, actor=actor, query=q, now=NOW).kpis
+        f = drilldown_filter(session, actor=actor, query=q, target="accepted", now=NOW)
+        assert search_cases(session, actor=actor, filters=f, now=NOW).total == k.accepted.value, username
+        env = dashboard(session, actor=actor, query={**q, "category_code": "ENV"}, now=NOW).kpis
+        f = drilldown_filter(session, actor=actor, query=q, target="category", key="ENV", now=NOW)
+        assert search_cases(session, actor=actor, filters=f, now=NOW).total == env.accepted.value, username

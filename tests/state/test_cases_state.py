@@ -587,3 +587,16 @@ async def test_garbage_arguments_never_crash_a_handler(state_db, token):
         await call(det.submit_action, {"category_code": g, "promise_text": g, "note": g})
         assert det.dialog_errors, g
     assert fetch_case(case.code).version == case.version
+
+
+@pytest.mark.anyio
+async def test_a_drilldown_link_keeps_its_date_basis(state_db, token):
+    """A dashboard card opens /cases counting by accept date; the badge says so and can be cleared."""
+    _, s = await state(CaseListState, token("leader"), "/cases?from=2026-01-01&to=2026-12-31&basis=accepted")
+    await call(s.load)
+    assert s.date_basis == "accepted" and s.filtered and s.notice == ""
+    await call(s.clear_date_basis)
+    assert s.date_basis == "submitted" and s.date_from == "2026-01-01"
+    _, s = await state(CaseListState, token("leader"), "/cases?basis=whenever")
+    await call(s.load)
+    assert s.date_basis == "submitted" and "日期口径" in s.notice
