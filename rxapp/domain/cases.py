@@ -1128,27 +1128,31 @@ def resolve_case(session: Session, *, actor: Actor, case_id: int, expected_versi
 # ----------------------------------------------------------------------------
 # Follow-up: evaluate, close
 # ----------------------------------------------------------------------------
-@_action
-def evaluate_case(
+def _record_verdict(
     session: Session,
+    case: Case,
     *,
-    actor: Actor,
-    case_id: int,
-    expected_version: int,
-    satisfaction: str,
-    score: int,
-    comment: str = "",
+    by: _By,
+    rater_user_id: int | None,
+    satisfaction: object,
+    score: object,
+    comment: object,
+    followed_up: bool,
+    label: str,
 ) -> Case:
-    """回访: record the requester's verdict.  Satisfied / basic closes the case;
-    the first 不满意 reopens it (flagged, a fresh deadline), a second one closes it flagged."""
-    who, case = _load(session, actor, "evaluate", case_id, expected_version)
+    """A requester's verdict on a resolved case, whoever records it: satisfied /
+    basic closes; the first 不满意 reopens (flagged, a fresh deadline, the
+    default promise follows it); a second one closes flagged.  One event, one
+    ``Evaluation``.  ``followed_up``: staff recorded it on a 回访 call."""
     if not isinstance(satisfaction, str) or satisfaction not in Satisfaction.ALL:
         raise DomainError("请选择满意程度", "satisfaction")
     points = _int(score, "score", "评分应为1到5分", 1, 5)
     remark = _text(comment, "comment", "评价意见", max_len=500)
     at = now()
-    changes: dict[str, Any] = {"satisfaction": satisfaction, "score": points, "evaluated_at": at, "followed_up_at": at}
-    verdict = f"回访评价：{SATISFACTION_ZH[satisfaction]}，{points}分"
+    changes: dict[str, Any] = {"satisfaction": satisfaction, "score": points, "evaluated_at": at}
+    if followed_up:
+        changes["followed_up_at"] = at
+    verdict = f"{label}：{SATISFACTION_ZH[satisfaction]}，{points}分"
     if satisfaction in Satisfaction.GOOD:
         changes.update(status=S.CLOSED, closed_at=at)
     elif case.reopen_count == 0:
@@ -1169,13 +1173,13 @@ def evaluate_case(
     else:
         changes.update(status=S.CLOSED, closed_at=at, flagged=True)
         verdict += "；再次不满意，结案并标记"
-    _change(session, case, by=_By.of(who), action="evaluate", changes=changes, note=verdict, public=True)
+    _change(session, case, by=by, action="evaluate", changes=changes, note=verdict, public=True)
     session.add(
         Evaluation(
             kind=EvaluationKind.REQUESTER,
             case_id=case.id,
             team_id=case.team_id,
-            rater_user_id=who.user_id,
+            rater_user_id=rater_user_id,
             period=month_key(at),
             satisfaction=satisfaction,
             score=points,
@@ -1185,6 +1189,23 @@ def evaluate_case(
     )
     session.flush()
     return case
+
+
+@_action
+def evaluate_case(
+    session: Session,
+    *,
+    actor: Actor,
+    case_id: int,
+    expected_version: int,
+    satisfaction: str,
+    score: int,
+    comment: str = "",
+) -> Case:
+    """回访: record the requester's verdict.  Satisfied / basic closes the case;
+    the first 不满意 reopens it (flagged, a fresh deadline), a second one closes it flagged."""
+    who, case = _load(session, actor, "evaluate", case_id, expected_version)
+    return _record_verdict(session, case, by=_By.of(who), rater_user_id=who.user_id, satisfaction=satisfaction, score=score, comment=comment, followed_up=True, label="回访评价")
 
 
 @_action
@@ -1268,45 +1289,4 @@ def evaluate_case_by_requester(session: Session, *, case_id: int, expected_versi
         raise StaleVersion()
     if case.status != S.RESOLVED:
         raise InvalidTransition(f"诉求当前状态为“{STATUS_ZH.get(case.status, case.status)}”，不能评价")
-    if not isinstance(satisfaction, str) or satisfaction not in Satisfaction.ALL:
-        raise DomainError("请选择满意程度", "satisfaction")
-    points = _int(score, "score", "评分应为1到5分", 1, 5)
-    remark = _text(comment, "comment", "评价意见", max_len=500)
-    at = now()
-    changes: dict[str, Any] = {"satisfaction": satisfaction, "score": points, "evaluated_at": at}
-    verdict = f"群众评价：{SATISFACTION_ZH[satisfaction]}，{points}分"
-    if satisfaction in Satisfaction.GOOD:
-        changes.update(status=S.CLOSED, closed_at=at)
-    elif case.reopen_count == 0:
-        category = session.get(Category, case.category_id) if case.category_id else None
-        deadline = add_workdays(at, category.deadline_workdays if category else 5, load_overrides(session))
-        changes.update(
-            status=S.IN_PROGRESS,
-            reopen_count=1,
-            flagged=True,
-            resolved_at=None,
-            deadline=deadline.due,
-            deadline_provisional=deadline.provisional,
-            promise_due=deadline.due,
-        )
-        if case.promise_text == default_promise(case.promise_owner, case.promise_due):
-            changes["promise_text"] = default_promise(case.promise_owner, deadline.due)
-        verdict += f"；重新办理，期限至{_fmt_day(deadline.due)}"
-    else:
-        changes.update(status=S.CLOSED, closed_at=at, flagged=True)
-        verdict += "；再次不满意，结案并标记"
-    _change(session, case, by=_By.of(None), action="evaluate", changes=changes, note=verdict, public=True)
-    session.add(
-        Evaluation(
-            kind=EvaluationKind.REQUESTER,
-            case_id=case.id,
-            team_id=case.team_id,
-            period=month_key(at),
-            satisfaction=satisfaction,
-            score=points,
-            comment=remark,
-            created_at=at,
-        )
-    )
-    session.flush()
-    return case
+    return _record_verdict(session, case, by=_By.of(None), rater_user_id=None, satisfaction=satisfaction, score=score, comment=comment, followed_up=False, label="群众评价")
