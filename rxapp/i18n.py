@@ -354,6 +354,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         # dashboard
         "dash.loading": "正在汇总数据…",
         "dash.no_data": "所选范围暂无数据，可调整统计周期或区域",
+        "dash.too_few_to_rank": "各区域受理均不足 {min} 件，暂不排名（右表列出全部区域）",
         "dash.chart.trend": "月度受理与办结（件）及办结率",
         "dash.chart.categories": "各类诉求受理与办结（件）",
         "dash.chart.activity": "本月团队走访与民情日记（次）",
@@ -1064,6 +1065,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         # dashboard
         "dash.loading": "Aggregating…",
         "dash.no_data": "No data for this selection: try another period or area",
+        "dash.too_few_to_rank": "Every area has fewer than {min} accepted cases: not ranked (the table lists them all)",
         "dash.chart.trend": "Monthly intake and completion (cases) with completion rate",
         "dash.chart.categories": "Cases by category (accepted and done)",
         "dash.chart.activity": "Team visits and diaries this month (count)",

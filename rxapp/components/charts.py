@@ -41,9 +41,9 @@ def _layout(fig: go.Figure, title: str, *, height: int = 320, percent_y: bool = 
     return fig
 
 
-def empty(title: str, lang: str) -> go.Figure:
+def empty(title: str, lang: str, message: str | None = None) -> go.Figure:
     fig = go.Figure()
-    fig.add_annotation(text=translate("dash.no_data", lang), showarrow=False, font={"size": 14, "color": MUTED})
+    fig.add_annotation(text=message or translate("dash.no_data", lang), showarrow=False, font={"size": 14, "color": MUTED})
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     return _layout(fig, title, legend=False)
@@ -97,10 +97,13 @@ def categories(points, lang: str) -> go.Figure:
     return _layout(fig, title, height=max(320, 24 * len(points) + 120))
 
 
-def ranking(rows, title: str, lang: str) -> go.Figure:
-    """Completion and on-time rate per sub-area or team, worst first."""
+def ranking(rows, title: str, lang: str, min_volume: int | None = None) -> go.Figure:
+    """Completion and on-time rate per sub-area or team, worst first (only
+    those with at least ``min_volume`` accepted cases are ranked)."""
     ranked = [r for r in rows if r.rank is not None]
     if not ranked:
+        if rows and min_volume:  # there are areas, each too small to rank: say so, the table lists them
+            return empty(title, lang, translate("dash.too_few_to_rank", lang, min=min_volume))
         return empty(title, lang)
     names = [r.name for r in ranked][::-1]
     fig = go.Figure()

@@ -491,7 +491,7 @@ def _render(d: metrics.Dashboard, lang: str) -> dict:
     out["_area_ids_shown"] = [r.id for r in d.area_ranking if r.rank is not None][::-1]
     out["trend_fig"] = serialize_figure(charts.trend(d.trend, lang))
     out["category_fig"] = serialize_figure(charts.categories(d.categories, lang))
-    out["area_fig"] = serialize_figure(charts.ranking(d.area_ranking, out["ranking_title"], lang))
+    out["area_fig"] = serialize_figure(charts.ranking(d.area_ranking, out["ranking_title"], lang, d.min_volume))
     out["activity_fig"] = serialize_figure(charts.team_activity(d.team_activity, lang))
     out["satisfaction_fig"] = serialize_figure(charts.satisfaction(d.satisfaction, lang))
     out["overdue_fig"] = serialize_figure(charts.overdue_by_department(d.overdue_by_department, lang))
