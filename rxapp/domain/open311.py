@@ -308,15 +308,6 @@ def _check_key(keys: Mapping[str, ApiKey], api_key: object) -> ApiKey:
     return key
 
 
-def authenticate_key(session: Session, api_key: object) -> ApiKey:
-    """The live key for ``api_key``: 401 without one, 403 unknown or revoked,
-    429 over its rate limit."""
-    key = _check_key(_keys(session, [api_key]), api_key)
-    if not rate_limiter.allow(key.id, key.rate_limit_per_minute):
-        raise Open311Error(429, f"api_key: rate limit of {key.rate_limit_per_minute} requests per minute exceeded")
-    return key
-
-
 def _departments(session: Session) -> dict[int, str]:
     return {d.id: d.name_zh for d in session.exec(select(Department)).all()}
 
@@ -703,7 +694,7 @@ def post_requests(session: Session, posts: list[tuple[object, Mapping[str, objec
         allowed = rate_limiter.allow_many(key_id, key.rate_limit_per_minute, len(items))
         for n, i in enumerate(items):
             if n >= allowed:
-                out[i] = Open311Error(429, f"api_key: rate limit of {key.rate_limit_per_minute} requests per minute eceeded")
+                out[i] = Open311Error(429, f"api_key: rate limit of {key.rate_limit_per_minute} requests per minute exceeded")
                 continue
             try:
                 if areas is None:
@@ -723,11 +714,3 @@ def post_requests(session: Session, posts: list[tuple[object, Mapping[str, objec
     if not accepted:
         session.rollback()  # nothing to write: end the read transaction
     return out
-
-
-def post_request(session: Session, *, api_key: object, params: Mapping[str, object]) -> list[dict[str, object]]:
-    """One POST request (see :func:`post_requests`); raises its ``Open311Error``."""
-    (result,) = post_requests(session, [(api_key, params)])
-    if isinstance(result, Open311Error):
-        raise result
-    return result

@@ -190,8 +190,9 @@ async def test_errors_answer_in_spec_format_with_the_right_status(client):
 @pytest.mark.anyio
 async def test_key_over_its_rate_limit_answers_429(client):
     _ensure_key("slow-client-key", rate=2)
-    codes = [(await client.post(f"{BASE}/requests.json", data=_post_form(api_key="slow-client-key", service_code="NOPE"))).status_code for _ in range(3)]
-    assert codes == [404, 404, 429]
+    answers = [await client.post(f"{BASE}/requests.json", data=_post_form(api_key="slow-client-key", service_code="NOPE")) for _ in range(3)]
+    assert [r.status_code for r in answers] == [404, 404, 429]
+    assert answers[2].json() == [{"code": 429, "description": "api_key: rate limit of 2 requests per minute exceeded"}]
 
 
 def test_rate_limit_is_shared_by_workers_through_redis():
