@@ -120,10 +120,6 @@ class GroupCommit:
             raise outcome
         return outcome
 
-    def _write_in_session(self, items: list) -> list:
-        with Session(get_engine(), expire_on_commit=False) as session:
-            return self.write(session, items)
-
     @property
     def writers(self) -> int:
         """Batches a worker writes at once (``GRIDDESK_INTAKE_WRITERS``,
@@ -161,12 +157,12 @@ class GroupCommit:
     async def _write_and_answer(self, batch: list) -> None:
         items = [item for item, _ in batch]
         try:
-            outcomes = await asyncio.to_thread(self._write_in_session, items)
+            outcomes = await run_db(lambda s: self.write(s, items))
         except Exception:  # noqa: BLE001 - each item gets its own try and answer below
             outcomes = []
             for item in items:
                 try:
-                    outcomes.extend(await asyncio.to_thread(self._write_in_session, [item]))
+                    outcomes.extend(await run_db(lambda s, one=item: self.write(s, [one])))
                 except Exception as exc:  # noqa: BLE001 - answered to its waiter
                     outcomes.append(exc)
         self.batches += 1
