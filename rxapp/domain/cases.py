@@ -215,32 +215,6 @@ def _parse_rules(rows: tuple[tuple[str, str], ...]) -> tuple[tuple[str, tuple[st
     return tuple(parsed)
 
 
-def next_case_code(session: Session, at: datetime) -> str:
-    """``ZS`` + yyyymmdd + a 4-digit per-day sequence: one atomic upsert, safe
-    when many workers submit at once (the counter row is locked until commit)."""
-    day = at.strftime("%Y%m%d")
-    dialect = session.get_bind().dialect.name
-    if dialect in ("postgresql", "sqlite"):
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        stmt = (
-            insert(CodeCounter)
-            .values(day=day, last=1)
-            .on_conflict_do_update(index_elements=["day"], set_={"last": CodeCounter.last + 1})
-            .returning(CodeCounter.last)
-        )
-        number = session.exec(stmt).scalar_one()
-    else:  # pragma: no cover - other databases: update, else insert
-        res = session.exec(update(CodeCounter).where(CodeCounter.day == day).values(last=CodeCounter.last + 1))
-        if res.rowcount != 1:
-            session.add(CodeCounter(day=day, last=1))
-            session.flush()
-        number = session.get(CodeCounter, day, populate_existing=True).last
-    return f"{CODE_PREFIX}{day}{number:04d}"
-
-
 def default_promise(department: str, due: datetime | None) -> str:
     when = f"{due.year}年{due.month}月{due.day}日" if due else "规定期限"
     return f"由{department}于{when}前办理并答复"
@@ -686,7 +660,9 @@ def _plan_intake(ref: IntakeRef, staff: Actor | None, form: CaseCreate, channel:
 
 
 def _allocate_codes(session: Session, at: datetime, n: int, *, own_transaction: bool = False) -> list[str]:
-    """``n`` consecutive codes of the day in one atomic counter upsert.
+    """``n`` consecutive public codes, ``ZS`` + yyyymmdd + a 4-digit per-day
+    sequence, in one atomic counter upsert: safe when many workers submit at
+    once (the counter row stays locked until the caller commits).
 
     ``own_transaction`` (PostgreSQL, batches): the counter is bumped and
     committed on a connection of its own, so concurrent batches do not queue
@@ -694,24 +670,29 @@ def _allocate_codes(session: Session, at: datetime, n: int, *, own_transaction: 
     fails leaves a gap in the day's numbers, never a duplicate."""
     day = at.strftime("%Y%m%d")
     dialect = session.get_bind().dialect.name
-    if n == 1 and not own_transaction:
-        return [next_case_code(session, at)]
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as upsert
-    stmt = (
-        upsert(CodeCounter)
-        .values(day=day, last=n)
-        .on_conflict_do_update(index_elements=["day"], set_={"last": CodeCounter.last + n})
-        .returning(CodeCounter.last)
-    )
-    if own_transaction and dialect == "postgresql":
-        with session.get_bind().connect() as conn:
-            last = conn.execute(stmt).scalar_one()
-            conn.commit()
-    else:
-        last = session.exec(stmt).scalar_one()
+    if dialect in ("postgresql", "sqlite"):
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as upsert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as upsert
+        stmt = (
+            upsert(CodeCounter)
+            .values(day=day, last=n)
+            .on_conflict_do_update(index_elements=["day"], set_={"last": CodeCounter.last + n})
+            .returning(CodeCounter.last)
+        )
+        if own_transaction and dialect == "postgresql":
+            with session.get_bind().connect() as conn:
+                last = conn.execute(stmt).scalar_one()
+                conn.commit()
+        else:
+            last = session.exec(stmt).scalar_one()
+    else:  # pragma: no cover - other databases: update, else insert
+        res = session.exec(update(CodeCounter).where(CodeCounter.day == day).values(last=CodeCounter.last + n))
+        if res.rowcount != 1:
+            session.add(CodeCounter(day=day, last=n))
+            session.flush()
+        last = session.get(CodeCounter, day, populate_existing=True).last
     return [f"{CODE_PREFIX}{day}{number:04d}" for number in range(last - n + 1, last + 1)]
 
 
