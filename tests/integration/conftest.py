@@ -22,7 +22,6 @@ import threading
 import time
 import urllib.error
 import urllib.request
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,14 +29,14 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 
 from rxapp.db import make_engine
+from tests.conftest import _new_database
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-results"
 PORT = int(os.environ.get("GRIDDESK_IT_PORT", "3200"))
-PG_ADMIN_URL = os.environ.get("GRIDDESK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_SERVER = os.environ.get("GRIDDESK_REDIS_SERVER", "redis-server")
 WORKERS = 2
 APP_START_TIMEOUT = 600  # the first run compiles the frontend
@@ -367,16 +366,7 @@ def _base_env() -> dict[str, str]:
 @pytest.fixture(scope="package")
 def it_db_url() -> Iterator[str]:
     """A scratch PostgreSQL database, migrated with `reflex db migrate` and seeded small."""
-    name = f"griddesk_it_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(PG_ADMIN_URL).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
+    url, drop = _new_database("postgresql", None)
     _STARTED.append(drop)
     try:
         env = {**_base_env(), "REFLEX_DB_URL": url}
@@ -395,7 +385,6 @@ def it_db_url() -> Iterator[str]:
     finally:
         drop()
         _STARTED.remove(drop)
-        admin.dispose()
 
 
 @pytest.fixture(scope="package")
