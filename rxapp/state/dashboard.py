@@ -59,29 +59,23 @@ _views: OrderedDict[tuple, dict] = OrderedDict()
 _inflight: dict[tuple, asyncio.Future] = {}
 
 
-async def shared_dashboard(actor: Actor, query: metrics.DashboardQuery, mark: tuple) -> metrics.Dashboard:
-    key = (actor.role, actor.scope_area_id, query.model_dump_json(), mark, date.today().isoformat())
-    return (await _shared(key, lambda: run_db(lambda s: metrics.dashboard(s, actor=actor, query=query))))
-
-
 async def shared_view(actor: Actor, query: metrics.DashboardQuery, mark: tuple, lang: str) -> dict:
     """What a viewer's dashboard shows (cards, rows, figures as plain dicts),
-    computed and rendered once per (scope, query, change mark, language) and
-    shared by every viewer: 200 open dashboards cost one computation, one
-    rendering and one figure serialisation when a case changes."""
+    computed once per (scope, query, change mark) and rendered once per
+    language, shared by every viewer: 200 open dashboards cost one
+    computation, one rendering and one figure serialisation when a case changes."""
     key = (actor.role, actor.scope_area_id, query.model_dump_json(), mark, date.today().isoformat())
 
     async def build() -> dict:
-        result = await shared_dashboard(actor, query, mark)
+        result = await _shared(_results, key, lambda: run_db(lambda s: metrics.dashboard(s, actor=actor, query=query)))
         return await asyncio.to_thread(_render, result, lang)
 
-    return await _shared(key + (lang,), build, _views)
+    return await _shared(_views, key + (lang,), build)
 
 
-async def _shared(key: tuple, compute, cache: OrderedDict | None = None):
+async def _shared(cache: OrderedDict, key: tuple, compute):
     """``compute()`` once per key: viewers that ask together wait for the
     one computation in flight (single flight), later ones get the kept value."""
-    cache = _results if cache is None else cache
     hit = cache.get(key)
     if hit is not None:
         cache.move_to_end(key)
