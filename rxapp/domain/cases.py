@@ -199,8 +199,13 @@ def _phone(value: str, field: str = "requester_phone") -> str:
 # ----------------------------------------------------------------------------
 def category_rules(session: Session) -> dict[str, tuple[str, ...]]:
     """The keyword rules as administrators edited them (Category.keywords)."""
-    rows = session.exec(select(Category.code, Category.keywords).where(Category.active).order_by(Category.sort, Category.id)).all()
-    return dict(_parse_rules(tuple((code, text or "") for code, text in rows if code in CATEGORY_CODES)))
+    rows = session.exec(select(Category.code, Category.keywords, Category.active).order_by(Category.sort, Category.id)).all()
+    return _rules_of(rows)
+
+
+def _rules_of(rows) -> dict[str, tuple[str, ...]]:
+    """``(code, keywords, active)`` rows in (sort, id) order -> the rules of the active categories."""
+    return dict(_parse_rules(tuple((code, text or "") for code, text, active in rows if active and code in CATEGORY_CODES)))
 
 
 @functools.lru_cache(maxsize=16)
@@ -462,9 +467,11 @@ class IntakeRef:
     def _load_categories(self) -> None:
         rows = self.session.exec(
             select(Category.id, Category.code, Category.department_id, Category.deadline_workdays, Category.active, Category.keywords)
+            .order_by(Category.sort, Category.id)
         ).all()
         self._cats = {code: _Cat(cid, code, dep, days, active) for cid, code, dep, days, active, _ in rows}
-        self._rules = dict(_parse_rules(tuple((code, kw or "") for _, code, _, _, _, kw in rows if code in CATEGORY_CODES)))
+        # the same rules as category_rules (what the intake form suggests from)
+        self._rules = _rules_of([(code, kw, active) for _, code, _, _, active, kw in rows])
 
     @property
     def categories(self) -> dict[str, _Cat]:

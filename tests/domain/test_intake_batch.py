@@ -166,3 +166,24 @@ def test_group_commit_answers_every_waiter_even_when_a_batch_fails(monkeypatch, 
     assert isinstance(results[2], RuntimeError) and isinstance(results[3], DomainError)
     assert len(seen[0]) > 1  # they really were grouped first, then retried one by one
     assert gc.items == 5
+
+
+def test_a_deactivated_category_takes_no_part_in_classification(committed):
+    """Intake classifies with the active categories' rules only, as the intake form's suggestion does."""
+    from rxapp.domain.classify import classify
+    from rxapp.models import Category
+
+    engine, world = committed
+    with Session(engine, expire_on_commit=False) as s:
+        env = s.exec(select(Category).where(Category.code == "ENV")).one()
+        env.active = False
+        s.add(env)
+        s.commit()
+        assert "ENV" not in C.category_rules(s)
+        single = C.submit_case(s, actor=None, data=_req(world, CONFIDENT_ENV)[0], channel=Channel.API)
+        (batched,) = C.submit_public_batch(s, [_req(world, CONFIDENT_ENV)])
+        b = s.get(Case, batched.id)
+        expected = classify(CONFIDENT_ENV, C.category_rules(s))  # what the intake form suggests
+        expected_id = s.exec(select(Category.id).where(Category.code == expected.code)).one()
+        assert expected.code != "ENV" and (single.category_id, b.category_id) == (expected_id, expected_id)
+        assert b.confidence == single.confidence == expected.confidence and b.status == single.status
