@@ -123,10 +123,11 @@ class GroupCommit:
     @property
     def writers(self) -> int:
         """Batches a worker writes at once (``GRIDDESK_INTAKE_WRITERS``,
-        default 1).  Measured on PostgreSQL with two workers (bench/
-        intake_bench.py): 1 writer 607/s, 3 writers 497/s, 6 writers 371/s
-        — concurrent batches queue on the same hot rollup rows, so one
-        writer that lets the next batch grow while it commits does best."""
+        default 1).  Measured on PostgreSQL with two workers and 64
+        connections (bench/intake_bench.py): 1 writer 1,138/s, 3 writers
+        775/s, 6 writers 606/s — concurrent batches queue on the same hot
+        rollup rows, so one writer that lets the next batch grow while it
+        commits does best."""
         if self._writers is not None:
             return self._writers
         value = os.environ.get("GRIDDESK_INTAKE_WRITERS", "")
