@@ -1,6 +1,7 @@
 """The message catalog: every UI string, Chinese (default) and English.
 
-Keys are dotted ids. ``tests/test_i18n.py`` checks that both languages have the
+Keys are dotted ids; a capability keeps its own strings in ``rxapp/messages/``
+(merged below). ``tests/test_i18n.py`` checks that both languages have the
 same keys. Pages use ``T("key")`` (a Var that follows the browser's locale)."""
 
 DEFAULT_LOCALE = "zh"
@@ -1430,6 +1431,20 @@ MESSAGES: dict[str, dict[str, str]] = {
         # /public
     },
 }
+
+
+def _merge_feature_catalogs() -> None:
+    from rxapp.messages import feature_catalogs
+
+    for name, zh, en in feature_catalogs():
+        clash = (set(zh) | set(en)) & set(MESSAGES["zh"])
+        if clash:
+            raise KeyError(f"rxapp/messages/{name}.py redefines {sorted(clash)[:5]}")
+        MESSAGES["zh"].update(zh)
+        MESSAGES["en"].update(en)
+
+
+_merge_feature_catalogs()
 
 
 def translate(key: str, locale: str = DEFAULT_LOCALE, **params) -> str:
