@@ -767,3 +767,47 @@ class PartyMemberEvaluation(SQLModel, table=True):
 
     evaluation_id: int = Field(foreign_key="evaluation.id", primary_key=True, sa_column_kwargs={"autoincrement": False})
     team_member_id: int = Field(foreign_key="teammember.id", index=True)
+
+
+# ----------------------------------------------------------------------------
+# Photos and files (issue 16): on a case, a visit or a meeting item
+# ----------------------------------------------------------------------------
+class Media(SQLModel, table=True):
+    """One attached photo (re-encoded, metadata stripped: a web-size image and
+    a thumbnail) or staff PDF.  The bytes live in the media store under their
+    SHA-256 (content-addressed); URLs carry ``token``, an opaque random id,
+    never the hash.  Private to staff in scope until someone marks it public;
+    rows are never deleted (publishing and un-publishing are ``MediaEvent`` s)."""
+
+    __table_args__ = (Index("ix_media_case_public", "case_id", "public"),)
+    id: int | None = Field(default=None, primary_key=True)
+    token: str = Field(max_length=32, unique=True)
+    case_id: int | None = Field(default=None, foreign_key="case.id")
+    visit_id: int | None = Field(default=None, foreign_key="visit.id", index=True)
+    meeting_item_id: int | None = Field(default=None, foreign_key="meetingitem.id", index=True)
+    stage: str = Field(max_length=12)  # report / intake / before / after / visit / item
+    kind: str = Field(max_length=8)  # image / pdf
+    content_type: str = Field(max_length=32)
+    sha256: str = Field(max_length=64, index=True)
+    size: int
+    thumb_sha256: str = Field(default="", max_length=64)
+    thumb_size: int = 0
+    width: int = 0
+    height: int = 0
+    original_size: int
+    filename: str = Field(default="", max_length=100)
+    uploaded_by_user_id: int | None = Field(default=None, foreign_key="user.id")
+    uploaded_by_label: str = Field(default="", max_length=64)  # 居民 / Open311 / department name
+    created_at: NaiveDatetime
+    public: bool = False
+    version: int = 1
+
+
+class MediaEvent(SQLModel, table=True):
+    """Append-only history of a media row: attached, published, unpublished."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    media_id: int = Field(foreign_key="media.id", index=True)
+    at: NaiveDatetime
+    actor_user_id: int | None = Field(default=None, foreign_key="user.id")
+    action: str = Field(max_length=12)  # attach / publish / unpublish

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from rxapp.api import auth, exports
 from rxapp.api import exports_teamwork
 from rxapp.api import open311, sms
+from rxapp.api import media as media_api
 from rxapp.api import public as public_api
 
 
@@ -24,4 +25,6 @@ def build_api() -> FastAPI:
     api.include_router(open311.router)
     api.include_router(sms.router)
     api.include_router(public_api.router)
+    api.include_router(media_api.router)
+    api.add_middleware(media_api.UploadBodyLimit)  # 413 before an oversized upload is read
     return api

@@ -5,6 +5,7 @@ or ``<errors><error>…``).  All parameters are taken as optional text and
 validated in ``rxapp.domain.open311``, so a bad value answers 400/404 in that
 format, never FastAPI's own 422."""
 
+import asyncio
 from collections.abc import Callable
 
 from typing import Annotated
@@ -12,10 +13,14 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from sqlmodel import Session
+from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from rxapp.api.deps import run_db
 from rxapp.db import GroupCommit
 from rxapp.domain import open311 as o
+from rxapp.domain.errors import DomainError
+from rxapp.domain.media.actions import attach_resident_photos, case_id_of
+from rxapp.domain.media.images import MAX_FILE_BYTES, MAX_PUBLIC_FILES, Processed, process_all
 
 router = APIRouter(prefix="/api/open311/v2", tags=["open311"])
 
@@ -40,7 +45,9 @@ def _answer(fmt: str, root: str, item: str, data: list[dict] | dict, status: int
     return JSONResponse(data, status_code=status)
 
 
-async def _run(fmt: str, work: Callable[[Session], list[dict] | dict], root: str, item: str, status: int = 200) -> Response:
+async def _run(
+    fmt: str, work: Callable[[Session], list[dict] | dict], root: str, item: str, status: int = 200, base_url: str = ""
+) -> Response:
     fmt = (fmt or "").lower()
     if fmt not in FORMATS:
         return _error(404, "format: use .json or .xml", "json")
@@ -48,6 +55,10 @@ async def _run(fmt: str, work: Callable[[Session], list[dict] | dict], root: str
         data = await run_db(work)
     except o.Open311Error as exc:
         return _error(exc.code, exc.description, fmt)
+    if base_url and isinstance(data, list):  # media_url: an absolute URL on this host
+        for row in data:
+            if isinstance(row, dict) and isinstance(row.get("media_url"), str) and row["media_url"].startswith("/"):
+                row["media_url"] = base_url.rstrip("/") + row["media_url"]
     return _answer(fmt, root, item, data, status)
 
 
@@ -69,8 +80,9 @@ async def service_definition(service_code: str, fmt: Fmt, jurisdiction_id: str |
     return await _run(fmt, work, "service_definition", "service_definition")
 
 
-@router.get("/requests.{fmt}", summary="Service requests (public: no personal data)")
+@router.get("/requests.{fmt}", summary="Service requests (public: no personal data; media_url: a photo staff made public)")
 async def get_requests(
+    request: Request,
     fmt: Fmt,
     jurisdiction_id: str | None = Query(None),
     service_request_id: str | None = Query(None, description="one or more codes, comma-separated"),
@@ -94,7 +106,7 @@ async def get_requests(
             page_size=page_size,
         )
 
-    return await _run(fmt, work, "service_requests", "request")
+    return await _run(fmt, work, "service_requests", "request", base_url=str(request.base_url))
 
 
 POST_FIELDS = (
@@ -114,21 +126,44 @@ POST_FIELDS = (
     "description",
     "media_url",
 )
+_FORM_SCHEMA = {
+    "type": "object",
+    "title": "ServiceRequestForm",
+    "properties": {name: {"type": "string"} for name in POST_FIELDS},
+}
 _POST_BODY = {
     "required": True,
     "content": {
-        "application/x-www-form-urlencoded": {
+        "application/x-www-form-urlencoded": {"schema": _FORM_SCHEMA},
+        "multipart/form-data": {
             "schema": {
-                "type": "object",
-                "title": "ServiceRequestForm",
-                "properties": {name: {"type": "string"} for name in POST_FIELDS},
-            }
-        }
+                **_FORM_SCHEMA,
+                "title": "ServiceRequestFormWithPhotos",
+                "properties": {
+                    **_FORM_SCHEMA["properties"],
+                    "media": {
+                        "type": "array",
+                        "items": {"type": "string", "format": "binary"},
+                        "maxItems": MAX_PUBLIC_FILES,
+                        "description": (
+                            f"photos (JPEG, PNG, WebP or HEIC; at most {MAX_PUBLIC_FILES}, {MAX_FILE_BYTES // 2**20} MB each), "
+                            "checked by content and re-encoded without metadata; private until staff publish them, "
+                            "then shown as media_url"
+                        ),
+                    },
+                },
+            },
+            "encoding": {"media": {"contentType": "image/jpeg, image/png, image/webp, image/heic"}},
+        },
     },
 }
 
 
-@router.post("/requests.{fmt}", summary="Post a service request (api_key required)", openapi_extra={"requestBody": _POST_BODY})
+@router.post(
+    "/requests.{fmt}",
+    summary="Post a service request (api_key required), optionally with photos (multipart field media)",
+    openapi_extra={"requestBody": _POST_BODY, "responses": {"413": {"description": "body over the upload limit"}}},
+)
 async def post_request(fmt: Fmt, request: Request) -> Response:
     # the form is read by hand: fifteen declared Form() parameters cost more
     # per request than the whole group-committed write
@@ -136,25 +171,48 @@ async def post_request(fmt: Fmt, request: Request) -> Response:
     if fmt not in FORMATS:
         return _error(404, "format: use .json or .xml", "json")
     try:
-        form = await request.form(max_files=0, max_fields=64)
+        form = await request.form(max_files=MAX_PUBLIC_FILES, max_fields=64)
     except Exception:  # noqa: BLE001 - a malformed body is the client's error
-        return _error(400, "request: a form (application/x-www-form-urlencoded) is expected", fmt)
+        return _error(400, f"request: a form is expected (multipart: at most {MAX_PUBLIC_FILES} media files)", fmt)
     values = {name: value for name, value in form.items() if name in POST_FIELDS and isinstance(value, str)}
     params = {name: values.get(name) for name in POST_FIELDS if name not in ("api_key", "address_id", "media_url")}
+    try:
+        photos = await _photos(form)
+    except DomainError as exc:
+        return _error(400, f"media: {exc.message}", fmt)
+    finally:
+        await form.close()
     try:
         answer = await intake.submit((values.get("api_key"), params))
     except o.Open311Error as exc:
         return _error(exc.code, exc.description, fmt)
+    if photos:  # checked above, so only a database failure can stop them now
+        case_code = answer[0]["service_request_id"]
+        await run_db(lambda s: attach_resident_photos(s, case_id=case_id_of(s, case_code), uploads=photos, via_api=True))
     return _answer(fmt, "service_requests", "request", answer, 201)
 
 
+async def _photos(form) -> list[Processed]:
+    """The multipart ``media`` files, each checked and re-encoded before the
+    request is taken (a bad photo refuses the whole POST)."""
+    files = [f for f in form.getlist("media") if isinstance(f, StarletteUploadFile)]
+    if not files:
+        return []
+    uploads = []
+    for f in files:
+        if f.size is not None and f.size > MAX_FILE_BYTES:
+            raise DomainError(f"“{(f.filename or '')[:40]}”超过10MB", "media")
+        uploads.append((f.filename or "", await f.read(MAX_FILE_BYTES + 1)))
+    return await asyncio.to_thread(process_all, uploads, allow_pdf=False, max_files=MAX_PUBLIC_FILES)
+
+
 @router.get("/requests/{service_request_id}.{fmt}", summary="One service request")
-async def get_request(service_request_id: str, fmt: Fmt, jurisdiction_id: str | None = Query(None)) -> Response:
+async def get_request(request: Request, service_request_id: str, fmt: Fmt, jurisdiction_id: str | None = Query(None)) -> Response:
     def work(s: Session):
         o.check_jurisdiction(jurisdiction_id)
         return [o.get_request(s, service_request_id)]
 
-    return await _run(fmt, work, "service_requests", "request")
+    return await _run(fmt, work, "service_requests", "request", base_url=str(request.base_url))
 
 
 @router.get("/servicerequestupdates.{fmt}", summary="Public timeline updates (FixMyStreet extension)")

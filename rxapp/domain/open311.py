@@ -37,6 +37,7 @@ from rxapp.domain.clock import CST
 from rxapp.domain.errors import DomainError
 from rxapp.domain.privacy import scrub_text
 from rxapp.domain.security import token_digest
+from rxapp.domain.media.actions import media_url, public_photo_tokens
 from rxapp.models import ApiKey, Area, AreaLevel, Case, CaseEvent, CaseStatus, Category, Channel, Department
 
 log = logging.getLogger(__name__)
@@ -381,13 +382,14 @@ class _Names:
     categories: dict[int, Category]
     departments: dict[int, str]
     areas: dict[int, str]
+    photos: dict[int, str]  # case id -> its first public photo's token
 
 
 def _names(session: Session, cases: list[Case]) -> _Names:
     ids = {i for c in cases for i in (c.district_id, c.township_id, c.community_id) if i}
     areas = {a.id: a.name for a in session.exec(select(Area).where(Area.id.in_(ids))).all()} if ids else {}
     cats = {c.id: c for c in session.exec(select(Category)).all()}
-    return _Names(cats, _departments(session), areas)
+    return _Names(cats, _departments(session), areas, public_photo_tokens(session, [c.id for c in cases]))
 
 
 def _request(case: Case, names: _Names) -> dict[str, object]:
@@ -411,7 +413,7 @@ def _request(case: Case, names: _Names) -> dict[str, object]:
         "zipcode": "",
         "lat": _round(case.lat),
         "long": _round(case.lon),
-        "media_url": None,
+        "media_url": media_url(names.photos[case.id]) if case.id in names.photos else None,
     }
 
 
