@@ -16,6 +16,7 @@ from sqlmodel import Session
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from rxapp.api.deps import run_db
+from rxapp.api.media import BodyTooLarge
 from rxapp.db import GroupCommit
 from rxapp.domain import open311 as o
 from rxapp.domain.errors import DomainError
@@ -172,6 +173,8 @@ async def post_request(fmt: Fmt, request: Request) -> Response:
         return _error(404, "format: use .json or .xml", "json")
     try:
         form = await request.form(max_files=MAX_PUBLIC_FILES, max_fields=64)
+    except BodyTooLarge:  # answered 413 by UploadBodyLimit
+        raise
     except Exception:  # noqa: BLE001 - a malformed body is the client's error
         return _error(400, f"request: a form is expected (multipart: at most {MAX_PUBLIC_FILES} media files)", fmt)
     values = {name: value for name, value in form.items() if name in POST_FIELDS and isinstance(value, str)}
