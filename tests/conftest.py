@@ -5,6 +5,7 @@ so tests never see each other's rows. Tests that need real concurrent
 connections use ``fresh_engine`` (a whole new database)."""
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 
@@ -16,6 +17,8 @@ from sqlmodel import Session, SQLModel
 import rxapp.models  # noqa: F401  (registers the tables)
 from rxapp.db import make_engine
 
+# photos written by any test (seed included) go to a scratch directory, never ./media
+os.environ.setdefault("GRIDDESK_MEDIA_DIR", tempfile.mkdtemp(prefix="griddesk-test-media-"))
 PG_ADMIN_URL = os.environ.get("GRIDDESK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 BACKENDS = [b for b in os.environ.get("GRIDDESK_TEST_DBS", "sqlite,postgresql").split(",") if b]
 

@@ -77,6 +77,7 @@ from rxapp.domain import clock
 from rxapp.domain import seed_text as T
 from rxapp.domain.cases import CHANNEL_ZH, PUBLIC_LABEL, SATISFACTION_ZH, SYSTEM_LABEL
 from rxapp.domain.classify import AUTO_ACCEPT_CONFIDENCE, classify
+from rxapp.domain.media.seed import seed_media
 from rxapp.domain.rollup import rebuild_rollups
 from rxapp.domain.reference import load_reference, read_csv
 from rxapp.domain.security import UNUSABLE_PASSWORD, hash_password, token_digest
@@ -456,6 +457,7 @@ def seed(
                         raise RuntimeError(f"seed wrote {len(bad)} rows with broken foreign keys, e.g. {bad[:3]}")
                 # the dashboard rollups, in the same transaction as the rows they count
                 rebuild_rollups(Session(bind=conn))
+                seed_media(conn, random_seed=random_seed, now=now)  # demo photos (issue 16)
                 report(STAGE_FINISH, 1, 2)
         finally:
             if dialect == "sqlite":

@@ -5,6 +5,7 @@ import reflex as rx
 
 from rxapp.components.case_widgets import card, card_title, labelled, named_select, status_badge
 from rxapp.components.layout import app_page
+from rxapp.components.media import case_media_panel
 from rxapp.components.widgets import field_error
 from rxapp.state.base import STAFF, T, UiState
 from rxapp.state.cases import CaseDetailState
@@ -493,7 +494,7 @@ def action_dialog() -> rx.Component:
 
 
 def body() -> rx.Component:
-    main = rx.vstack(header(), actions_bar(), content(), outcome(), timeline(), spacing="3", width="100%", min_width="0")
+    main = rx.vstack(header(), actions_bar(), content(), outcome(), case_media_panel(C["code"]), timeline(), spacing="3", width="100%", min_width="0")
     side = rx.vstack(promise(), requester(), staff_rating(), spacing="3", width="100%", min_width="0")
     return rx.box(
         main,

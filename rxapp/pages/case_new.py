@@ -229,6 +229,7 @@ def case_new() -> rx.Component:
     return rx.vstack(
         page_title("cases.new.title"),
         rx.text(T("cases.new.help"), size="2", color_scheme="gray"),
+        rx.text(rx.icon("camera", size=14), " ", T("media.intake_hint"), size="2", color_scheme="gray"),
         rx.cond(
             S.ready,
             intake_form(),

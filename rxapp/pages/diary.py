@@ -3,6 +3,7 @@
 import reflex as rx
 
 from rxapp.components.layout import app_page, page_title
+from rxapp.components.media import visit_media_dialog, visit_photos
 from rxapp.components.teamwork import (
     ALL,
     back_link,
@@ -352,6 +353,7 @@ def visit_card(v) -> rx.Component:
         ),
         rx.cond(v["note"] != "", rx.text(v["note"], size="2", white_space="pre-wrap", word_break="break-word")),
         visit_cases(v),
+        visit_photos(v["id"], v["address"]),
         rx.cond(
             V.can_raise_case,
             rx.flex(
@@ -510,6 +512,7 @@ def diary_body() -> rx.Component:
         raise_dialog(),
         edit_dialog(),
         add_visit_dialog(),
+        visit_media_dialog(V.visits.length()),
         spacing="3",
         width="100%",
     )

@@ -3,6 +3,7 @@
 import reflex as rx
 
 from rxapp.components.layout import app_page, page_title
+from rxapp.components.media import item_media_dialog, item_photos
 from rxapp.components.teamwork import (
     ALL,
     back_link,
@@ -203,6 +204,7 @@ def item_card(i) -> rx.Component:
             width="100%",
         ),
         rx.cond(i["raised_by"] != "", rx.text(T("tw.item.raised_by"), "：", i["raised_by"], size="1", color_scheme="gray")),
+        item_photos(i["id"], i["text"]),
         rx.cond(
             i["status"] == "answered",
             rx.text(T("tw.item.answer"), "：", i["answer"], size="2", white_space="pre-wrap", color=rx.color("green", 11)),
@@ -407,6 +409,7 @@ def meeting_body() -> rx.Component:
         raise_dialog(),
         edit_dialog(),
         close_dialog(),
+        item_media_dialog(D.items.length()),
         spacing="3",
         width="100%",
     )

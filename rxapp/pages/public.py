@@ -7,6 +7,7 @@ import reflex as rx
 
 from rxapp.components import styles
 from rxapp.components.layout import language_switch
+from rxapp.components.media import public_track_photos, resident_photo_uploader
 from rxapp.state.base import T, UiState
 from rxapp.state.public import (
     PublicBoardState,
@@ -368,6 +369,7 @@ def submit() -> rx.Component:
             rx.link(rx.button(T("public.submit.track")), href="/public/track"),
             rx.button(T("public.submit.again"), variant="soft", on_click=S.again),
         ),
+        resident_photo_uploader(),
         spacing="3",
     )
     return rx.vstack(
@@ -400,6 +402,7 @@ def case_card(case, timeline) -> rx.Component:
             ),
             rx.cond(case["result"] != "", rx.text(fmt("public.track.result", result=case["result"]))),
             rx.cond(case["score"] != "", rx.text(fmt("public.track.score", satisfaction=case["satisfaction"], score=case["score"]), id="track-score")),
+            public_track_photos(case["code"]),
             rx.heading(T("public.track.timeline"), size="3"),
             rx.vstack(
                 rx.foreach(

@@ -208,7 +208,7 @@ def attach_visit_photos(
     """The visit's team member keeps photos with the visit (private to staff)."""
     who = _staff(actor)
     visit = _visit(session, visit_id)
-    if not (who.role == Role.ADMIN or (who.role == Role.MEMBER and who.team_id == visit.team_id)):
+    if not may_attach_to_visit(session, actor=who, visit_id=visit.id):
         raise AccessDenied("只能为本团队的走访添加照片")
     if _count(session, Media.visit_id == visit.id) + len(uploads or []) > MAX_PHOTOS_PER_VISIT:
         raise DomainError(f"每次走访最多{MAX_PHOTOS_PER_VISIT}张照片", "media")
@@ -230,8 +230,8 @@ def attach_item_photos(
     """Who may edit the meeting keeps photos (or a PDF of the minutes' page)
     with one of its items."""
     who = _staff(actor)
-    item, meeting = _item(session, item_id)
-    if not meeting_editable(session, who, meeting):
+    item, _ = _item(session, item_id)
+    if not may_attach_to_item(session, actor=who, item_id=item.id):
         raise AccessDenied("只能为本团队或管辖范围内的会议添加照片")
     if _count(session, Media.meeting_item_id == item.id) + len(uploads or []) > MAX_PHOTOS_PER_ITEM:
         raise DomainError(f"每个议题最多{MAX_PHOTOS_PER_ITEM}个附件", "media")
@@ -400,3 +400,29 @@ def case_id_of(session: Session, code: str) -> int:
     if case_id is None:
         raise NotFound("诉求不存在")
     return case_id
+
+
+def diary_visit_media(session: Session, *, actor: Actor, diary_id: object) -> dict[int, list[MediaView]]:
+    """Photos of every visit of one diary the actor may read (visit id -> photos)."""
+    _staff(actor)
+    ids = session.exec(select(Visit.id).where(Visit.diary_id == parse_id(diary_id, "diary_id", "日记编号"))).all()
+    return visit_media(session, actor=actor, visit_ids=list(ids))
+
+
+def meeting_item_media(session: Session, *, actor: Actor, meeting_id: object) -> dict[int, list[MediaView]]:
+    """Photos of every item of one meeting the actor may read (item id -> photos)."""
+    _staff(actor)
+    ids = session.exec(select(MeetingItem.id).where(MeetingItem.meeting_id == parse_id(meeting_id, "meeting_id", "会议编号"))).all()
+    return item_media(session, actor=actor, item_ids=list(ids))
+
+
+def may_attach_to_visit(session: Session, *, actor: Actor, visit_id: object) -> bool:
+    who = _staff(actor)
+    visit = _visit(session, visit_id)
+    return who.role == Role.ADMIN or (who.role == Role.MEMBER and who.team_id == visit.team_id)
+
+
+def may_attach_to_item(session: Session, *, actor: Actor, item_id: object) -> bool:
+    who = _staff(actor)
+    _, meeting = _item(session, item_id)
+    return meeting_editable(session, who, meeting)

@@ -44,8 +44,9 @@ class MediaStorage(Protocol):
 
 
 class FileStorage:
-    def __init__(self, root: str | Path):
+    def __init__(self, root: str | Path, *, durable: bool = True):
         self.root = Path(root)
+        self.durable = durable  # fsync each file before it is renamed into place
 
     def path(self, sha256: str) -> Path:
         h = _checked(sha256)
@@ -63,8 +64,9 @@ class FileStorage:
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
+                if self.durable:
+                    fh.flush()
+                    os.fsync(fh.fileno())
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
