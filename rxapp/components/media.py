@@ -64,7 +64,7 @@ def thumbnail(m, actions: rx.Component | None = None, show_public: bool = False)
     download link."""
     badge = rx.cond(
         m["public"] == "1",
-        rx.badge(T("media.public"), color_scheme="green", size="1", position="absolute", bottom="2px", left="2px"),
+        rx.badge(T("media.public"), color_scheme="green", variant="solid", size="1", position="absolute", bottom="2px", left="2px"),
     )
     photo = rx.dialog.root(
         rx.dialog.trigger(
@@ -269,16 +269,20 @@ def public_track_photos(code) -> rx.Component:
 # ----------------------------------------------------------------------------
 def _target_photos(S, target_id, label) -> rx.Component:
     items = S.by_target.get(target_id, [])
-    return rx.flex(
-        thumbnails(items),
-        rx.cond(
-            S.attachable.contains(target_id),
-            rx.button(rx.icon("camera", size=14), T("media.add"), on_click=S.open_upload(target_id, label), variant="soft", size="1", class_name="media-add"),
+    may_add = S.attachable.contains(target_id)
+    return rx.cond(
+        (items.length() > 0) | may_add,
+        rx.flex(
+            rx.cond(items.length() > 0, thumbnails(items)),
+            rx.cond(
+                may_add,
+                rx.button(rx.icon("camera", size=14), T("media.add"), on_click=S.open_upload(target_id, label), variant="soft", size="1", class_name="media-add"),
+            ),
+            gap="8px",
+            wrap="wrap",
+            align="center",
+            width="100%",
         ),
-        gap="8px",
-        wrap="wrap",
-        align="center",
-        width="100%",
     )
 
 

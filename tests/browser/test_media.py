@@ -103,6 +103,9 @@ def test_resident_photo_from_a_phone_is_private_until_published(page, app_url, a
     expect(page.locator(".media-unpublish")).to_be_visible(timeout=20000)
     page.keyboard.press("Escape")
     assert media_rows(app_db, code)[0].public
+    page.set_viewport_size({"width": 1400, "height": 900})
+    shot(page, "media-case-1400")
+    page.set_viewport_size(PHONE_SIZE)
 
     # a handler's "after" photo from the same page (PNG this time)
     after = tmp_path / "after.png"
@@ -129,3 +132,63 @@ def test_resident_photo_from_a_phone_is_private_until_published(page, app_url, a
     assert page.request.get(app_url + f"/api/media/{row.token}").status == 200
     assert page.request.get(app_url + f"/api/media/{rows[1].token}").status == 404
     assert foreign == []
+
+
+def _member_diary_and_meeting(app_db: str) -> tuple[int, int | None]:
+    from sqlalchemy import func
+
+    from rxapp.db import make_engine
+    from rxapp.models import Diary, Meeting, MeetingItem, User, Visit
+
+    engine = make_engine(app_db)
+    with Session(engine) as s:
+        member = s.exec(select(User).where(User.username == "member")).one()
+        diary_id = s.exec(
+            select(Diary.id).join(Visit, Visit.diary_id == Diary.id).where(Diary.user_id == member.id).order_by(Diary.day.desc()).limit(1)
+        ).one()
+        meeting_id = s.exec(
+            select(Meeting.id)
+            .join(MeetingItem, MeetingItem.meeting_id == Meeting.id)
+            .where(Meeting.team_id == member.team_id)
+            .group_by(Meeting.id)
+            .order_by(func.max(Meeting.held_on).desc())
+            .limit(1)
+        ).first()
+    engine.dispose()
+    return diary_id, meeting_id
+
+
+def test_member_keeps_photos_with_a_visit_and_a_meeting_item(page, app_url, app_db, shot, tmp_path):
+    diary_id, meeting_id = _member_diary_and_meeting(app_db)
+    login(page, app_url, "member")
+    expect(page.locator("#user-name")).not_to_be_empty(timeout=30000)
+    page.set_viewport_size(PHONE_SIZE)
+    page.goto(f"{app_url}/diary/{diary_id}")
+    card = page.locator(".visit-card").first
+    expect(card.locator(".media-add")).to_be_visible(timeout=30000)
+    before = card.locator(".media-thumb").count()
+    card.locator(".media-add").click()
+    flooded = tmp_path / "cellar.jpg"
+    gps_photo(flooded, (60, 80, 120))
+    page.locator("#visit-media-upload input[type=file], [role=dialog] input[type=file]").first.set_input_files(str(flooded))
+    page.locator("[role=dialog] .media-upload-button").click()
+    expect(card.locator(".media-thumb")).to_have_count(before + 1, timeout=60000)
+    shot(page, "media-visit-390")
+    token = card.locator(".media-thumb img").last.get_attribute("src").split("/api/media/")[1].split("/")[0]
+    assert page.request.get(f"{app_url}/api/media/{token}/thumb").status == 200
+    page.context.clear_cookies()
+    assert page.request.get(f"{app_url}/api/media/{token}/thumb").status == 404  # anonymous
+    login(page, app_url, "member")
+    expect(page.locator("#user-name")).not_to_be_empty(timeout=30000)
+    if meeting_id is not None:
+        page.set_viewport_size({"width": 1400, "height": 900})
+        page.goto(f"{app_url}/meetings/{meeting_id}")
+        item = page.locator(".meeting-item").first
+        expect(item.locator(".media-add")).to_be_visible(timeout=30000)
+        item.locator(".media-add").click()
+        minutes = tmp_path / "item.png"
+        Image.new("RGB", (900, 700), (200, 180, 120)).save(minutes, "PNG")
+        page.locator("[role=dialog] input[type=file]").first.set_input_files(str(minutes))
+        page.locator("[role=dialog] .media-upload-button").click()
+        expect(item.locator(".media-thumb")).to_have_count(1, timeout=60000)
+        shot(page, "media-meeting-1400")
