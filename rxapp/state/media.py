@@ -252,6 +252,9 @@ class TargetMedia(UploadProgress, mixin=True):
     def _attach(self, s, actor, target_id: int, uploads) -> list:
         raise NotImplementedError
 
+    def _upload_id(self) -> str:
+        raise NotImplementedError
+
     async def _reload(self, actor) -> None:
         parent = self._parent_id
         listing, allowed = await run_db(lambda s: self._listing(s, actor, parent))
@@ -286,7 +289,8 @@ class TargetMedia(UploadProgress, mixin=True):
     def set_dialog_open(self, value: bool):
         self.dialog_open = bool(value) and self._target_id > 0
 
-    async def _upload(self, files, upload_id: str):
+    @rx.event
+    async def upload(self, files: list[rx.UploadFile]):
         try:
             actor = await self.require(*TEAMWORK_ROLES)
             if not self._target_id:
@@ -300,7 +304,7 @@ class TargetMedia(UploadProgress, mixin=True):
         else:
             self._finish(notice=f"已上传{len(rows)}个文件")
             self.dialog_open = False
-        return rx.clear_selected_files(upload_id)
+        return rx.clear_selected_files(self._upload_id())
 
 
 @access(TEAMWORK_ROLES)
@@ -312,9 +316,8 @@ class VisitMediaState(TargetMedia, AppState):
     def _attach(self, s, actor, target_id, uploads):
         return M.attach_visit_photos(s, actor=actor, visit_id=target_id, uploads=uploads)
 
-    @rx.event
-    async def upload(self, files: list[rx.UploadFile]):
-        return await self._upload(files, VISIT_UPLOAD_ID)
+    def _upload_id(self) -> str:
+        return VISIT_UPLOAD_ID
 
 
 @access(TEAMWORK_ROLES)
@@ -326,6 +329,5 @@ class ItemMediaState(TargetMedia, AppState):
     def _attach(self, s, actor, target_id, uploads):
         return M.attach_item_photos(s, actor=actor, item_id=target_id, uploads=uploads)
 
-    @rx.event
-    async def upload(self, files: list[rx.UploadFile]):
-        return await self._upload(files, ITEM_UPLOAD_ID)
+    def _upload_id(self) -> str:
+        return ITEM_UPLOAD_ID
