@@ -107,3 +107,12 @@ def test_retrain_activate_version_on_cases_and_rollback(session, world):
     assert again.classifier_version is None
     with pytest.raises(DomainError, match="内置模型"):
         L.rollback_model(session, actor=admin)
+
+
+def test_not_worse_means_as_many_right_and_no_more_wrongly_auto_accepted():
+    current = {"accuracy": 0.9307, "auto_accept_precision": 0.982, "auto_accepted_wrong": 3}
+    same_errors_fewer_accepted = {"accuracy": 0.9307, "auto_accept_precision": 0.9819, "auto_accepted_wrong": 3}
+    assert L._not_worse(same_errors_fewer_accepted, current)
+    assert not L._not_worse({**same_errors_fewer_accepted, "accuracy": 0.9264}, current)
+    assert not L._not_worse({"accuracy": 0.94, "auto_accept_precision": 0.97, "auto_accepted_wrong": 5}, current)
+    assert L._not_worse({"accuracy": 0.94, "auto_accept_precision": 0.99, "auto_accepted_wrong": 2}, current)

@@ -74,3 +74,16 @@ async def test_garbage_arguments_never_crash_the_handlers(admin_db, tokens):
     w = await root.get_state(WarningsState)
     await call(w.load)
     assert w.items == [] and not w.loading  # no warning model trained in this database
+
+
+@pytest.mark.anyio
+async def test_admin_retrains_activates_and_rolls_back(admin_db, tokens):
+    root = root_with_cookie(tokens("admin"))
+    s = await root.get_state(AdminClassifyState)
+    await call(s.load)
+    await call(s.retrain)
+    assert s.models and s.models[0]["version"] == "v1" and not s.models[0]["active"] and not s.working
+    await call(s.activate, s.models[0]["id"])
+    assert s.models[0]["active"] == "1" and s.active_version == "v1"
+    await call(s.rollback)
+    assert s.active_version == "" and not s.models[0]["active"]

@@ -7,8 +7,9 @@ administrator activates it only when it is not worse -> rollback in one step.
   latest per case; a correction's text wins over a labelled copy of it), trained
   under the administrators' current keyword rules; measured on the held-out
   split beside the active model; stored as an inactive ``LearnedModel`` row.
-- ``activate_model``: only when the candidate's held-out accuracy and
-  auto-accept precision are both at least the active model's.
+- ``activate_model``: only when on the held-out texts the candidate is not
+  worse than the active model: accuracy at least as high, and no more texts
+  wrongly auto-accepted (or a precision of the auto-accepted at least as high).
 - ``rollback_model``: the model active before the current one becomes active
   again (none before it: the built-in model).
 
@@ -73,10 +74,13 @@ def heldout_rows() -> list[tuple[str, str]]:
 
 
 def _not_worse(candidate: dict, current: dict) -> bool:
+    """Not worse on the held-out texts: at least as many right, and no more
+    wrongly auto-accepted (or an auto-accept precision at least as high)."""
     def at_least(a, b):
         return b is None or (a is not None and a >= b)
-    return at_least(candidate["accuracy"], current["accuracy"]) and at_least(
-        candidate["auto_accept_precision"], current["auto_accept_precision"])
+    fewer_wrong = candidate.get("auto_accepted_wrong", 1 << 30) <= current.get("auto_accepted_wrong", -1)
+    return at_least(candidate["accuracy"], current["accuracy"]) and (
+        fewer_wrong or at_least(candidate["auto_accept_precision"], current["auto_accept_precision"]))
 
 
 def train_candidate(session: Session, *, actor: Actor | None, note: str = "") -> LearnedModel:
@@ -115,7 +119,7 @@ def _active_rows(session: Session) -> list[LearnedModel]:
 
 def activate_model(session: Session, *, actor: Actor | None, model_id: object) -> LearnedModel:
     """Make a stored model the active one, if on the held-out texts it is not
-    worse than the active model (accuracy and auto-accept precision)."""
+    worse than the active model (``_not_worse``)."""
     if actor is not None:
         require_role(actor, Role.ADMIN)
     if isinstance(model_id, bool) or not isinstance(model_id, int):

@@ -237,6 +237,7 @@ def evaluate(model: TextModel | None, rows: Iterable[tuple[str, str]],
         "accuracy": round(sum(ok for ok, _ in hits) / n, 4) if n else None,
         "auto_accept_share": round(len(auto) / n, 4) if n else None,
         "auto_accept_precision": round(sum(auto) / len(auto), 4) if auto else None,
+        "auto_accepted_wrong": len(auto) - sum(auto),
     }
 
 
