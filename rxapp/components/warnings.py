@@ -13,7 +13,7 @@ def _row(i) -> rx.Component:
         rx.table.cell(i["category"]),
         rx.table.cell(i["department"]),
         rx.table.cell(i["deadline"], white_space="nowrap"),
-        rx.table.cell(rx.badge(i["risk"], color_scheme="red")),
+        rx.table.cell(rx.badge(i["risk"], color_scheme=rx.cond(i["warned"] == "1", "red", "gray"))),
         rx.table.cell(i["reasons"]),
         class_name="warning-row",
     )

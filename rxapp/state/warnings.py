@@ -24,7 +24,8 @@ class WarningsState(AppState):
             yield
             rows = await run_db(lambda s: W.worklist(s, actor=actor))
             self.items = [{"code": i.code, "category": i.category, "department": i.department, "deadline": i.deadline,
-                           "risk": f"{i.risk * 100:.0f}%", "reasons": i.reasons} for i in rows]
+                           "risk": f"{i.risk * 100:.0f}%", "reasons": i.reasons,
+                           "warned": "1" if i.warned else ""} for i in rows]
         except DomainError as exc:
             yield rx.toast.error(exc.message)
         finally:

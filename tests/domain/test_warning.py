@@ -38,8 +38,12 @@ def _actor(session: Session, username: str):
 def test_worklist_for_a_department_handler_is_their_department_highest_risk_first(seeded):
     with Session(seeded) as session:
         dept = _actor(session, "dept_env")
-        items = worklist(session, actor=dept, threshold=0.0)
+        items = worklist(session, actor=dept)  # a department sees all its open cases, warned ones marked
         assert items, "open cases of the department"
+        open_cases = session.exec(select(Case.id).where(
+            Case.department_id == dept.department_id, Case.status.in_(("accepted", "routed", "in_progress")),
+            Case.deadline.is_not(None))).all()
+        assert len(items) == min(len(open_cases), 50)
         assert [i.risk for i in items] == sorted((i.risk for i in items), reverse=True)
         departments = {session.get(Case, i.case_id).department_id for i in items}
         assert departments == {dept.department_id}

@@ -215,6 +215,7 @@ class WarningItem:
     status: str
     risk: float
     reasons: str
+    warned: bool  # at or above the threshold
 
 
 def _scope(actor: Actor) -> list:
@@ -236,12 +237,14 @@ def scored_open_cases(session: Session, actor: Actor, at: datetime | None = None
 
 
 def worklist(session: Session, *, actor: Actor, limit: int = 50, threshold: float | None = None) -> list[WarningItem]:
-    """预警 list: open cases in scope at or above the threshold, highest risk first, reasons in words."""
+    """预警 list, highest risk first, reasons in words: for a department handler
+    every open case of the department (those at or above the threshold marked),
+    for the others the open cases in scope at or above the threshold."""
     require_role(actor, Role.ADMIN, Role.DISPATCHER, Role.DEPT, Role.LEADER)
     model = active_warning_model(session)
     if model is None:
         return []
-    cut = model.threshold if threshold is None else threshold
+    cut = (0.0 if actor.role == Role.DEPT else model.threshold) if threshold is None else threshold
     top = [(cid, r, row) for cid, r, row in scored_open_cases(session, actor) if r >= cut][: max(1, min(int(limit), 200))]
     if not top:
         return []
@@ -254,7 +257,7 @@ def worklist(session: Session, *, actor: Actor, limit: int = 50, threshold: floa
         ).all()
     }
     return [WarningItem(cid, info[cid][0], info[cid][1], info[cid][2], info[cid][3].strftime("%Y-%m-%d %H:%M"), info[cid][4],
-                        round(r, 3), "、".join(model.reasons(row))) for cid, r, row in top]
+                        round(r, 3), "、".join(model.reasons(row)), r >= model.threshold) for cid, r, row in top]
 
 
 def warning_count(session: Session, *, actor: Actor) -> int:
