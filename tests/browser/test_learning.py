@@ -64,10 +64,20 @@ def test_override_retrain_and_activate_a_new_classifier_model(page, browser, app
 
 
 def test_warning_list_for_a_department_handler_and_a_dispatcher(page, browser, app_url, app_db, shot):
+    from rxapp.domain import cases as C
+    from rxapp.domain.access import actor_for
     from rxapp.domain.warning import train_model
+    from rxapp.models import Area, AreaLevel, User
 
     with Session(make_engine(app_db)) as s:
         train_model(s, actor=None)
+        # an open case of 生态环境局 (accepted and routed by the system: a confident ENV text)
+        dispatcher = actor_for(s, s.exec(select(User).where(User.username == "dispatcher")).one())
+        grid = s.exec(select(Area).where(Area.level == AreaLevel.GRID).order_by(Area.id)).first()
+        case = C.submit_case(s, actor=dispatcher, channel="desk", data={
+            "content": "楼下饭店油烟很大，噪音扰民，污染严重", "grid_id": grid.id,
+            "requester_name": "王小明", "requester_phone": "13800001234"})
+        assert case.department_id is not None and case.status in ("accepted", "routed")
 
     _signed_in(page, app_url, "dispatcher")
     page.goto(app_url + "/warnings")
