@@ -11,7 +11,7 @@ from datetime import date
 
 from pydantic import NaiveDatetime
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -372,6 +372,8 @@ class Case(CaseBase, table=True):
     confidence: float = 0.0
     classify_terms: str = Field(default="", max_length=255)
     auto_accepted: bool = False
+    # version of the learned classifier model that suggested the category (None: built-in or rules)
+    classifier_version: int | None = None
     department_id: int | None = Field(default=None, foreign_key="department.id")
     district_id: int | None = Field(default=None, foreign_key="area.id", index=True)
     township_id: int | None = Field(default=None, foreign_key="area.id")
@@ -811,3 +813,57 @@ class MediaEvent(SQLModel, table=True):
     at: NaiveDatetime
     actor_user_id: int | None = Field(default=None, foreign_key="user.id")
     action: str = Field(max_length=12)  # attach / publish / unpublish
+
+
+# ----------------------------------------------------------------------------
+# Learning: classifier and early-warning models, corrections, reminders
+# ----------------------------------------------------------------------------
+class LearnedModel(SQLModel, table=True):
+    """A trained model (``kind`` classify or warning) stored so every worker
+    shares it: the serialized scikit-learn objects (joblib bytes) and the
+    measured metrics. One active row per kind; nothing is deleted, a rollback
+    activates an earlier row again."""
+
+    __table_args__ = (UniqueConstraint("kind", "version"), Index("ix_learnedmodel_kind_active", "kind", "active"))
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)  # classify / warning
+    version: int
+    created_at: NaiveDatetime
+    created_by_user_id: int | None = Field(default=None, foreign_key="user.id")
+    trained_rows: int = 0
+    corrections: int = 0
+    threshold: float = 0.0
+    accuracy: float | None = None  # classify: held-out accuracy; warning: ROC AUC
+    precision: float | None = None  # classify: auto-accept precision; warning: precision at top 10 %
+    coverage: float | None = None  # classify: auto-accepted share; warning: recall at top 10 %
+    metrics_json: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+    blob: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    active: bool = False
+    activated_at: NaiveDatetime | None = None
+    note: str = Field(default="", max_length=255)
+
+
+class ClassifierCorrection(SQLModel, table=True):
+    """A dispatcher's override of the suggested category, with the text: a
+    labelled example for the next model."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    suggested_code: str = Field(default="", max_length=16)
+    chosen_code: str = Field(max_length=16)
+    model_version: int | None = None
+    user_id: int | None = Field(default=None, foreign_key="user.id")
+    created_at: NaiveDatetime = Field(index=True)
+
+
+class WarningReminder(SQLModel, table=True):
+    """The one reminder SMS sent to a department handler when a case's risk of
+    missing its deadline crossed the threshold (at most one per case)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", unique=True)
+    probability: float
+    model_version: int | None = None
+    sms_id: int | None = Field(default=None, foreign_key="sms.id")
+    created_at: NaiveDatetime

@@ -21,6 +21,7 @@ NAV: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("nav.households", "/households", "house-plus", ("member", "leader", "admin")),
     ("nav.meetings", "/meetings", "users", ("member", "leader", "admin")),
     ("nav.party", "/party", "flag", ("member", "leader", "dispatcher", "admin")),
+    ("warning.nav", "/warnings", "siren", ("dispatcher", "dept", "leader", "admin")),
     ("nav.board_admin", "/board-admin", "clipboard-check", ("leader", "admin")),
     ("nav.team_scores", "/team-scores", "star", ("member",)),
     ("nav.admin", "/admin", "settings", ("admin",)),

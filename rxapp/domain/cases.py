@@ -37,7 +37,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
 from rxapp.domain.access import Actor, case_in_scope
-from rxapp.domain.classify import AUTO_ACCEPT_CONFIDENCE, CATEGORY_CODES, classify, parse_keywords
+from rxapp.domain.classify import CATEGORY_CODES, classify, parse_keywords
+from rxapp.domain.classify.store import current_model
 from rxapp.domain.clock import month_key, now
 from rxapp.domain.errors import AccessDenied, DomainError, InvalidTransition, NotFound, StaleVersion
 from rxapp.domain.holidays import load_overrides
@@ -55,6 +56,7 @@ from rxapp.models import (
     CaseCreate,
     CaseEvent,
     CaseStatus,
+    ClassifierCorrection,
     Category,
     Channel,
     CodeCounter,
@@ -461,6 +463,7 @@ class IntakeRef:
         self._cats: dict[str, _Cat] | None = None
         self._depts: dict[int, _Dept] | None = None
         self._rules: dict[str, tuple[str, ...]] | None = None
+        self._model: Any = None
         self._overrides: Any = None
         self._places: dict[int, dict[str, int | None] | None] = {}
 
@@ -484,6 +487,13 @@ class IntakeRef:
         if self._rules is None:
             self._load_categories()
         return self._rules
+
+    @property
+    def model(self) -> Any:
+        """The active classifier model (checked once per transaction)."""
+        if self._model is None:
+            self._model = (current_model(self.session),)
+        return self._model[0]
 
     @property
     def departments(self) -> dict[int, _Dept]:
@@ -629,7 +639,7 @@ def _plan_intake(ref: IntakeRef, staff: Actor | None, form: CaseCreate, channel:
                 raise DomainError("恳谈议题不存在或不属于该区域", "meeting_item_id")
             meeting_item_id = item.id
 
-    result = classify(content, ref.rules)
+    result = classify(content, ref.rules, ref.model)
     if form.category_code:
         code = form.category_code
         chosen = ref.categories.get(code.strip().upper()) if isinstance(code, str) and len(code) <= 16 else None
@@ -638,11 +648,11 @@ def _plan_intake(ref: IntakeRef, staff: Actor | None, form: CaseCreate, channel:
         category = chosen
         # a person's choice is for a dispatcher to confirm; a resident's choice
         # only counts when the rules agree with it confidently
-        auto = staff is None and result.code == chosen.code and result.confidence >= AUTO_ACCEPT_CONFIDENCE
+        auto = staff is None and result.code == chosen.code and result.auto_accept
     else:
         category = ref.categories.get(result.code)
         category = category if category is not None and category.active else None
-        auto = category is not None and result.confidence >= AUTO_ACCEPT_CONFIDENCE
+        auto = category is not None and result.auto_accept
     department = ref.departments.get(category.department_id) if category and category.department_id else None
     auto = auto and department is not None and department.active
     values = {
@@ -655,6 +665,7 @@ def _plan_intake(ref: IntakeRef, staff: Actor | None, form: CaseCreate, channel:
         "category_id": category.id if category else None,
         "confidence": float(result.confidence),
         "classify_terms": "、".join(result.terms)[:255],
+        "classifier_version": result.model_version,
         **place,
         "lat": form.lat,
         "lon": form.lon,
@@ -951,6 +962,11 @@ def accept_case(
     if suggested is None or suggested.id != category.id:
         old = f"{suggested.name_zh}（{suggested.code}）" if suggested else "未分类"
         parts.append(f"类别由{old}改为{category.name_zh}（{category.code}）")
+        # a labelled example for the next classifier model (rxapp.domain.classify.learning)
+        session.add(ClassifierCorrection(
+            case_id=case.id, text=case.content, suggested_code=suggested.code if suggested else "",
+            chosen_code=category.code, model_version=case.classifier_version, user_id=who.user_id, created_at=now(),
+        ))
     if extra:
         parts.append(extra)
     _accept(session, case, by=_By.of(who), category=category, auto=False, note="；".join(parts), promise=promise)

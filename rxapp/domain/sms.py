@@ -32,6 +32,7 @@ TEMPLATES: Mapping[str, str] = {
     "rejected": "您的诉求{code}未予受理。原因：{reason}",
     "reply_code": "已收到您的诉求，编号{code}。可凭编号和手机尾号查询办理进度。",
     "evaluation_otp": "您正在评价诉求{code}，验证码{otp}，{minutes}分钟内有效，请勿告诉他人。",
+    "warning_reminder": "超期预警：诉求{code}预计可能超期（风险{risk}），办理期限{deadline}，请抓紧办理。",
 }
 # parameters a caller may leave out
 TEMPLATE_DEFAULTS: Mapping[str, Mapping[str, object]] = {"evaluation_otp": {"minutes": 10}}

@@ -3,6 +3,7 @@
 import reflex as rx
 
 from rxapp.components import styles
+from rxapp.components.admin_classify import classify_tab
 from rxapp.components.layout import app_page, page_title
 from rxapp.components.widgets import empty_state, field_error
 from rxapp.models import Role
@@ -25,6 +26,7 @@ TAB_LABELS = [
     ("holidays", "admin.tab.holidays", "calendar-days"),
     ("api_keys", "admin.tab.api_keys", "key-round"),
     ("sms", "admin.tab.sms", "message-square-text"),
+    ("classify", "admin.tab.classify", "brain"),
 ]
 
 
@@ -882,7 +884,8 @@ def schedule_warning() -> rx.Component:
 
 @app_page(route="/admin", title="系统管理", roles=("admin",), on_load=[AdminState.load_page])
 def admin_page() -> rx.Component:
-    tabs = {"users": users_tab, "categories": categories_tab, "teams": teams_tab, "holidays": holidays_tab, "api_keys": api_keys_tab, "sms": sms_tab}
+    tabs = {"users": users_tab, "categories": categories_tab, "teams": teams_tab, "holidays": holidays_tab, "api_keys": api_keys_tab, "sms": sms_tab,
+            "classify": classify_tab}
     return rx.vstack(
         page_title("admin.title"),
         schedule_warning(),

@@ -6,6 +6,7 @@ import reflex as rx
 
 from rxapp.components import styles
 from rxapp.components.layout import app_page, page_title
+from rxapp.components.warnings import warning_card
 from rxapp.state.base import T
 from rxapp.state.dashboard import DASHBOARD_ROLES, DashboardState as D
 
@@ -258,7 +259,7 @@ def dashboard() -> rx.Component:
         rx.cond(
             D.loading,
             rx.center(rx.hstack(rx.spinner(size="3"), rx.text(T("dash.loading"), color_scheme="gray")), padding="60px", width="100%"),
-            rx.vstack(kpis(), rx.text(T("dash.drill_hint"), size="1", color_scheme="gray"), charts_grid(), spacing="3", width="100%"),
+            rx.vstack(kpis(), warning_card(), rx.text(T("dash.drill_hint"), size="1", color_scheme="gray"), charts_grid(), spacing="3", width="100%"),
         ),
         rx.moment(interval=20000, on_change=D.tick, display="none"),  # heartbeat; updates are pushed
         spacing="4",

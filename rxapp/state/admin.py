@@ -32,7 +32,7 @@ from rxapp.state.base import AppState, UiState, access, run_db
 
 ADMIN = ("admin",)
 PAGE_SIZE = 20
-TABS = ("users", "categories", "teams", "holidays", "api_keys", "sms")
+TABS = ("users", "categories", "teams", "holidays", "api_keys", "sms", "classify")
 NONE = "none"  # a select's "nothing chosen" (Radix items cannot have the value "")
 ALL = "all"
 MAX_FORM_TEXT = 20_000
@@ -966,4 +966,11 @@ TAB_LOADERS = {
     "holidays": lambda: AdminHolidaysState.load,
     "api_keys": lambda: AdminApiKeysState.load,
     "sms": lambda: AdminSmsState.load,
+    "classify": lambda: _classify_loader(),
 }
+
+
+def _classify_loader():
+    from rxapp.state.admin_classify import AdminClassifyState  # its own module (it imports this one)
+
+    return AdminClassifyState.load

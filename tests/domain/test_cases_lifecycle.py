@@ -82,7 +82,7 @@ def test_vague_request_waits_in_the_triage_queue(session, world):
 
 def test_classification_uses_the_keywords_administrators_edited(session, world):
     text = "门口总有小黄狗乱窜"
-    assert classify(text).confidence < AUTO_ACCEPT_CONFIDENCE
+    assert not classify(text).auto_accept
     env = session.get(Category, world.ref.category_ids["ENV"])
     env.keywords = env.keywords + "、小黄狗:5"
     session.add(env)

@@ -1,5 +1,5 @@
 """Tests for rxapp.domain.classify (keyword rules + learned model -> request
-category), rxapp.domain.classify_model and the ``python -m rxapp.classify`` command."""
+category), its scikit-learn model and the ``python -m rxapp.classify`` command."""
 
 from __future__ import annotations
 
@@ -24,9 +24,12 @@ except ModuleNotFoundError:  # plain `pytest` without the repo root on sys.path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rxapp.domain import classify_model
+import numpy as np
+
+from rxapp.domain.classify import model as classify_model
 from rxapp.domain.classify import (
     AUTO_ACCEPT_CONFIDENCE,
+    active_model,
     CATEGORY_CODES,
     DEFAULT_KEYWORDS,
     NO_MATCH_CONFIDENCE,
@@ -38,13 +41,14 @@ from rxapp.domain.classify import (
 )
 
 LABELLED = ROOT / "tests" / "data" / "requests_labelled.csv"
-# The held-out split is batch F (231 texts written before the hybrid classifier
-# was built and measured once, at the end): 0.948 right, 78% accepted on their
-# own, 98.3% of those right (bench/classify_bench.py). The rules alone: 0.831.
-# Batches A and E, the old held-out texts, are now training texts.
+RESIDENTS = ROOT / "tests" / "data" / "requests_residents.csv"
+# The held-out split is batch F (231 texts); the residents' set (320 texts in
+# residents' voices, tests/data/requests_residents.csv) is kept out of training
+# too. Targets of issue 17 on both: 93 % right, 98 % of the auto-accepted right
+# (bench/classify_bench.py prints the figures).
 HELDOUT_BATCH = "F"
-HELDOUT_TARGET = 0.90
-AUTO_ACCEPTED_FLOOR = 0.95  # precision of the cases the system accepts on its own
+HELDOUT_TARGET = 0.93
+AUTO_ACCEPTED_FLOOR = 0.98  # precision of the cases the system accepts on its own
 
 
 def _labelled() -> list[dict[str, str]]:
@@ -92,7 +96,7 @@ request_text = st.lists(
 def test_typical_request_of_each_category_gets_that_category(code, text):
     result = classify(text)
     assert result.code == code, result
-    assert result.confidence >= AUTO_ACCEPT_CONFIDENCE, result
+    assert result.auto_accept, result
 
 
 def test_every_category_has_default_keywords_that_parse_back():
@@ -106,11 +110,25 @@ def test_every_category_has_default_keywords_that_parse_back():
 
 
 @pytest.mark.parametrize("text", ["今天天气不错", "你好", "请问一下", "hello world", "", "   ", "１２３４"])
-def test_text_without_any_keyword_is_other_with_low_confidence(text):
+def test_text_without_any_keyword_is_never_accepted_automatically(text):
     result = classify(text)
-    assert result == Classification("OTHER", NO_MATCH_CONFIDENCE, [])
-    assert result.confidence < AUTO_ACCEPT_CONFIDENCE
     assert not result.auto_accept
+    assert classify(text, model=None) == Classification("OTHER", NO_MATCH_CONFIDENCE, [])
+
+
+def test_a_latin_keyword_matches_whole_words_only():
+    rules = {"OTHER": ["APP:5"], "SAFETY": ["诈骗"]}
+    assert classify("想预约appointment", rules, model=None).code == "OTHER"
+    assert classify("想预约appointment", rules, model=None).terms == []
+    assert classify("下载了一个APP", rules, model=None).terms == ["APP"]
+    assert classify("app 打不开", rules, model=None).terms == ["APP"]
+    assert classify("KTV半夜太吵").terms[:1] == ["KTV"]
+
+
+def test_traditional_characters_are_read_as_simplified():
+    assert normalize_text("鄰居家的狗") == "邻居家的狗"
+    assert classify("漁船證書到期了").code == "FISH"
+    assert classify("樓上裝修噪音太大").code == "ENV"
 
 
 @settings(max_examples=300, deadline=None)
@@ -183,7 +201,7 @@ def test_confidence_grows_with_evidence_and_with_the_lead(model):
 
 
 def test_custom_rules_override_the_defaults():
-    assert classify("海鸥太多").code == "OTHER"
+    assert not classify("海鸥太多").auto_accept
     result = classify("海鸥太多", {"ENV": ["海鸥"]})
     assert result.code == "ENV"
     assert result.terms == ["海鸥"]
@@ -207,7 +225,7 @@ def _defaults_plus(code: str, entry: str) -> dict[str, list[str]]:
 def test_an_administrators_certain_keyword_wins_over_the_model():
     # As in the case lifecycle: nothing known, then ENV gets "小黄狗:5".
     text = "门口总有小黄狗乱窜"
-    assert classify(text).confidence < AUTO_ACCEPT_CONFIDENCE
+    assert not classify(text).auto_accept
     result = classify(text, _defaults_plus("ENV", "小黄狗:5"))
     assert result.code == "ENV" and result.terms == ["小黄狗"]
     assert result.auto_accept
@@ -232,69 +250,60 @@ def test_without_a_model_the_rules_decide_alone():
     assert classify("楼下饭店油烟太大", model=None) == classify("楼下饭店油烟太大", DEFAULT_KEYWORDS, model=None)
 
 
-def test_the_model_alone_suggests_but_never_accepts_automatically():
-    # texts in which no keyword is found: OTHER, or the model's suggestion for the triage queue
+def test_the_model_alone_never_names_a_category_it_is_unsure_of():
+    # texts in which no keyword is found: OTHER, or the model's suggestion
     found = 0
     for row in _labelled():
         if classify(row["text"], model=None) != Classification("OTHER", NO_MATCH_CONFIDENCE, []):
             continue
         result = classify(row["text"])
-        assert result.confidence < AUTO_ACCEPT_CONFIDENCE, row
         if result.code != "OTHER":
             found += 1
+            assert result.confidence >= classify_model.MODEL_ALONE_MIN
             assert result.terms and all(t in normalize_text(row["text"]) for t in result.terms)
     assert found >= 1
 
 
 def test_a_model_passed_explicitly_is_used():
-    tiny = classify_model.train([("海鸥海鸥海鸥", "ENV"), ("渔船渔船", "FISH")], CATEGORY_CODES, temperature=1.0)
-    assert classify("海鸥很多，还有海燕", {"ENV": ["海燕"], "FISH": ["船老大"]}, model=tiny).code == "ENV"
-    no_keywords = {"ENV": [], "FISH": []}
-    for text, code in [("海鸥", "ENV"), ("渔船", "FISH")]:
+    rows = [(f"海鸥{t}", "ENV") for t in "太多又来好吵在飞在叫一群满天早上晚上成群门口楼顶"]
+    rows += [(f"渔船{t}", "FISH") for t in "坏了证书出海修理检验登记停港进港靠岸加油补贴年审"]
+    rows += [(f"路灯{t}", "INFRA") for t in "坏了不亮闪烁倒了歪了太暗没电线断灯罩掉了太亮晚上"]
+    no_keywords = {"ENV": [], "FISH": [], "INFRA": []}
+    tiny = classify_model.train(rows, no_keywords)
+    for text, code in [("海鸥海鸥", "ENV"), ("渔船渔船", "FISH")]:
         result = classify(text, no_keywords, model=tiny)
-        assert result.code == code and result.terms and result.confidence < AUTO_ACCEPT_CONFIDENCE
+        assert result.code == code and result.terms
     assert classify("海鸥", no_keywords, model=None) == Classification("OTHER", NO_MATCH_CONFIDENCE, [])
 
 
 # --- the learned model --------------------------------------------------------------
 
 
-def test_the_shipped_model_is_small_and_is_what_training_on_the_csv_writes(tmp_path):
-    shipped = classify_model.MODEL_PATH
-    assert shipped.is_relative_to(ROOT / "rxapp" / "data")
-    assert shipped.stat().st_size < 2 * 1024 * 1024
-    out = tmp_path / "model.json"
-    proc = subprocess.run(
-        [sys.executable, "-m", "rxapp.domain.classify_model", "train", "--csv", str(LABELLED), "--out", str(out)],
-        capture_output=True, cwd=ROOT, timeout=120,
-    )
-    assert proc.returncode == 0, proc.stderr.decode()
-    # deterministic, and the shipped file is up to date with the csv
-    assert out.read_bytes() == shipped.read_bytes(), "retrain: python -m rxapp.domain.classify_model train"
+def test_the_fast_scorer_equals_the_sklearn_pipeline():
+    model = active_model()
+    texts = [normalize_text(r["text"]) for r in _labelled()[:300]] + ["", "ＡＢＣ", "路灯又坏了"]
+    fast = np.array([model.proba(t) for t in texts])
+    assert np.allclose(fast, model.pipeline.predict_proba(texts), atol=1e-9)
+    assert model.codes == tuple(sorted(CATEGORY_CODES))
 
 
-def test_the_model_is_trained_on_the_train_split_only():
-    doc = json.loads(classify_model.MODEL_PATH.read_text(encoding="utf-8"))
-    rows = _labelled()
-    assert doc["texts"] == sum(r["split"] == "train" for r in rows)
-    heldout_only = set()
-    for r in rows:
-        if r["split"] == "heldout":
-            heldout_only.update(classify_model.features(r["text"]))
-    for r in rows:
-        if r["split"] == "train":
-            heldout_only.difference_update(classify_model.features(r["text"]))
-    assert heldout_only and not heldout_only & set(doc["features"])
+def test_the_threshold_is_the_lowest_that_keeps_the_target_precision():
+    decided = [(0.99, True), (0.95, True), (0.95, True), (0.9, False), (0.8, True), (0.7, True)]
+    assert classify_model.choose_threshold(decided, 1.0) == 0.95
+    assert classify_model.choose_threshold(decided, 0.8) == 0.7
+    assert classify_model.choose_threshold([(0.9, False)], 0.99) == 1.0
+    assert 0.5 < active_model().threshold < 1.0
 
 
-def test_model_posteriors_are_probabilities_and_features_come_from_the_text():
-    model = classify_model.default_model()
-    assert model is not None and model.codes == CATEGORY_CODES
-    log_post, known = model.log_posterior("楼下饭店油烟太大，晚上还很吵")
-    assert abs(sum(math.exp(v) for v in log_post.values()) - 1.0) < 1e-9
-    assert max(log_post, key=log_post.get) == "ENV"
-    assert all(classify_model.feature_text(f) in "楼下饭店油烟太大，晚上还很吵" for f in known)
-    assert classify_model.features("") == [] and model.log_posterior("")[1] == []
+def test_a_model_survives_bytes_and_keeps_its_results():
+    model = active_model()
+    again = classify_model.loads(classify_model.dumps(model), version=7)
+    assert again.version == 7 and again.threshold == model.threshold
+    text = "楼下饭店油烟太大，晚上还很吵"
+    assert np.allclose(again.proba(normalize_text(text)), model.proba(normalize_text(text)))
+    assert classify(text, model=again).model_version == 7
+    with pytest.raises(ValueError):
+        classify_model.loads(b"\x80\x04N.")  # a pickle of None: not a model document
 
 
 def test_rules_with_an_unknown_category_or_a_bad_weight_are_rejected():
@@ -382,18 +391,28 @@ def test_labelled_set_is_large_varied_and_held_out_is_batch_f():
     assert min(per_code_heldout[c] for c in CATEGORY_CODES) >= 15
 
 
-def test_heldout_accuracy_reaches_the_target():
-    heldout = [r for r in _labelled() if r["split"] == "heldout"]
-    accuracy = _accuracy(heldout)
-    assert accuracy >= HELDOUT_TARGET, f"held-out accuracy {accuracy:.3f} < {HELDOUT_TARGET}"
+def _residents() -> list[dict[str, str]]:
+    with open(RESIDENTS, encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
 
 
-def test_cases_accepted_automatically_are_almost_always_right():
-    heldout = [r for r in _labelled() if r["split"] == "heldout"]
-    results = [(classify(r["text"]), r["code"]) for r in heldout]
+@pytest.mark.parametrize("which", ["heldout", "residents"])
+def test_accuracy_and_auto_accept_precision_reach_the_targets(which):
+    rows = [r for r in _labelled() if r["split"] == "heldout"] if which == "heldout" else _residents()
+    results = [(classify(r["text"]), r["code"]) for r in rows]
+    accuracy = sum(res.code == code for res, code in results) / len(results)
+    assert accuracy >= HELDOUT_TARGET, f"{which} accuracy {accuracy:.3f} < {HELDOUT_TARGET}"
     auto = [(res, code) for res, code in results if res.auto_accept]
     assert len(auto) >= len(results) * 0.6
     assert sum(res.code == code for res, code in auto) / len(auto) >= AUTO_ACCEPTED_FLOOR
+
+
+def test_residents_set_is_large_varied_and_apart_from_the_training_texts():
+    rows = _residents()
+    assert len(rows) >= 300
+    assert {r["code"] for r in rows} == set(CATEGORY_CODES)
+    assert {"colloquial", "long", "typo", "two", "short", "trad", "pinyin"} <= {r["voice"] for r in rows}
+    assert not {r["text"] for r in rows} & {r["text"] for r in _labelled()}
 
 
 def test_train_accuracy_shows_the_rules_cover_their_own_examples():
@@ -401,14 +420,14 @@ def test_train_accuracy_shows_the_rules_cover_their_own_examples():
     assert _accuracy(train) >= 0.97
 
 
-def test_a_thousand_texts_classify_in_under_half_a_second():
+def test_a_thousand_texts_classify_in_under_a_second():
     texts = [r["text"] for r in _labelled()]
     texts = (texts * (1000 // len(texts) + 1))[:1000]
     classify(texts[0])  # rules compiled and model loaded once, as in a running server
-    start = time.perf_counter()
+    start = time.process_time()  # this process's CPU: the machine may be shared
     for text in texts:
         classify(text)
-    assert time.perf_counter() - start < 0.5
+    assert time.process_time() - start < 1.0  # 2,000 texts/s per core, with room for a busy machine
 
 
 # --- command line ------------------------------------------------------------
@@ -426,7 +445,7 @@ def _run_cli(stdin: str, *args: str, env: dict[str, str] | None = None) -> subpr
 
 
 def test_cli_prints_one_json_object_per_non_blank_line():
-    proc = _run_cli("楼下饭店油烟太大，晚上还很吵\n\n   \n我家渔船的证书到期了怎么续\n今天天气不错\n")
+    proc = _run_cli("楼下饭店油烟太大，晚上还很吵\n\n   \n我家渔船的证书到期了怎么续\n你好\n")
     assert proc.returncode == 0, proc.stderr.decode()
     lines = proc.stdout.decode("utf-8").splitlines()
     assert len(lines) == 3
@@ -467,18 +486,11 @@ def test_cli_rules_file_replaces_the_categories_it_names(tmp_path):
     assert codes[:2] == ["ENV", "FISH"] and codes[2] != "ENV"
 
 
-def test_cli_model_file_and_rules_only(tmp_path):
+def test_cli_rules_only_uses_no_model():
     texts = "老城区的电线乱得像蜘蛛网，下雨天还打火花\n"
-    shipped = _run_cli(texts)
-    again = _run_cli(texts, "--model", str(classify_model.MODEL_PATH))
     rules_only = _run_cli(texts, "--rules-only")
-    assert shipped.returncode == again.returncode == rules_only.returncode == 0
-    assert shipped.stdout == again.stdout
+    assert rules_only.returncode == 0
     assert json.loads(rules_only.stdout) == {"code": "OTHER", "confidence": 0.1, "terms": []}
-    bad = tmp_path / "model.json"
-    bad.write_text('{"format": "something else"}', encoding="utf-8")
-    proc = _run_cli(texts, "--model", str(bad))
-    assert proc.returncode == 2 and "模型文件" in proc.stderr.decode("utf-8") and proc.stdout == b""
 
 
 @pytest.mark.parametrize(

@@ -1,48 +1,20 @@
-"""Classification of a resident request text into one of the 14 categories.
+"""The keyword rules of the request classifier: the explainable layer an
+administrator controls.
 
-Two kinds of evidence, added up:
+An administrator edits each category's keywords, as free text or in the table
+on /admin. A keyword may carry a weight, ``"低保:4"`` (1 to 5, default 1). All
+keywords found in the normalised text compete for the characters they cover;
+the longest wins and a shorter keyword inside it does not count again
+(``垃圾分类`` is not also ``垃圾``). Each keyword then adds ``weight x length
+factor`` to every category that lists it, once per text. A Latin keyword
+matches a whole word only (``APP`` is not found in ``appointment``). Characters
+no keyword covers add a little back-off evidence when the rules tie them to
+one category (医 -> HEALTH, 渔 -> FISH). Weight 5 means "this word belongs to
+this category only": the learned model may not overrule it.
 
-1. Keyword rules, which an administrator edits per category as free text. A
-   keyword may carry a weight, ``"低保:4"`` (1 to 5, default 1). All keywords
-   found in the normalised text compete for the characters they cover; the
-   longest wins and a shorter keyword inside it does not count again
-   (``垃圾分类`` is not also ``垃圾``). Each keyword then adds ``weight x length
-   factor`` to every category that lists it, once per text. Characters no
-   keyword covers add a little back-off evidence when the rules tie them to one
-   category (医 -> HEALTH, 渔 -> FISH).
-2. A learned model (rxapp.domain.classify_model: naive Bayes over character
-   1-2-grams, trained on the labelled requests of the train split, shipped as
-   rxapp/data/classifier_model.json): a calibrated log-probability per category.
-
-Score of a category = model log-probability (held back by at most
-MODEL_FLOOR_NATS; not at all when a weight-5 keyword of the category matched:
-weight 5 means "this word belongs to this category only") + KEYWORD_NATS x its
-keyword score. Only categories the rules name can win. The confidence is the
-calibrated lead over the runner-up, ``1 - exp(-lead / _MARGIN_SCALE)``; at or
-above AUTO_ACCEPT_CONFIDENCE the system accepts the case on its own, below it the
-case goes to the dispatchers' triage queue. Terms: the matched keywords, largest
-contribution first; when the chosen category has none, the text's character
-n-grams that speak most for it in the model.
-
-No keyword (and too little back-off): the model alone may name a category, but
-only as a suggestion for the triage queue (confidence at most _MODEL_ALONE_CAP);
-when it is unsure, or says OTHER, the result is OTHER with confidence 0.1.
-
-``classify(text, rules, model=None)`` uses the rules alone, as before the model.
-
-How the constants were chosen (10-fold cross-validation on the 840 training
-texts, scored on batches A and E, whose texts the keywords were not written
-from; held-out batch F untouched): KEYWORD_NATS, MODEL_FLOOR_NATS and the model's
-temperature for accuracy (0.907 out of fold, against 0.83 for the rules and
-0.83 for the model alone); _MARGIN_SCALE so that the accepted cases are right
-about 97% of the time (73% accepted). Measured once on batch F (231 texts, see
-bench/classify_bench.py): 0.948 right (rules alone 0.831), 78% accepted on their
-own, 98.3% of those right. New kinds of requests still fail for missing
-vocabulary: administrators should add keywords when they fix a wrong category,
-and the labelled set should grow and the model be retrained
-(``python -m rxapp.domain.classify_model train``).
-
-Pure standard library: the CLI, the seed and the web app all use this module.
+Texts are normalised once for rules and model alike: traditional characters to
+simplified (OpenCC), full-width forms to half-width (NFKC), Latin letters in
+upper case, whitespace removed.
 """
 
 from __future__ import annotations
@@ -54,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from rxapp.domain.classify_model import NaiveBayesModel, default_model
+import opencc
 
 CATEGORY_CODES: tuple[str, ...] = (
     "ECON", "ENV", "RELIEF", "AGRI", "DISPUTE", "FISH", "JOBS",
@@ -62,8 +34,9 @@ CATEGORY_CODES: tuple[str, ...] = (
 )
 FALLBACK_CODE = "OTHER"
 
-# At or above this the system accepts the case on its own (系统自动受理);
-# below it the case waits in the dispatchers' triage queue.
+# The rules alone (no learned model): at or above this the system accepts on
+# its own. With a model, the model's own threshold (chosen from its
+# calibration) decides; see rxapp.domain.classify.model.
 AUTO_ACCEPT_CONFIDENCE: float = 0.6
 NO_MATCH_CONFIDENCE: float = 0.1
 
@@ -78,22 +51,9 @@ _BACKOFF_MIN_SHARE = 0.6
 # Without any keyword, the back-off must reach this to name a category.
 _BACKOFF_ALONE = 1.0
 
-# Rules + model (see the module doc): nats of evidence per unit of keyword
-# score (a weight-3 two-character keyword: 1.5 nats), and the most the model can
-# hold a category back (a category with a matched weight-5 keyword: not at all,
-# so an administrator's "this word is ENV" decides against any model).
-KEYWORD_NATS: float = 0.5
-MODEL_FLOOR_NATS: float = 3.0
-# confidence = 1 - exp(-margin / _MARGIN_SCALE), margin in nats over the runner-up
-_MARGIN_SCALE: float = 2.75
-# Without any keyword the model may name a category (to the triage queue only)
-# when its posterior reaches _MODEL_ALONE_MIN; the confidence stays below
-# AUTO_ACCEPT_CONFIDENCE.
-_MODEL_ALONE_MIN: float = 0.5
-_MODEL_ALONE_CAP: float = 0.5
-
 _SEPARATORS = re.compile(r"[,，、;；\s]+")
 _WHITESPACE = re.compile(r"\s+")
+_T2S = opencc.OpenCC("t2s")
 
 
 @dataclass(frozen=True)
@@ -102,19 +62,25 @@ class Classification:
     confidence: float  # 0..1
     # matched keywords, largest contribution first (or the model's n-grams when none)
     terms: list[str] = field(default_factory=list)
+    # at or above it the system accepts on its own: the model's calibrated
+    # threshold, or AUTO_ACCEPT_CONFIDENCE for the rules alone
+    threshold: float = AUTO_ACCEPT_CONFIDENCE
+    # version of the learned model that took part (None: the rules alone or the built-in model)
+    model_version: int | None = None
 
     @property
     def auto_accept(self) -> bool:
-        return self.confidence >= AUTO_ACCEPT_CONFIDENCE
+        return self.confidence >= self.threshold
 
 
-def _no_match() -> Classification:
+def no_match() -> Classification:
     return Classification(FALLBACK_CODE, NO_MATCH_CONFIDENCE, [])
 
 
 def normalize_text(text: str) -> str:
-    """Full-width to half-width (NFKC), Latin letters in upper case, whitespace removed."""
-    return _WHITESPACE.sub("", unicodedata.normalize("NFKC", text)).upper()
+    """Traditional to simplified (OpenCC), full-width to half-width (NFKC),
+    Latin letters in upper case, whitespace removed."""
+    return _WHITESPACE.sub("", unicodedata.normalize("NFKC", _T2S.convert(text or ""))).upper()
 
 
 def _split_entry(entry: str) -> tuple[str, int]:
@@ -137,8 +103,14 @@ def _split_entry(entry: str) -> tuple[str, int]:
     return word, weight
 
 
-def _join_entry(word: str, weight: int) -> str:
+def split_entry(entry: str) -> tuple[str, int]:
+    """Public form of ``_split_entry`` for the keyword table on /admin."""
+    return _split_entry(entry)
+
+
+def join_entry(word: str, weight: int) -> str:
     return word if weight == MIN_WEIGHT else f"{word}:{weight}"
+
 
 
 def parse_keywords(text: str) -> list[str]:
@@ -156,7 +128,7 @@ def parse_keywords(text: str) -> list[str]:
         word, weight = _split_entry(piece)
         if word not in seen:
             seen.add(word)
-            result.append(_join_entry(word, weight))
+            result.append(join_entry(word, weight))
     return result
 
 
@@ -508,7 +480,7 @@ DEFAULT_KEYWORDS: dict[str, list[str]] = {
     "OTHER": _kw("""
         表扬:4 感谢:4 谢谢:4 点赞:4 锦旗:4 建议:1 意见:1 意见箱:4 态度:2 服务态度:3 作风:4 工作作风:4
         热线:4 服务热线:4 网站:4 通知:1 公告:2 公告栏:3 公示:3 公开:2 信息公开:4 政务公开:4 村务公开:4
-        政务服务:4 APP:3 志愿者:4 办事员:3 工作人员:2 网格员:2 回复:3 处理结果:4 诉求:2 办结:3 不满意:3
+        政务服务:4 APP 志愿者:4 办事员:3 工作人员:2 网格员:2 回复:3 处理结果:4 诉求:2 办结:3 不满意:3
         捡到:4 失物:4 走丢:2 提交:2 平台:2 号码:2 没人接:3 管不管:2 方言:3 转告:3 听证会:4 活动:1 更新:1 谢:2 邻里节:4
         # 补充词汇
         服务质量:4 服务效率:4 办事难:4 推诿:4 踢皮球:4 不作为:4 工作效率:4 效率低:4 点评:3
@@ -598,6 +570,19 @@ def _compile(key: tuple[tuple[str, tuple[str, ...]], ...]) -> _CompiledRules:
                           certain={word: frozenset(codes) for word, codes in certain.items()})
 
 
+def _latin(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
+
+
+def _whole_word(text: str, start: int, end: int) -> bool:
+    """A keyword that begins (ends) with a Latin letter or digit must not
+    continue a Latin word there: ``APP`` is not in ``APPOINTMENT``, ``CT`` not
+    in ``FACT``; Chinese characters have no such boundary."""
+    if _latin(text[start]) and start > 0 and _latin(text[start - 1]):
+        return False
+    return not (_latin(text[end - 1]) and end < len(text) and _latin(text[end]))
+
+
 def _matches(text: str, compiled: _CompiledRules) -> tuple[list[tuple[int, str, tuple[tuple[str, float], ...]]], list[bool]]:
     """Non-overlapping keyword matches, longest first, each word once (its first
     place); and which characters of the text they cover."""
@@ -605,7 +590,7 @@ def _matches(text: str, compiled: _CompiledRules) -> tuple[list[tuple[int, str, 
     index = compiled.index
     for start, ch in enumerate(text):
         for word, contributions in index.get(ch, ()):
-            if text.startswith(word, start):
+            if text.startswith(word, start) and _whole_word(text, start, start + len(word)):
                 found.append((start, word, contributions))
     found.sort(key=lambda m: (-len(m[1]), m[0]))
     taken = [False] * len(text)
@@ -623,10 +608,7 @@ def _matches(text: str, compiled: _CompiledRules) -> tuple[list[tuple[int, str, 
     return chosen, taken
 
 
-_USE_DEFAULT_MODEL = object()  # sentinel: classify(..., model=) not given
-
-
-def _keyword_scores(norm: str, compiled: _CompiledRules) -> tuple[dict[str, float], dict[str, list[tuple[float, int, str]]], bool]:
+def keyword_scores(norm: str, compiled: _CompiledRules) -> tuple[dict[str, float], dict[str, list[tuple[float, int, str]]], bool]:
     """Keyword evidence per code (plus the character back-off), the keywords
     behind it, and whether the rules alone have enough to name a category."""
     scores: dict[str, float] = {}
@@ -647,14 +629,14 @@ def _keyword_scores(norm: str, compiled: _CompiledRules) -> tuple[dict[str, floa
     return scores, evidence, enough
 
 
-def _terms(evidence: list[tuple[float, int, str]]) -> list[str]:
+def ranked_terms(evidence: list[tuple[float, int, str]]) -> list[str]:
     return [word for _, _, word in sorted(evidence, key=lambda e: (-e[0], e[1])) if word]
 
 
-def _rules_only(compiled: _CompiledRules, norm: str) -> Classification:
-    scores, evidence, enough = _keyword_scores(norm, compiled)
+def rules_only(compiled: _CompiledRules, norm: str) -> Classification:
+    scores, evidence, enough = keyword_scores(norm, compiled)
     if not enough:
-        return _no_match()
+        return no_match()
     order = {code: i for i, code in enumerate(compiled.codes)}
     # Ties: the stronger single keyword, then the order of the rules.
     ranked = sorted(scores, key=lambda c: (-scores[c], -max((v for v, _, _ in evidence[c]), default=0.0), order[c]))
@@ -664,58 +646,15 @@ def _rules_only(compiled: _CompiledRules, norm: str) -> Classification:
     strength = 1.0 - math.exp(-first / _EVIDENCE_SCALE)
     margin = (first - second) / first
     confidence = strength * (0.4 + 0.6 * margin)
-    return Classification(best, round(min(1.0, max(0.0, confidence)), 6), _terms(evidence[best]))
+    return Classification(best, round(min(1.0, max(0.0, confidence)), 6), ranked_terms(evidence[best]))
 
 
-def _confidence(margin: float) -> float:
-    return round(min(1.0, max(0.0, 1.0 - math.exp(-margin / _MARGIN_SCALE))), 6)
+def compile_rules(rules: Mapping[str, Sequence[str] | str] | None) -> _CompiledRules:
+    """``rules`` (code -> keyword entries or free text; DEFAULT_KEYWORDS when
+    None) compiled once and cached. Raises ValueError for a bad rule."""
+    return _compile(_rules_key(DEFAULT_KEYWORDS if rules is None else rules))
 
 
-def _hybrid(compiled: _CompiledRules, norm: str, model: NaiveBayesModel) -> Classification:
-    scores, evidence, enough = _keyword_scores(norm, compiled)
-    log_post, known = model.log_posterior(norm)
-    order = {code: i for i, code in enumerate(compiled.codes)}
-    # Only the categories the rules name can be chosen (the app passes the active ones).
-    candidates = [c for c in compiled.codes if c in log_post] or list(compiled.codes)
-    if not enough:
-        # No keyword: the model alone may suggest a category, never for automatic acceptance.
-        ranked = sorted(candidates, key=lambda c: (-log_post.get(c, -math.inf), order[c]))
-        best = ranked[0]
-        p_best = math.exp(log_post.get(best, -math.inf))
-        if best == FALLBACK_CODE or p_best < _MODEL_ALONE_MIN:
-            return _no_match()
-        runner_up = log_post.get(ranked[1], -math.inf) if len(ranked) > 1 else -math.inf
-        confidence = min(_MODEL_ALONE_CAP, _confidence(log_post[best] - runner_up))
-        return Classification(best, confidence, model.top_features(known, best))
-    certain = {c for c in candidates for _, _, word in evidence.get(c, ()) if c in compiled.certain.get(word, ())}
-    total = {
-        c: (0.0 if c in certain else max(log_post.get(c, -math.inf), -MODEL_FLOOR_NATS))
-        + KEYWORD_NATS * scores.get(c, 0.0)
-        for c in candidates
-    }
-    ranked = sorted(candidates, key=lambda c: (-total[c], -scores.get(c, 0.0), order[c]))
-    best = ranked[0]
-    margin = total[best] - total[ranked[1]] if len(ranked) > 1 else total[best] + MODEL_FLOOR_NATS
-    terms = _terms(evidence.get(best, []))
-    if not terms:  # the model chose a category no keyword names
-        terms = model.top_features(known, best)
-    return Classification(best, _confidence(margin), terms)
-
-
-def classify(
-    text: str,
-    rules: Mapping[str, Sequence[str] | str] | None = None,
-    model: NaiveBayesModel | None | object = _USE_DEFAULT_MODEL,
-) -> Classification:
-    """The category of a request text under ``rules`` (code -> keyword entries;
-    DEFAULT_KEYWORDS when None) and the learned ``model`` (the shipped one when
-    not given; ``None`` for the rules alone). Only the codes ``rules`` names can
-    come out, plus OTHER when nothing is found. Deterministic; raises ValueError
-    for a bad rule."""
-    compiled = _compile(_rules_key(DEFAULT_KEYWORDS if rules is None else rules))
-    norm = normalize_text(text or "")
-    if model is _USE_DEFAULT_MODEL:
-        model = default_model()
-    if model is None or not norm:
-        return _rules_only(compiled, norm)
-    return _hybrid(compiled, norm, model)
+def certain_codes(compiled: _CompiledRules, evidence: Mapping[str, Sequence[tuple[float, int, str]]]) -> set[str]:
+    """The codes that a matched weight-5 keyword gives to them alone."""
+    return {c for c, items in evidence.items() for _, _, word in items if c in compiled.certain.get(word, ())}
