@@ -767,3 +767,17 @@ class PartyMemberEvaluation(SQLModel, table=True):
 
     evaluation_id: int = Field(foreign_key="evaluation.id", primary_key=True, sa_column_kwargs={"autoincrement": False})
     team_member_id: int = Field(foreign_key="teammember.id", index=True)
+
+
+# ----------------------------------------------------------------------------
+# Guess throttling (h12: login, /public/track, /public/evaluate, Open311 api_key)
+# ----------------------------------------------------------------------------
+class GuessCounter(SQLModel, table=True):
+    """Wrong guesses counted per key (``track:code:ZS…``, ``login:name``,
+    ``apikey:client``…) in the database, so every worker shares the count.
+    Updated only by atomic upserts (``rxapp.domain.throttle``)."""
+
+    key: str = Field(primary_key=True, max_length=160)
+    window_start: NaiveDatetime
+    failures: int = 0
+    locked_until: NaiveDatetime | None = None
