@@ -16,6 +16,10 @@ from sqlmodel import Session, SQLModel
 import rxapp.models  # noqa: F401  (registers the tables)
 from rxapp.db import make_engine
 
+# the suite runs on demo data (demo accounts, key and webhook secret): demo mode;
+# tests of the refusal outside demo mode unset it themselves
+os.environ.setdefault("GRIDDESK_DEMO", "1")
+
 PG_ADMIN_URL = os.environ.get("GRIDDESK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 BACKENDS = [b for b in os.environ.get("GRIDDESK_TEST_DBS", "sqlite,postgresql").split(",") if b]
 

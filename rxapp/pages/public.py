@@ -6,7 +6,7 @@ from collections.abc import Callable
 import reflex as rx
 
 from rxapp.components import styles
-from rxapp.components.layout import language_switch
+from rxapp.components.layout import demo_banner, language_switch
 from rxapp.state.base import T, UiState
 from rxapp.state.public import (
     PublicBoardState,
@@ -95,6 +95,7 @@ def public_page(route: str, title: str, on_load=None) -> Callable:
         def page() -> rx.Component:
             return rx.box(
                 rx.el.style(PRINT_CSS),
+                demo_banner(),
                 public_header(),
                 rx.box(
                     content_fn(),
