@@ -28,6 +28,7 @@ from rxapp.domain.clock import month_key, now, today
 from rxapp.domain.diaries import team_activity
 from rxapp.domain.errors import AccessDenied, DomainError, NotFound
 from rxapp.domain.metrics import kpis_public
+from rxapp.domain.names import public_scrub, scrubber
 from rxapp.domain.privacy import mask_name, phone_tail, scrub_text
 from rxapp.domain.sms import queue_sms, validate_mobile
 from rxapp.models import (
@@ -163,8 +164,12 @@ def _requester_secrets(case: Case, household: Household | None = None) -> dict[s
 
 
 def public_text(case: Case, text: str, session: Session | None = None) -> str:
-    household = session.get(Household, case.requester_household_id) if session is not None and case.requester_household_id else None
-    return scrub_text(text, **_requester_secrets(case, household))
+    """Text fit for the public: patterns, the requester's own data and, with a
+    session, every name the database knows (``rxapp.domain.names``)."""
+    if session is None:
+        return scrub_text(text, **_requester_secrets(case))
+    household = session.get(Household, case.requester_household_id) if case.requester_household_id else None
+    return public_scrub(session, text, **_requester_secrets(case, household))
 
 
 def _outcome(case: Case, session: Session) -> str:
@@ -530,7 +535,10 @@ def published_board(session: Session, *, community_id: object, month: object) ->
     pub = session.exec(select(BoardPublication).where(BoardPublication.community_id == comm.id, BoardPublication.month == m)).first()
     if pub is None:
         return None
-    rows = [BoardRow(**r) for r in json.loads(pub.rows_json)]
+    # frozen rows are scrubbed again on the way out: a board published before the
+    # complete scrub may hold names that only the known-names pass catches
+    scrub = scrubber(session)
+    rows = [BoardRow(**{**r, "summary": scrub(r.get("summary", "")), "outcome": scrub(r.get("outcome", ""))}) for r in json.loads(pub.rows_json)]
     teams = [BoardTeam(**t) for t in json.loads(pub.teams_json or "[]")]
     return Board(comm.id, comm.name, m, True, pub.published_at.strftime("%Y-%m-%d %H:%M"), rows, teams)
 
