@@ -11,7 +11,10 @@ DEMO_CASES ?= 40000
 
 .PHONY: run test deps bun browser db migrate bench run-prod
 
-run: deps db ## set up and serve on http://localhost:3000
+# demo mode: demo accounts, the demo Open311 key and SMS webhook secret are allowed
+# (and a 演示数据 banner shows); without GRIDDESK_DEMO=1 the app refuses to start with them
+run: export GRIDDESK_DEMO := 1
+run: deps db ## set up and serve the demo on http://localhost:3000
 	.venv/bin/reflex run --env prod
 
 test: deps browser ## set up and run the whole suite
@@ -48,8 +51,13 @@ run-prod: deps ## PostgreSQL + Redis + several backend workers on http://localho
 	psql "$$(echo $(PROD_DB_URL) | sed 's/+psycopg//; s#/[^/]*$$#/postgres#')" -tc "SELECT 1 FROM pg_database WHERE datname = '$$(basename $(PROD_DB_URL))'" | grep -q 1 || \
 		psql "$$(echo $(PROD_DB_URL) | sed 's/+psycopg//; s#/[^/]*$$#/postgres#')" -c "CREATE DATABASE $$(basename $(PROD_DB_URL))"
 	REFLEX_DB_URL=$(PROD_DB_URL) .venv/bin/reflex db migrate
-	REFLEX_DB_URL=$(PROD_DB_URL) $(PY) -m rxapp.seed --cases $(DEMO_CASES) --if-empty
-	REFLEX_DB_URL=$(PROD_DB_URL) REFLEX_REDIS_URL=$(PROD_REDIS_URL) GRANIAN_WORKERS=$(PROD_WORKERS) .venv/bin/reflex run --env prod
+	REFLEX_DB_URL=$(PROD_DB_URL) GRIDDESK_DEMO=0 $(PY) -m rxapp.seed --cases $(DEMO_CASES) --if-empty
+	@echo "run-prod is not demo mode: seeded accounts have no usable password and there is no API key. Create real credentials:"
+	@echo "  REFLEX_DB_URL=$(PROD_DB_URL) $(PY) -m rxapp.users reset-password --username admin   (or: users create --username U --name N --role admin)"
+	@echo "  REFLEX_DB_URL=$(PROD_DB_URL) $(PY) -m rxapp.users api-key create --name <gateway>"
+	@echo "  export GRIDDESK_SMS_WEBHOOK_SECRET=\$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(32))')"
+	REFLEX_DB_URL=$(PROD_DB_URL) GRIDDESK_DEMO=0 $(PY) -c "from rxapp.domain.demo import refuse_unsafe_start; refuse_unsafe_start()"
+	REFLEX_DB_URL=$(PROD_DB_URL) REFLEX_REDIS_URL=$(PROD_REDIS_URL) GRANIAN_WORKERS=$(PROD_WORKERS) GRIDDESK_DEMO=0 .venv/bin/reflex run --env prod
 
 bench: deps ## every benchmark (intake_bench drives HTTP with wrk, from Debian's packages)
 	@command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null)

@@ -867,3 +867,17 @@ class WarningReminder(SQLModel, table=True):
     model_version: int | None = None
     sms_id: int | None = Field(default=None, foreign_key="sms.id")
     created_at: NaiveDatetime
+
+
+# ----------------------------------------------------------------------------
+# Guess throttling (h12: login, /public/track, /public/evaluate, Open311 api_key)
+# ----------------------------------------------------------------------------
+class GuessCounter(SQLModel, table=True):
+    """Wrong guesses counted per key (``track:code:ZS…``, ``login:name``,
+    ``apikey:client``…) in the database, so every worker shares the count.
+    Updated only by atomic upserts (``rxapp.domain.throttle``)."""
+
+    key: str = Field(primary_key=True, max_length=160)
+    window_start: NaiveDatetime
+    failures: int = 0
+    locked_until: NaiveDatetime | None = None

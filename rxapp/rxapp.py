@@ -4,6 +4,7 @@ import reflex as rx
 
 from rxapp.api.app import build_api
 from rxapp.components.styles import GLOBAL_STYLE
+from rxapp.domain.demo import refuse_unsafe_start
 from rxapp.pages import home, login  # noqa: F401  (registers the pages)
 from rxapp.pages import diary, households, meetings  # noqa: F401
 from rxapp.pages import admin, dashboard  # noqa: F401
@@ -20,6 +21,8 @@ app = rx.App(
     html_lang="zh-CN",
     api_transformer=build_api(),
 )
+# outside demo mode (GRIDDESK_DEMO=1) no demo account, key or webhook secret may exist
+app.register_lifespan_task(refuse_unsafe_start)
 app.add_middleware(GuardMiddleware())
 # unknown, malformed and excess websocket events are dropped before Reflex queues them
 firewall.install(app)

@@ -19,6 +19,10 @@ from rxapp.db import make_engine
 
 # photos written by any test (seed included) go to a scratch directory, never ./media
 os.environ.setdefault("GRIDDESK_MEDIA_DIR", tempfile.mkdtemp(prefix="griddesk-test-media-"))
+# the suite runs on demo data (demo accounts, key and webhook secret): demo mode;
+# tests of the refusal outside demo mode unset it themselves
+os.environ.setdefault("GRIDDESK_DEMO", "1")
+
 PG_ADMIN_URL = os.environ.get("GRIDDESK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 BACKENDS = [b for b in os.environ.get("GRIDDESK_TEST_DBS", "sqlite,postgresql").split(",") if b]
 

@@ -3,7 +3,7 @@
 
 from fastapi import FastAPI
 
-from rxapp.api import auth, exports
+from rxapp.api import auth, exports, hardening
 from rxapp.api import exports_teamwork
 from rxapp.api import open311, sms
 from rxapp.api import media as media_api
@@ -19,6 +19,7 @@ def build_api() -> FastAPI:
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
+    hardening.install(api)
     api.include_router(auth.router)
     api.include_router(exports.router)
     api.include_router(exports_teamwork.router)

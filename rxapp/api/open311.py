@@ -7,6 +7,7 @@ format, never FastAPI's own 422."""
 
 import asyncio
 from collections.abc import Callable
+from datetime import timedelta
 
 from typing import Annotated
 
@@ -22,6 +23,7 @@ from rxapp.domain import open311 as o
 from rxapp.domain.errors import DomainError
 from rxapp.domain.media.actions import attach_resident_photos, case_id_of
 from rxapp.domain.media.images import MAX_FILE_BYTES, MAX_PUBLIC_FILES, Processed, process_all
+from rxapp.domain import throttle
 
 router = APIRouter(prefix="/api/open311/v2", tags=["open311"])
 
@@ -31,6 +33,8 @@ intake = GroupCommit(o.post_requests)
 # documented as the two formats; checked in the handler so a wrong one answers the spec's 404
 Fmt = Annotated[str, Path(description="json or xml", json_schema_extra={"enum": list(FORMATS)})]
 XML_MEDIA = "application/xml; charset=utf-8"
+# wrong api_keys: 10 per address in 10 minutes, then 429 for 10 minutes
+API_KEY_GUESS_RULE = throttle.Rule(limit=10, window=timedelta(minutes=10), lock=timedelta(minutes=10))
 
 
 def _error(code: int, description: str, fmt: str) -> Response:
@@ -179,6 +183,9 @@ async def post_request(fmt: Fmt, request: Request) -> Response:
         return _error(400, f"request: a form is expected (multipart: at most {MAX_PUBLIC_FILES} media files)", fmt)
     values = {name: value for name, value in form.items() if name in POST_FIELDS and isinstance(value, str)}
     params = {name: values.get(name) for name in POST_FIELDS if name not in ("api_key", "address_id", "media_url")}
+    guesser = throttle.make_key("apikey", "ip", request.client.host if request.client else "")
+    if until := await run_db(lambda s: throttle.locked_until(s, guesser)):
+        return _error(429, f"api_key: too many invalid keys from this address, retry after {until:%H:%M} (UTC+8)", fmt)
     try:
         photos = await _photos(form)
     except DomainError as exc:
@@ -188,6 +195,8 @@ async def post_request(fmt: Fmt, request: Request) -> Response:
     try:
         answer = await intake.submit((values.get("api_key"), params))
     except o.Open311Error as exc:
+        if exc.code == 403:  # a wrong key: counted per address (API_KEY_GUESS_RULE)
+            await run_db(lambda s: throttle.record_failure(s, guesser, API_KEY_GUESS_RULE))
         return _error(exc.code, exc.description, fmt)
     if photos:  # checked above, so only a database failure can stop them now
         case_code = answer[0]["service_request_id"]

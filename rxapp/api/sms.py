@@ -2,13 +2,13 @@
 
 Provider-neutral JSON ``{"from", "text", "message_id", "received_at"}``,
 authenticated by the shared secret in the ``X-GridDesk-Webhook-Secret``
-header (``GRIDDESK_SMS_WEBHOOK_SECRET``; the demo default
-``griddesk-demo-sms-secret`` is for demo data only — set your own).  A
+header (``GRIDDESK_SMS_WEBHOOK_SECRET``, required; only in demo mode,
+``GRIDDESK_DEMO=1``, does the demo secret ``griddesk-demo-sms-secret`` work
+— see ``rxapp.domain.demo``).  A
 provider's own callback format is translated by a small relay or by the
 provider's HTTP-forwarding rule into this shape."""
 
 import hmac
-import os
 from datetime import datetime
 
 from fastapi import APIRouter, Depends, Header, HTTPException
@@ -17,22 +17,19 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from rxapp.api.deps import run_db
 from rxapp.domain.clock import CST
+from rxapp.domain.demo import webhook_secret
 from rxapp.domain.errors import DomainError
 from rxapp.domain.sms_inbound import receive_sms
 
 router = APIRouter(prefix="/api/sms", tags=["sms"])
 
-DEMO_WEBHOOK_SECRET = "griddesk-demo-sms-secret"
 SECRET_HEADER = "X-GridDesk-Webhook-Secret"
-
-
-def webhook_secret() -> str:
-    return os.environ.get("GRIDDESK_SMS_WEBHOOK_SECRET") or DEMO_WEBHOOK_SECRET
 
 
 async def check_secret(x_griddesk_webhook_secret: str | None = Header(None, description="the shared webhook secret")) -> None:
     given = (x_griddesk_webhook_secret or "").encode("utf-8", "replace")
-    if not given or not hmac.compare_digest(given, webhook_secret().encode("utf-8")):
+    secret = webhook_secret()  # None: no secret configured, every call refused
+    if not given or secret is None or not hmac.compare_digest(given, secret.encode("utf-8")):
         raise HTTPException(status_code=401, detail="webhook secret missing or wrong")
 
 

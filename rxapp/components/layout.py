@@ -9,6 +9,7 @@ import reflex as rx
 
 from rxapp.components import styles
 from rxapp.components.httpform import post_form_script
+from rxapp.domain.demo import demo_mode
 from rxapp.state.base import STAFF, AppState, T, UiState
 
 # (message key, route, lucide icon, roles that see it)
@@ -193,10 +194,28 @@ def forbidden_box() -> rx.Component:
     return rx.callout(T("common.forbidden"), icon="shield-alert", color_scheme="red", margin="20px")
 
 
+def demo_banner() -> rx.Component:
+    """"演示数据" across the top in demo mode (GRIDDESK_DEMO=1, read when the
+    pages are compiled), nothing otherwise."""
+    if not demo_mode():
+        return rx.fragment()
+    return rx.box(
+        rx.hstack(rx.icon("flask-conical", size=16), rx.text(T("demo.banner"), size="2", weight="medium"), align="center", spacing="2", justify="center"),
+        id="demo-banner",
+        class_name="no-print",
+        width="100%",
+        padding="6px 12px",
+        background=rx.color("amber", 4),
+        color=rx.color("amber", 12),
+        border_bottom=f"1px solid {rx.color('amber', 7)}",
+    )
+
+
 def shell(content: rx.Component, roles: Sequence[str]) -> rx.Component:
     return rx.hstack(
         sidebar(),
         rx.vstack(
+            demo_banner(),
             header(),
             rx.box(
                 rx.cond(

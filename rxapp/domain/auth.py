@@ -10,9 +10,10 @@ from functools import lru_cache
 import time
 from http.cookies import SimpleCookie
 
-from sqlalchemy import update
+from sqlalchemy import and_, case, or_, update
 from sqlmodel import Session, select
 
+from rxapp.domain import throttle
 from rxapp.domain.access import Actor, actor_for
 from rxapp.domain.clock import now
 from rxapp.domain.errors import DomainError
@@ -23,6 +24,8 @@ COOKIE_NAME = "gd_session"
 SESSION_TTL = timedelta(hours=12)
 MAX_FAILED_LOGINS = 5
 LOCK_DURATION = timedelta(minutes=15)
+# unknown usernames: the same five tries and fifteen minutes as real accounts
+UNKNOWN_USER_RULE = throttle.Rule(limit=MAX_FAILED_LOGINS, window=timedelta(days=1), lock=LOCK_DURATION)
 
 
 class InvalidCredentials(DomainError):
@@ -49,7 +52,14 @@ class LoginResult:
 
 
 def login(session: Session, *, username: str, password: str, user_agent: str = "") -> LoginResult:
-    """Check the password; count failures; lock after ``MAX_FAILED_LOGINS``."""
+    """Check the password; count failures; lock after ``MAX_FAILED_LOGINS``.
+
+    Failures are counted by one atomic ``UPDATE … SET failed_logins =
+    failed_logins + 1 … RETURNING``, so parallel wrong guesses cannot lose
+    counts. An unknown username behaves exactly like a real one (401 four
+    times, then 423 with a lock time): its failures are counted under
+    ``login:<username>`` (``rxapp.domain.throttle``), so answers do not tell
+    which usernames exist."""
     username = (username or "").strip()[:64]
     password = password or ""
     if not username or not password or len(password) > 256:
@@ -58,34 +68,70 @@ def login(session: Session, *, username: str, password: str, user_agent: str = "
     t = now()
     if user is None:
         # Same work as a real check, so timing does not reveal which usernames exist.
+        key = throttle.make_key("login", username.lower())
+        until = throttle.locked_until(session, key, t)
+        if until:
+            raise AccountLocked(until)
         verify_password(password, _dummy_hash())
+        until = throttle.record_failure(session, key, UNKNOWN_USER_RULE, t)
+        if until:
+            raise AccountLocked(until)
         raise InvalidCredentials()
-    if user.locked_until and user.locked_until > t:
-        raise AccountLocked(user.locked_until)
-    if not verify_password(password, user.password_hash) or not user.active:
-        failed = (0 if user.locked_until and user.locked_until <= t else user.failed_logins) + 1
-        locked_until = t + LOCK_DURATION if failed >= MAX_FAILED_LOGINS else None
-        session.execute(
-            update(User).where(User.id == user.id).values(failed_logins=failed, locked_until=locked_until)
-        )
-        session.commit()
-        if locked_until:
-            raise AccountLocked(locked_until)
+    user_id, locked, password_hash, active = user.id, user.locked_until, user.password_hash, user.active
+    session.commit()  # end the read: the write below must start its own transaction (SQLite waits for the writer then)
+    if locked and locked > t:
+        raise AccountLocked(locked)
+    if not verify_password(password, password_hash) or not active:
+        until = _count_failure(session, user_id, t)
+        if until:
+            raise AccountLocked(until)
         raise InvalidCredentials()
+    # the reset happens only while unlocked: a parallel wrong guess may just have locked the account
+    reset = session.execute(
+        update(User)
+        .where(User.id == user_id, or_(User.locked_until.is_(None), User.locked_until <= t))
+        .values(failed_logins=0, locked_until=None)
+        .returning(User.id)
+    ).first()
+    if reset is None:
+        session.rollback()
+        raise AccountLocked(session.exec(select(User.locked_until).where(User.id == user_id)).one() or t + LOCK_DURATION)
     token = new_token()
     expires = t + SESSION_TTL
     session.add(
         LoginSession(
             token_hash=token_digest(token),
-            user_id=user.id,
+            user_id=user_id,
             created_at=t,
             expires_at=expires,
             user_agent=(user_agent or "")[:255],
         )
     )
-    session.execute(update(User).where(User.id == user.id).values(failed_logins=0, locked_until=None))
     session.commit()
-    return LoginResult(token=token, user_id=user.id, expires_at=expires)
+    return LoginResult(token=token, user_id=user_id, expires_at=expires)
+
+
+def _count_failure(session: Session, user_id: int, t: datetime) -> datetime | None:
+    """One more failure, atomically; returns the lock's end when locked."""
+    expired = and_(User.locked_until.is_not(None), User.locked_until <= t)
+    failed = session.execute(
+        update(User)
+        .where(User.id == user_id)
+        .values(
+            failed_logins=case((expired, 1), else_=User.failed_logins + 1),
+            locked_until=case((expired, None), else_=User.locked_until),
+        )
+        .returning(User.failed_logins)
+    ).scalar_one()
+    until = None
+    if failed >= MAX_FAILED_LOGINS:
+        # the first request to reach the limit sets the lock; later ones keep it
+        session.execute(
+            update(User).where(User.id == user_id, or_(User.locked_until.is_(None), User.locked_until <= t)).values(locked_until=t + LOCK_DURATION)
+        )
+        until = session.exec(select(User.locked_until).where(User.id == user_id)).one()
+    session.commit()
+    return until
 
 
 def logout(session: Session, *, token: str | None) -> bool:

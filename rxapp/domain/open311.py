@@ -24,7 +24,7 @@ import re
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from xml.sax.saxutils import escape
@@ -35,7 +35,7 @@ from sqlmodel import Session, select
 from rxapp.domain.cases import STATUS_ZH, Intake, IntakeRef, claim_sqlite_writer, submit_public_batch
 from rxapp.domain.clock import CST
 from rxapp.domain.errors import DomainError
-from rxapp.domain.privacy import scrub_text
+from rxapp.domain.names import scrubber
 from rxapp.domain.security import token_digest
 from rxapp.domain.media.actions import media_url, public_photo_tokens
 from rxapp.models import ApiKey, Area, AreaLevel, Case, CaseEvent, CaseStatus, Category, Channel, Department
@@ -366,9 +366,11 @@ def _status_notes(case: Case, scrub) -> str:
     return f"{label}；{scrub(case.promise_text)}" if case.promise_text else label
 
 
-def _scrubber(case: Case):
+def _scrubber(case: Case, known):
+    """``known``: ``rxapp.domain.names.scrubber(session)`` (every known name too)."""
+
     def scrub(text: str) -> str:
-        return scrub_text(text or "", names=[case.requester_name], addresses=[case.requester_address], phones=[case.requester_phone])
+        return known(text or "", names=[case.requester_name], addresses=[case.requester_address], phones=[case.requester_phone])
 
     return scrub
 
@@ -383,18 +385,19 @@ class _Names:
     departments: dict[int, str]
     areas: dict[int, str]
     photos: dict[int, str]  # case id -> its first public photo's token
+    scrub: Callable[..., str]
 
 
 def _names(session: Session, cases: list[Case]) -> _Names:
     ids = {i for c in cases for i in (c.district_id, c.township_id, c.community_id) if i}
     areas = {a.id: a.name for a in session.exec(select(Area).where(Area.id.in_(ids))).all()} if ids else {}
     cats = {c.id: c for c in session.exec(select(Category)).all()}
-    return _Names(cats, _departments(session), areas, public_photo_tokens(session, [c.id for c in cases]))
+    return _Names(cats, _departments(session), areas, public_photo_tokens(session, [c.id for c in cases]), scrubber(session))
 
 
 def _request(case: Case, names: _Names) -> dict[str, object]:
     cat = names.categories.get(case.category_id or 0)
-    scrub = _scrubber(case)
+    scrub = _scrubber(case, names.scrub)
     address = "".join(names.areas.get(i or 0, "") for i in (case.district_id, case.township_id, case.community_id))
     return {
         "service_request_id": case.code,
@@ -496,6 +499,7 @@ def request_updates(
         stmt = stmt.where(CaseEvent.at <= end)
     stmt = stmt.order_by(CaseEvent.at, CaseEvent.id).offset((n - 1) * size).limit(size)
     out = []
+    known = scrubber(session)
     for event, case in session.exec(stmt).all():
         out.append(
             {
@@ -503,7 +507,7 @@ def request_updates(
                 "service_request_id": case.code,
                 "status": public_status(event.to_status or case.status),
                 "updated_datetime": w3c(event.at),
-                "description": _scrubber(case)(event.note),
+                "description": _scrubber(case, known)(event.note),
                 "agency_responsible": event.actor_label,
                 "media_url": None,
             }

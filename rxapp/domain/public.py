@@ -22,11 +22,13 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from rxapp.domain import cases as C
+from rxapp.domain import throttle
 from rxapp.domain.access import Actor, area_in_scope
 from rxapp.domain.clock import month_key, now, today
 from rxapp.domain.diaries import team_activity
 from rxapp.domain.errors import AccessDenied, DomainError, NotFound
 from rxapp.domain.metrics import kpis_public
+from rxapp.domain.names import public_scrub, scrubber
 from rxapp.domain.privacy import mask_name, phone_tail, scrub_text
 from rxapp.domain.sms import queue_sms, validate_mobile
 from rxapp.models import (
@@ -162,8 +164,12 @@ def _requester_secrets(case: Case, household: Household | None = None) -> dict[s
 
 
 def public_text(case: Case, text: str, session: Session | None = None) -> str:
-    household = session.get(Household, case.requester_household_id) if session is not None and case.requester_household_id else None
-    return scrub_text(text, **_requester_secrets(case, household))
+    """Text fit for the public: patterns, the requester's own data and, with a
+    session, every name the database knows (``rxapp.domain.names``)."""
+    if session is None:
+        return scrub_text(text, **_requester_secrets(case))
+    household = session.get(Household, case.requester_household_id) if case.requester_household_id else None
+    return public_scrub(session, text, **_requester_secrets(case, household))
 
 
 def _outcome(case: Case, session: Session) -> str:
@@ -213,12 +219,36 @@ class PublicCaseView:
     timeline: list[PublicEvent] = field(default_factory=list)
 
 
-def _find_case(session: Session, code: object, tail: object) -> Case:
-    """The case by its code, only if the phone tail matches (same answer otherwise)."""
+# Wrong phone tails (the only secret between a case code and its timeline):
+# 5 per case code an hour, then that code cannot be tracked for an hour; 20 per
+# client (connection and address) an hour.  Counted in the database.
+TRACK_CODE_RULE = throttle.Rule(limit=5, window=timedelta(hours=1), lock=timedelta(hours=1))
+TRACK_CLIENT_RULE = throttle.Rule(limit=20, window=timedelta(hours=1), lock=timedelta(hours=1))
+
+
+def _client_keys(clients: tuple[str, ...]) -> list[str]:
+    return [throttle.make_key("track", "client", c) for c in clients if isinstance(c, str) and c]
+
+
+def _find_case(session: Session, code: object, tail: object, clients: tuple[str, ...] = ()) -> Case:
+    """The case by its code, only if the phone tail matches (same answer
+    otherwise).  ``clients`` name who asks (connection, address) for the
+    wrong-guess limits."""
     c = parse_code(code)
     t = parse_tail(tail)
+    code_key = throttle.make_key("track", "code", c)
+    client_keys = _client_keys(clients)
+    if until := throttle.first_lock(session, [code_key]):
+        raise DomainError(f"该诉求编号查询错误次数过多，已暂停查询至{until:%H:%M}，请稍后再试或拨打热线", "code")
+    if until := throttle.first_lock(session, client_keys):
+        raise DomainError(f"查询错误次数过多，请于{until:%H:%M}后再试", "tail")
     case = session.exec(select(Case).where(Case.code == c)).first()
     if case is None or not case.requester_phone or not hmac.compare_digest(phone_tail(case.requester_phone), t):
+        locks = [throttle.record_failure(session, key, TRACK_CLIENT_RULE) for key in client_keys]
+        if case is not None and (until := throttle.record_failure(session, code_key, TRACK_CODE_RULE)):
+            raise DomainError(f"该诉求编号查询错误次数过多，已暂停查询至{until:%H:%M}，请稍后再试或拨打热线", "code")
+        if any(locks):
+            raise DomainError(f"查询错误次数过多，请于{max(u for u in locks if u):%H:%M}后再试", "tail")
         raise NotFound("未找到该诉求，请核对编号和手机尾号")
     return case
 
@@ -262,8 +292,8 @@ def public_view(session: Session, case: Case) -> PublicCaseView:
     )
 
 
-def track_case(session: Session, *, code: object, tail: object) -> PublicCaseView:
-    return public_view(session, _find_case(session, code, tail))
+def track_case(session: Session, *, code: object, tail: object, clients: tuple[str, ...] = ()) -> PublicCaseView:
+    return public_view(session, _find_case(session, code, tail, clients))
 
 
 # ----------------------------------------------------------------------------
@@ -314,9 +344,9 @@ def _hash(otp: str) -> str:
     return hashlib.sha256(otp.encode()).hexdigest()
 
 
-def request_evaluation_code(session: Session, *, code: object, tail: object) -> None:
+def request_evaluation_code(session: Session, *, code: object, tail: object, clients: tuple[str, ...] = ()) -> None:
     """Send a 6-digit one-time code to the requester's phone (resolved cases only)."""
-    case = _find_case(session, code, tail)
+    case = _find_case(session, code, tail, clients)
     if case.status != S.RESOLVED:
         raise DomainError("该诉求当前不能评价（仅已办结、未评价的诉求可以评价）", "code")
     at = now()
@@ -331,8 +361,8 @@ def request_evaluation_code(session: Session, *, code: object, tail: object) -> 
     session.commit()
 
 
-def evaluate_with_code(session: Session, *, code: object, tail: object, otp: object, satisfaction: object, score: object, comment: object = "") -> PublicCaseView:
-    case = _find_case(session, code, tail)
+def evaluate_with_code(session: Session, *, code: object, tail: object, otp: object, satisfaction: object, score: object, comment: object = "", clients: tuple[str, ...] = ()) -> PublicCaseView:
+    case = _find_case(session, code, tail, clients)
     if case.status != S.RESOLVED:
         raise DomainError("该诉求已评价或当前不能评价", "code")
     if not isinstance(otp, str) or not re.fullmatch(r"\d{6}", otp.strip()):
@@ -505,7 +535,10 @@ def published_board(session: Session, *, community_id: object, month: object) ->
     pub = session.exec(select(BoardPublication).where(BoardPublication.community_id == comm.id, BoardPublication.month == m)).first()
     if pub is None:
         return None
-    rows = [BoardRow(**r) for r in json.loads(pub.rows_json)]
+    # frozen rows are scrubbed again on the way out: a board published before the
+    # complete scrub may hold names that only the known-names pass catches
+    scrub = scrubber(session)
+    rows = [BoardRow(**{**r, "summary": scrub(r.get("summary", "")), "outcome": scrub(r.get("outcome", ""))}) for r in json.loads(pub.rows_json)]
     teams = [BoardTeam(**t) for t in json.loads(pub.teams_json or "[]")]
     return Board(comm.id, comm.name, m, True, pub.published_at.strftime("%Y-%m-%d %H:%M"), rows, teams)
 

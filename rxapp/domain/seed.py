@@ -84,9 +84,8 @@ from rxapp.domain.security import UNUSABLE_PASSWORD, hash_password, token_digest
 from rxapp.domain.sms import SIGNATURE
 from rxapp.domain.sms import TEMPLATES as SMS_TEMPLATES
 from rxapp.domain.workdays import add_workdays, is_workday, parse_schedule_text
+from rxapp.domain.demo import DEMO_API_KEY, DEMO_PASSWORD, demo_mode  # noqa: F401  (demo credentials only with GRIDDESK_DEMO=1)
 
-DEMO_PASSWORD = "griddesk-demo"
-DEMO_API_KEY = "griddesk-demo-key"
 MAX_CASES = 5_000_000  # codes hold 9,999 cases a day
 MAX_GRIDS_PER_TOWNSHIP = 100
 
@@ -646,7 +645,9 @@ class _Generator:
         hh_id = self.next_id("household")
         res_id = self.next_id("resident")
         created = self.ts(self.now_t - 400 * DAY)
-        self.pw_hash = hash_password(DEMO_PASSWORD)  # once, shared by every demo account
+        # once, shared by every demo account; outside demo mode nobody can log in
+        # with them until an administrator sets real passwords (python -m rxapp.users)
+        self.pw_hash = hash_password(DEMO_PASSWORD) if demo_mode() else UNUSABLE_PASSWORD
 
         town_rows = q("SELECT id, name, parent_id, path FROM area WHERE level = 'township' ORDER BY sort, id").all()
         kinds = {}
@@ -881,8 +882,9 @@ class _Generator:
             sink.write("household", households[i:i + self.batch])
         for i in range(0, len(residents), self.batch):
             sink.write("resident", residents[i:i + self.batch])
-        sink.write("apikey", [(self.next_id("apikey"), "演示密钥", DEMO_API_KEY[:8], token_digest(DEMO_API_KEY), 600,
-                               created, None)])
+        if demo_mode():
+            sink.write("apikey", [(self.next_id("apikey"), "演示密钥", DEMO_API_KEY[:8], token_digest(DEMO_API_KEY), 600,
+                                   created, None)])
         self.report(STAGE_PEOPLE, len(town_rows) + 1, len(town_rows) + 1)
 
     def leader_for(self, g: int) -> int:

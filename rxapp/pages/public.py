@@ -6,7 +6,7 @@ from collections.abc import Callable
 import reflex as rx
 
 from rxapp.components import styles
-from rxapp.components.layout import language_switch
+from rxapp.components.layout import demo_banner, language_switch
 from rxapp.components.media import public_track_photos, resident_photo_uploader
 from rxapp.state.base import T, UiState
 from rxapp.state.public import (
@@ -96,6 +96,7 @@ def public_page(route: str, title: str, on_load=None) -> Callable:
         def page() -> rx.Component:
             return rx.box(
                 rx.el.style(PRINT_CSS),
+                demo_banner(),
                 public_header(),
                 rx.box(
                     content_fn(),

@@ -10,12 +10,17 @@ event is checked here, before it is queued:
 * each connection may send at most ``MAX_EVENTS`` events per ``WINDOW``
   seconds — a generous ceiling no person reaches (typing and the dashboard's
   one tick a second stay far below it);
+* ``<state>.setvar`` must name a var of that state that has an explicit
+  ``set_<var>`` event handler (the state's own validated setter); any other
+  var name — unknown, backend-only, computed — is dropped here instead of
+  failing inside Reflex with a long traceback per event;
 * a connection that keeps sending junk is disconnected.
 
 Dropped events are counted, not logged one by one: one warning per
 connection when it is first caught, so logs stay bounded.
 """
 
+import inspect
 import json
 import logging
 import time
@@ -74,9 +79,22 @@ class EventFirewall:
         name = data.get("name")
         if not isinstance(name, str) or not name or len(name) > MAX_NAME:
             return False
-        if not isinstance(data.get("payload", {}), dict) or not isinstance(data.get("router_data", {}), dict):
+        payload = data.get("payload", {})
+        if not isinstance(payload, dict) or not isinstance(data.get("router_data", {}), dict):
             return False
-        return self._resolves(name)
+        if not self._resolves(name):
+            return False
+        return not name.endswith(".setvar") or self._settable(name, payload)
+
+    @staticmethod
+    def _settable(name: str, payload: dict) -> bool:
+        var_name = payload.get("var_name")
+        if not isinstance(var_name, str) or not var_name.isidentifier() or var_name.startswith("_") or len(var_name) > 100:
+            return False
+        cls = State.get_class_substate(name.rpartition(".")[0])
+        setter = cls.event_handlers.get(f"set_{var_name}")
+        # setvar calls the setter without awaiting it: only a plain function can work
+        return var_name in cls.base_vars and setter is not None and not (inspect.iscoroutinefunction(setter.fn) or inspect.isasyncgenfunction(setter.fn))
 
     # -- per connection ----------------------------------------------------
     def within_rate(self, sid: str, now: float | None = None) -> bool:

@@ -276,6 +276,12 @@ class PublicSubmitState(AreaPicker, rx.State):
 # ============================================================================
 # /public/track and /public/evaluate
 # ============================================================================
+def _clients(state: rx.State) -> tuple[str, ...]:
+    """Who asks, for the wrong-guess limits: this tab and its address."""
+    session = state.router.session
+    return tuple(x for x in (f"tab:{session.client_token}"[:80] if session.client_token else "", f"ip:{session.client_ip}"[:60] if session.client_ip else "") if x)
+
+
 def _view_vars(view: P.PublicCaseView) -> tuple[dict[str, str], list[dict[str, str]]]:
     data = {k: ("" if v is None else str(v)) for k, v in asdict(view).items() if k != "timeline"}
     timeline = [asdict(e) for e in view.timeline]
@@ -295,8 +301,9 @@ class PublicTrackState(rx.State):
         if not isinstance(form, dict):
             return
         code, tail = _str(form.get("code"), 20), _str(form.get("tail"), 4)
+        clients = _clients(self)
         try:
-            view = await run_db(lambda s: P.track_case(s, code=code, tail=tail))
+            view = await run_db(lambda s: P.track_case(s, code=code, tail=tail, clients=clients))
         except DomainError as exc:
             self.error = exc.message
             return
@@ -326,8 +333,9 @@ class PublicEvaluateState(rx.State):
         if not isinstance(form, dict):
             return
         code, tail = _str(form.get("code"), 20).upper(), _str(form.get("tail"), 4)
+        clients = _clients(self)
         try:
-            await run_db(lambda s: P.request_evaluation_code(s, code=code, tail=tail))
+            await run_db(lambda s: P.request_evaluation_code(s, code=code, tail=tail, clients=clients))
         except DomainError as exc:
             self.error = exc.message
             return
@@ -345,9 +353,10 @@ class PublicEvaluateState(rx.State):
         score_text = _str(form.get("score"), 1)
         score = int(score_text) if score_text.isdigit() else 0
         comment = _str(form.get("comment"), 500)
+        clients = _clients(self)
         try:
             view = await run_db(
-                lambda s: P.evaluate_with_code(s, code=code, tail=tail, otp=otp, satisfaction=satisfaction, score=score, comment=comment)
+                lambda s: P.evaluate_with_code(s, code=code, tail=tail, otp=otp, satisfaction=satisfaction, score=score, comment=comment, clients=clients)
             )
         except DomainError as exc:
             self.error = exc.message

@@ -9,7 +9,7 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, settings
 
 from rxapp.api.app import build_api
-from rxapp.api.sms import DEMO_WEBHOOK_SECRET
+from rxapp.domain.demo import DEMO_WEBHOOK_SECRET
 from rxapp.domain.open311 import rate_limiter
 from tests.api.test_open311 import DEMO_KEY
 

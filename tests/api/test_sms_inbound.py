@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import Session, select
 
 from rxapp.api.app import build_api
-from rxapp.api.sms import DEMO_WEBHOOK_SECRET
+from rxapp.domain.demo import DEMO_WEBHOOK_SECRET
 from rxapp.db import get_engine
 from rxapp.domain import cases as C
 from rxapp.models import Case, CaseStatus, Evaluation, Sms

@@ -33,6 +33,7 @@ def app_db(tmp_path_factory) -> str:
     subprocess.run(
         [sys.executable, "-m", "rxapp.seed", "--cases", "400", "--grids-per-township", "1", "--db", url, "--random-seed", "7"],
         cwd=ROOT,
+        env={**os.environ, "GRIDDESK_DEMO": "1"},  # demo accounts and key
         check=True,
         stdout=subprocess.DEVNULL,
     )
@@ -41,7 +42,8 @@ def app_db(tmp_path_factory) -> str:
 
 @pytest.fixture(scope="session")
 def app_url(app_db) -> str:
-    env = {**os.environ, "REFLEX_DB_URL": app_db, "GRIDDESK_ORIGINS": f"http://localhost:{PORT},http://127.0.0.1:{PORT}"}
+    # demo data, so demo mode (the app refuses demo credentials without it)
+    env = {**os.environ, "REFLEX_DB_URL": app_db, "GRIDDESK_DEMO": "1", "GRIDDESK_ORIGINS": f"http://localhost:{PORT},http://127.0.0.1:{PORT}"}
     ARTIFACTS.mkdir(exist_ok=True)
     log = open(ARTIFACTS / "app-server.log", "w")
     proc = subprocess.Popen(

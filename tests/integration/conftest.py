@@ -360,6 +360,7 @@ def _base_env() -> dict[str, str]:
     env = dict(os.environ)
     for var in ("REFLEX_ASYNC_DB_URL", "REFLEX_REDIS_URL", "GRANIAN_WORKERS"):
         env.pop(var, None)
+    env["GRIDDESK_DEMO"] = "1"  # the demo seed: demo accounts and key
     return env
 
 

@@ -52,3 +52,34 @@ def test_a_connection_sending_only_junk_is_marked_for_disconnect_and_forgotten_a
     assert fw.too_many_drops("evil")
     fw.forget("evil")
     assert not fw.too_many_drops("evil") and "evil" not in fw._recent
+
+
+def test_setvar_naming_unknown_backend_or_unsettable_vars_is_dropped_with_one_log_line(caplog):
+    """issue 12: ``<state>.setvar`` with an unknown var passed the firewall and
+    logged a ~30-line traceback per event."""
+    import logging
+
+    from rxapp.state.base import UiState
+    from rxapp.state.cases import CaseListState
+    from rxapp.state.public import PublicTrackState
+
+    def setvar(cls, var_name, value="x"):
+        return {"name": f"{cls.get_full_name()}.setvar", "payload": {"var_name": var_name, "value": value}, "router_data": {}}
+
+    fw = EventFirewall()
+    attacks = [
+        setvar(PublicTrackState, "no_such_var"),
+        setvar(PublicTrackState, "case"),  # a real var without a setter of its own
+        setvar(PublicTrackState, "_backend"),
+        setvar(PublicTrackState, 5),
+        setvar(UiState, "lang"),  # computed
+        setvar(UiState, "t"),
+        setvar(CaseListState, "view"),  # its setter is async: setvar cannot run it
+        {"name": f"{PublicTrackState.get_full_name()}.setvar", "payload": {}, "router_data": {}},
+    ]
+    with caplog.at_level(logging.WARNING, logger="griddesk.firewall"):
+        for _ in range(30):
+            for data in attacks:
+                assert not fw.admit("conn-1", data), data
+    assert len([r for r in caplog.records if r.name == "griddesk.firewall"]) == 1
+    assert fw.admit("conn-1", setvar(UiState, "locale", "en"))  # a var with its own (validating) setter
