@@ -77,6 +77,7 @@ from rxapp.domain import clock
 from rxapp.domain import seed_text as T
 from rxapp.domain.cases import CHANNEL_ZH, PUBLIC_LABEL, SATISFACTION_ZH, SYSTEM_LABEL
 from rxapp.domain.classify import AUTO_ACCEPT_CONFIDENCE, classify
+from rxapp.domain.geo.land import seat_of
 from rxapp.domain.rollup import rebuild_rollups
 from rxapp.domain.reference import load_reference, read_csv
 from rxapp.domain.security import UNUSABLE_PASSWORD, hash_password, token_digest
@@ -680,7 +681,7 @@ class _Generator:
                 sizes.append(size)
                 left -= size
             used = set()
-            lat0, lon0 = T.TOWNSHIP_LATLON.get(town_name, (30.0, 122.2))
+            lon0, lat0 = seat_of(town_name) or (122.2, 30.0)
             for c_index, size in enumerate(sizes):
                 for _ in range(200):
                     if is_street:

@@ -1,0 +1,49 @@
+"""Per-process caches of what is built from the areas (the address index, the
+grid polygons), rebuilt when the areas change.
+
+The mark is the database plus ``count(area.id)``, ``max(area.id)`` and
+``max(area.geo_rev)``: areas are only ever added (seed, import), and an import
+that replaces geometry moves ``geo_rev`` up, so one small indexed aggregate
+tells every worker process whether its copy is current.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from rxapp.models import Area
+
+T = TypeVar("T")
+
+
+def areas_mark(session: Session) -> tuple:
+    count, top, rev = session.exec(select(func.count(Area.id), func.max(Area.id), func.max(Area.geo_rev))).one()
+    return (str(session.get_bind().engine.url), count, top, rev)
+
+
+class AreaCache(Generic[T]):
+    """One value per process, built by ``build(session)`` and kept while the areas' mark holds."""
+
+    def __init__(self, build: Callable[[Session], T]):
+        self._build = build
+        self._cached: tuple[tuple, T] | None = None
+        self._lock = threading.Lock()
+
+    def get(self, session: Session) -> T:
+        mark = areas_mark(session)
+        cached = self._cached
+        if cached is not None and cached[0] == mark:
+            return cached[1]
+        value = self._build(session)
+        with self._lock:
+            self._cached = (mark, value)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._cached = None
