@@ -588,8 +588,13 @@ def _plan_intake(ref: IntakeRef, staff: Actor | None, form: CaseCreate, channel:
         raise DomainError("请填写手机号码，以便告知办理结果", "requester_phone")
 
     if form.grid_id is None:
-        raise DomainError("请选择所在网格", "grid_id")
-    place = ref.place(_id(form.grid_id, "grid_id"))
+        # "不清楚": a resident on the web form who cannot name the grid gives an
+        # address instead; the case waits in the dispatchers' triage queue
+        if staff is not None or channel != Channel.WEB or not address:
+            raise DomainError("请选择所在网格", "grid_id")
+        place = dict.fromkeys(("district_id", "township_id", "community_id", "grid_id", "team_id"))
+    else:
+        place = ref.place(_id(form.grid_id, "grid_id"))
     if place is None:
         raise DomainError("所选网格不存在", "grid_id")
     # staff register requests only where they work (a member: their team's grid)
@@ -644,7 +649,7 @@ def _plan_intake(ref: IntakeRef, staff: Actor | None, form: CaseCreate, channel:
         category = category if category is not None and category.active else None
         auto = category is not None and result.confidence >= AUTO_ACCEPT_CONFIDENCE
     department = ref.departments.get(category.department_id) if category and category.department_id else None
-    auto = auto and department is not None and department.active
+    auto = auto and department is not None and department.active and place["grid_id"] is not None
     values = {
         "channel": channel,
         "content": content,

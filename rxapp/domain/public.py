@@ -302,6 +302,9 @@ def public_submit(session: Session, *, data: Mapping[str, Any]) -> str:
             "requester_phone": phone,
             "requester_address": address,
             "grid_id": parse_area_id(grid_id, "grid_id") if grid_id not in (None, "") else None,
+            # the spot tapped on the map (GCJ-02); never shown on a public page
+            "lon": data.get("lon"),
+            "lat": data.get("lat"),
         },
     )
     return case.code

@@ -7,6 +7,7 @@ import reflex as rx
 
 from rxapp.components import styles
 from rxapp.components.layout import language_switch
+from rxapp.components.maps import place_picker, public_map
 from rxapp.state.base import T, UiState
 from rxapp.state.public import (
     PublicBoardState,
@@ -205,6 +206,7 @@ def home() -> rx.Component:
         ),
         rx.text(T("public.home.definitions"), size="2", color_scheme="gray"),
         card(rx.heading(T("public.home.chart_title"), size="3"), rate_chart()),
+        public_map(),
         card(rx.heading(T("public.home.kpi_title"), size="3", margin_bottom="8px"), kpi_table()),
         card(
             rx.heading(T("public.home.categories_title"), size="3"),
@@ -337,6 +339,7 @@ def submit() -> rx.Component:
     S = PublicSubmitState
     form = rx.el.form(
         rx.vstack(
+            place_picker(),
             labelled(
                 "public.submit.grid",
                 rx.flex(
