@@ -22,7 +22,7 @@ from functools import lru_cache
 
 import plotly.graph_objects as go
 import reflex as rx
-from plotly.colors import sample_colorscale
+from plotly.colors import get_colorscale, sample_colorscale
 from shapely.geometry import box, mapping, shape  # noqa: F401
 
 from rxapp.domain.geo import datum
@@ -221,6 +221,16 @@ def _color(v, lo: float, hi: float, measure: str) -> str:
     return sample_colorscale(scale, [t])[0]
 
 
+@lru_cache(maxsize=8)
+def _scale_pairs(name: str) -> tuple:
+    return tuple(tuple(p) for p in get_colorscale(name))
+
+
+def _scale(name: str) -> list:
+    """The scale as [position, colour] pairs: plotly.js has no "RdYlGn" by name."""
+    return [list(p) for p in _scale_pairs(name)]
+
+
 def choropleth(
     outlines: dict,
     rows: list,
@@ -313,7 +323,7 @@ def choropleth(
                 "color": [lo],
                 "cmin": lo,
                 "cmax": hi,
-                "colorscale": scale,
+                "colorscale": _scale(scale),
                 "showscale": True,
                 "colorbar": {
                     "title": {"text": t(unit_key), "side": "top", "font": {"size": 11}},

@@ -64,7 +64,7 @@ def area_table() -> rx.Component:
                 rx.foreach(
                     M.rows,
                     lambda r: rx.table.row(
-                        rx.table.cell(rx.link(r["name"], on_click=M.set_area(r["id"]), cursor="pointer")),
+                        rx.table.cell(rx.link(r["name"], on_click=M.set_area(r["id"]).prevent_default, cursor="pointer")),
                         rx.table.cell(r["value"], text_align="right"),
                         rx.table.cell(rx.link(r["accepted"], on_click=M.drill("accepted", r["id"]), cursor="pointer"), text_align="right"),
                         rx.table.cell(rx.link(r["overdue"], on_click=M.drill("overdue", r["id"]), cursor="pointer"), text_align="right"),

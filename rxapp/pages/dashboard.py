@@ -65,7 +65,7 @@ def area_picker(S=D) -> rx.Component:
             S.breadcrumb,
             lambda c, i: rx.hstack(
                 rx.cond(i > 0, rx.text("/", color_scheme="gray")),
-                rx.link(c["name"], on_click=S.set_area(c["id"]), cursor="pointer", size="2", weight="medium"),
+                rx.link(c["name"], on_click=S.set_area(c["id"]).prevent_default, cursor="pointer", size="2", weight="medium"),
                 spacing="1",
                 align="center",
             ),
