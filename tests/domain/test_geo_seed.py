@@ -10,7 +10,7 @@ from datetime import datetime
 import pytest
 import shapely
 from shapely.geometry import Point
-from sqlalchemy import text
+from sqlalchemy import func, text
 from sqlmodel import Session, select
 
 from rxapp.db import make_engine
@@ -159,3 +159,65 @@ def test_area_features_of_every_scope_stay_within_the_payload_budget(seeded):
         assert fc["features"] and all(f["properties"]["level"] == AreaLevel.COMMUNITY for f in fc["features"])
         grid = s.exec(select(Area).where(Area.level == AreaLevel.GRID).order_by(Area.id)).first()
         assert [f["id"] for f in area_features(s, grid.id)["features"]] == [grid.id]
+
+
+def _actor(s, username):
+    from rxapp.domain.access import actor_for
+    from rxapp.models import User
+
+    return actor_for(s, s.exec(select(User).where(User.username == username)).one())
+
+
+def test_map_measures_are_the_dashboards_figures_per_area(seeded):
+    from rxapp.domain.geo.measures import area_measures
+    from rxapp.domain.metrics import dashboard
+
+    with Session(seeded) as s:
+        leader = _actor(s, "leader")
+        query = {"period": "custom", "date_from": "2025-01-01", "date_to": "2026-11-27"}
+        rows = area_measures(s, actor=leader, query=query, now=NOW)
+        board = dashboard(s, actor=leader, query=query, now=NOW)
+        ranking = {r.id: r for r in board.area_ranking}
+        assert {r.name for r in rows} == {"定海区", "普陀区", "岱山县", "嵊泗县"}
+        for r in rows:
+            assert (r.accepted, r.done, r.on_time) == (ranking[r.area_id].accepted, ranking[r.area_id].done, ranking[r.area_id].on_time)
+            assert r.completion_rate == ranking[r.area_id].completion_rate
+        with seeded.connect() as conn:
+            assert sum(r.households for r in rows) == conn.execute(text("SELECT count(*) FROM household")).scalar_one()
+            overdue = conn.execute(text(
+                "SELECT count(*) FROM \"case\" WHERE status IN ('submitted','accepted','routed','in_progress') AND deadline < :at"),
+                {"at": NOW}).scalar_one()
+        assert sum(r.overdue_now for r in rows) == overdue == board.kpis.overdue_now.value
+        assert all(r.intake_per_1000_households == round(r.accepted * 1000 / r.households, 1) for r in rows)
+        # one level down: a township's communities; and a grid's own row
+        town = s.exec(select(Area).where(Area.name == "朱家尖街道")).one()
+        comms = area_measures(s, actor=leader, query={**query, "area_id": town.id}, now=NOW)
+        assert len(comms) >= 2 and all(r.level == AreaLevel.COMMUNITY for r in comms)
+        assert sum(r.households for r in comms) == s.exec(select(func.count()).select_from(Household).where(
+            Household.community_id.in_([r.area_id for r in comms]))).one()
+        grid = s.exec(select(Area).where(Area.level == AreaLevel.GRID).order_by(Area.id)).first()
+        [own] = area_measures(s, actor=leader, query={**query, "area_id": grid.id}, now=NOW)
+        assert own.area_id == grid.id
+
+
+def test_case_points_and_visits_stay_in_the_viewers_scope(seeded):
+    from rxapp.domain.errors import AccessDenied
+    from rxapp.domain.geo.measures import POINT_DECIMALS, case_points, team_visits
+
+    with Session(seeded) as s:
+        putuo = s.exec(select(Area).where(Area.name == "普陀区")).one()
+        mine = case_points(s, actor=_actor(s, "leader_putuo"), now=NOW)
+        everyone = case_points(s, actor=_actor(s, "leader"), now=NOW)
+        assert 0 < mine.total < everyone.total
+        codes = [p.code for p in mine.points]
+        districts = set(s.exec(select(Case.district_id).where(Case.code.in_(codes))).all())
+        assert districts == {putuo.id}
+        assert all(round(p.lon, POINT_DECIMALS) == p.lon for p in mine.points)
+        overdue = [p.overdue for p in everyone.points]
+        assert overdue == sorted(overdue, reverse=True)  # overdue first
+        with pytest.raises(AccessDenied):
+            case_points(s, actor=_actor(s, "leader_putuo"), query={"area_id": s.exec(select(Area).where(Area.name == "定海区")).one().id})
+        with pytest.raises(AccessDenied):
+            case_points(s, actor=_actor(s, "dept_env"))
+        spots = team_visits(s, actor=_actor(s, "leader_putuo"), now=NOW)
+        assert spots and all(s.get(Area, v.grid_id).path.startswith(putuo.path) for v in spots)

@@ -146,7 +146,8 @@ def area_measures(session: Session, *, actor: Actor, query: MX.DashboardQuery | 
         children = MX._children(ctx)
         group = level
     ids = [i for i, _ in children]
-    good_cols = ("satisfied", "basic") if group in (AreaLevel.DISTRICT, AreaLevel.TOWNSHIP) else ("good",)
+    # the team rollup (community / grid groups, unfiltered) counts 满意 + 基本满意 as "good"; the others apart
+    good_cols = ("good",) if group in (AreaLevel.COMMUNITY, AreaLevel.GRID) and not ctx.filtered else ("satisfied", "basic")
     cols = MX.RANK_COLS + ("evaluated",) + good_cols
     counters = MX._cohort(ctx, cur, cols, group, ids)
     if group is None:
