@@ -443,6 +443,8 @@ class CaseCreate(CaseBase):
     visit_id: int | None = None
     meeting_item_id: int | None = None
     source_ref: str | None = Field(default=None, max_length=64)
+    # the place is uncertain (a resident's "不清楚"): never accepted automatically
+    triage: bool = False
 
 
 class CasePublic(SQLModel):

@@ -343,15 +343,17 @@ def choropleth(
     )
     codes: dict[int, list[str]] = {}
     if visits:
+        most = max(v.visits for v in visits) or 1
         traces.append(
             {
                 "type": "scatter",
-                "x": [p[0] for p in visits],
-                "y": [p[1] for p in visits],
+                "x": [v.lon for v in visits],
+                "y": [v.lat for v in visits],
                 "mode": "markers",
-                "marker": {"size": 5, "color": VISIT, "symbol": "diamond", "opacity": 0.7},
+                "marker": {"size": [5 + 9 * (v.visits / most) ** 0.5 for v in visits], "color": VISIT, "symbol": "diamond", "opacity": 0.75},
                 "name": t("map.series.visits"),
-                "hoverinfo": "skip",
+                "text": [f"{v.name} · {t('map.hover.visits')} {v.visits}" for v in visits],
+                "hoverinfo": "text",
             }
         )
     if cases:

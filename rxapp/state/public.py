@@ -264,6 +264,7 @@ class PublicSubmitState(AreaPicker, rx.State):
             "phone": _str(form.get("phone"), 20),
             "address": _str(form.get("address"), 128),
             "grid_id": self.grid_id or None,
+            "place_unknown": place.unknown and not self.grid_id,
             **place.point_for(self.grid_id),
         }
         try:

@@ -1,12 +1,9 @@
 """The map's handlers (/map, the dashboard card, the place picker), as any client could send them."""
 
 import pytest
-import shapely
-from shapely.geometry import box
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from rxapp.domain.errors import AccessDenied
-from rxapp.domain.geo.shapes import area_columns
 from rxapp.models import Area
 from rxapp.state.map import CaseMapState, MapState
 from rxapp.state.place import PlaceState
@@ -22,35 +19,11 @@ async def map_for(token):
 
 @pytest.fixture
 def grid_shapes(state_db):
-    """Zhujiajian's test grids as squares on its land (c1: g1, g2 side by side; c2: g3), restored afterwards."""
+    """A point inside each of Zhujiajian's test grids (the world cuts the township's land into them)."""
     from rxapp.db import get_engine
 
-    z = state_db.areas["zhujiajian"]
-    seat = (122.39312, 29.92003)
-    cells = {
-        "g1": box(seat[0] - 0.006, seat[1] - 0.004, seat[0], seat[1] + 0.004),
-        "g2": box(seat[0], seat[1] - 0.004, seat[0] + 0.006, seat[1] + 0.004),
-        "g3": box(seat[0] - 0.006, seat[1] - 0.012, seat[0] + 0.006, seat[1] - 0.004),
-    }
-    cells["c1"] = shapely.union(cells["g1"], cells["g2"])
-    cells["c2"] = cells["g3"]
     with Session(get_engine()) as s:
-        for name, geom in cells.items():
-            area = s.get(Area, state_db.areas[name].id)
-            for k, v in area_columns(geom).items():
-                setattr(area, k, v)
-            area.geo_rev += 1
-            s.add(area)
-        s.commit()
-    yield {"seat": seat, "zhujiajian": z}
-    with Session(get_engine()) as s:
-        for name in cells:
-            area = s.get(Area, state_db.areas[name].id)
-            area.geometry = None
-            area.min_lon = area.min_lat = area.max_lon = area.max_lat = area.label_lon = area.label_lat = None
-            area.geo_rev += 1
-            s.add(area)
-        s.commit()
+        return {g: (s.get(Area, state_db.areas[g].id).label_lon, s.get(Area, state_db.areas[g].id).label_lat) for g in ("g1", "g2", "g3", "g4")}
 
 
 @pytest.mark.anyio
@@ -155,17 +128,17 @@ async def test_a_tap_on_the_public_form_locates_the_grid_and_fills_the_selects(s
     root, p = await picker_on("/public/submit")
     assert await guard_allows(root, PlaceState, "pick")
     await run(p.load())
-    lon, lat = grid_shapes["seat"]
-    await run(p.pick(f"{lon + 0.003:.6f},{lat:.6f},1"))  # inside g2
+    lon, lat = grid_shapes["g2"]
+    await run(p.pick(f"{lon:.6f},{lat:.6f},1"))
     assert p.error == ""
-    assert p.located == "朱家尖街道 c1社区 c1社区第2网格"
+    assert p.located == "朱家尖街道 c1社区 第2网格"
     form = await root.get_state(PublicSubmitState)
     assert form.grid_id == str(state_db.areas["g2"].id)
     assert form.township_id == str(state_db.areas["zhujiajian"].id)
-    assert p.point_for(form.grid_id) == {"lon": round(lon + 0.003, 6), "lat": round(lat, 6)}
+    assert p.point_for(form.grid_id) == {"lon": pytest.approx(lon, abs=1e-6), "lat": pytest.approx(lat, abs=1e-6)}
     # at sea: a clear message, nothing changed
     await run(p.pick("122.60,29.70,2"))
-    assert p.error and p.located == "朱家尖街道 c1社区 c1社区第2网格"
+    assert p.error and p.located == "朱家尖街道 c1社区 第2网格"
 
 
 @pytest.mark.anyio
@@ -184,6 +157,25 @@ async def test_staff_cannot_pick_a_grid_outside_their_scope(state_db, grid_shape
     root, p = await picker_on("/cases/new", token)
     intake = await root.get_state(CaseNewState)
     await run(intake.load())
-    lon, lat = grid_shapes["seat"]
-    await run(p.pick(f"{lon - 0.003:.6f},{lat:.6f},1"))  # g1: inside their township
+    await run(p.pick("{:.6f},{:.6f},1".format(*grid_shapes["g1"])))  # inside their township
     assert p.error == "" and intake.grid == str(state_db.areas["g1"].id)
+    await run(p.pick("{:.6f},{:.6f},2".format(*grid_shapes["g4"])))  # 昌国街道: not theirs
+    assert p.error and intake.grid == str(state_db.areas["g1"].id)
+
+
+@pytest.mark.anyio
+async def test_a_resident_who_does_not_know_the_grid_still_submits_with_an_address(state_db):
+    from rxapp.db import get_engine
+    from rxapp.models import Case
+
+    root, p = await picker_on("/public/submit")
+    form = await root.get_state(PublicSubmitState)
+    await form.load()
+    await form.submit({"content": "小区门口路灯坏了", "phone": "13900002222", "address": "朱家尖街道海滨路8号"})
+    assert form.error == "public.msg.pick_grid" and not form.code  # neither a grid nor “不清楚”
+    p.set_unknown(True)
+    await form.submit({"content": "小区门口路灯坏了", "phone": "13900002222", "address": "朱家尖街道海滨路8号"})
+    assert form.error == "" and form.code
+    with Session(get_engine()) as s:
+        case = s.exec(select(Case).where(Case.code == form.code)).one()
+        assert case.status == "submitted" and case.requester_address == "朱家尖街道海滨路8号"

@@ -34,8 +34,9 @@ class AreaCache(Generic[T]):
         self._cached: tuple[tuple, T] | None = None
         self._lock = threading.Lock()
 
-    def get(self, session: Session) -> T:
-        mark = areas_mark(session)
+    def get(self, session: Session, mark: tuple | None = None) -> T:
+        """The value for the session's database (``mark``: one already read in this transaction)."""
+        mark = mark if mark is not None else areas_mark(session)
         cached = self._cached
         if cached is not None and cached[0] == mark:
             return cached[1]

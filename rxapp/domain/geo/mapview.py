@@ -1,23 +1,11 @@
-"""What the map (网格一张图) shows, read in SQL inside the viewer's scope.
+"""The map (网格一张图) as the UI draws it, over the geo capability's data.
 
-For a scope area and the dashboard's filters (:class:`rxapp.domain.metrics.DashboardQuery`):
-
-* the areas one level below, each with the four map measures — 办结率
-  (the period's cohort: done ÷ accepted), overdue now (open past deadline),
-  intake per 1,000 households (accepted in the period ÷ households × 1,000)
-  and 满意率 (满意 + 基本满意 ÷ evaluated) — and this month's team visits; the
-  counters come from :mod:`rxapp.domain.metrics` (rollups where it has them),
-  so a figure on the map is the figure of the dashboard's ranking;
-* their outlines (simplified GeoJSON, cached per area and shared by every
-  viewer) over the district outlines as the base layer;
-* the open cases with a point, and this month's visited households with a
-  point (staff only: these are the only per-household points, and no public
-  function here returns them).
-
-Scope is enforced by ``metrics._context`` (the area must lie inside the
-actor's scope; leaders, dispatchers and administrators only) and every case
-query carries ``case_scope_clause``.  The public choropleth
-(:func:`public_townships`) carries township aggregates only.
+``measures`` gives the four measures per area one level below the scope
+(the dashboard's own definitions and scope check), the open case points and
+this month's visits per grid; ``features`` the simplified outlines.  Here:
+the view box of each scope, this month's visits summed per area, the public
+township choropleth (aggregates only, never a point), a case's place for its
+small map, and the check of a tapped point.
 """
 
 from __future__ import annotations
@@ -28,19 +16,17 @@ from datetime import date, datetime
 from functools import lru_cache
 
 from shapely.geometry import mapping, shape
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlmodel import Session
 
 from rxapp.domain import metrics as M
-from rxapp.domain.access import CASE_AREA_COLUMN, Actor
+from rxapp.domain.access import Actor
 from rxapp.domain.clock import now as clock_now
 from rxapp.domain.errors import AccessDenied, DomainError
-from rxapp.domain.geo import features, land
-from rxapp.models import Area, AreaLevel, Case, CaseStatus, Household, Team, Visit
+from rxapp.domain.geo import features, land, measures
+from rxapp.models import Area, AreaLevel, Case
 
 MEASURES = ("completion", "overdue", "intake", "satisfaction")
-MAX_CASE_POINTS = 1500
-MAX_VISIT_POINTS = 1500
 # simplification tolerance: this share of the shown extent (≈ 1 screen pixel at 1,000 px)
 SIMPLIFY_SHARE = 1 / 1500
 
@@ -108,30 +94,29 @@ def city_bbox() -> list[float]:
 
 
 # ----------------------------------------------------------------------------
-# Measures per area
+# Measures per area (``measures``: the dashboard's own definitions), as the map shows them
 # ----------------------------------------------------------------------------
+# the map's measure names → the field of ``measures.AreaMeasure``
+FIELDS = {
+    "completion": "completion_rate",
+    "overdue": "overdue_now",
+    "intake": "intake_per_1000_households",
+    "satisfaction": "satisfaction_rate",
+}
+
+
 @dataclass(frozen=True)
-class AreaMeasure:
+class MapArea:
+    """One area as the map colours and lists it (``measures.AreaMeasure`` plus this month's visits)."""
+
     id: int
     name: str
     accepted: int
-    done: int
-    completion: float | None  # done ÷ accepted (the period's cohort)
-    overdue: int  # open past deadline, now
-    households: int
-    intake: float | None  # accepted per 1,000 households
-    evaluated: int
+    completion: float | None
+    overdue: int
+    intake: float | None
     satisfaction: float | None
-    visits: int  # team visits this calendar month
-
-
-@dataclass(frozen=True)
-class CasePoint:
-    code: str
-    status: str
-    overdue: bool
-    lon: float
-    lat: float
+    visits: int
 
 
 @dataclass(frozen=True)
@@ -140,156 +125,63 @@ class MapData:
     area_name: str
     area_level: str
     child_level: str | None
-    parent_id: int | None
     date_from: date
     date_to: date
-    areas: list[AreaMeasure]
+    areas: list[MapArea]
     outlines: dict  # FeatureCollection of the areas one level below
-    cases: list[CasePoint]
+    cases: list[measures.CasePoint]
     cases_total: int  # open cases with a point in scope (the list is capped)
-    visits: list[tuple[float, float]]
+    visits: list[measures.VisitSpot]  # per grid, at its label point (never a household's)
     generated_at: datetime
 
 
-_COLS = ("accepted", "done", "evaluated", "satisfied", "basic")
-
-
-def _households_by_child(ctx: M._Ctx, child_level: str, ids: list[int]) -> dict[int, int]:
-    if not ids:
+def _visits_by_area(session: Session, spots: list[measures.VisitSpot], ids: list[int]) -> dict[int, int]:
+    """This month's visits of each area, summed from its grids' spots."""
+    if not spots or not ids:
         return {}
-    if child_level == AreaLevel.GRID:
-        q = select(Household.grid_id, func.count()).where(Household.grid_id.in_(ids)).group_by(Household.grid_id)
-        return {int(i): int(n) for i, n in ctx.run(q).all()}
-    # households per grid under the scope, summed up to the child through the grid's path
-    grid = select(Area.id.label("gid"), Area.path.label("path")).where(Area.level == AreaLevel.GRID, Area.path.startswith(ctx.area.path)).subquery()
-    q = select(grid.c.path, func.count()).select_from(Household).join(grid, grid.c.gid == Household.grid_id).group_by(grid.c.path)
-    return _sum_by_child(ctx.run(q).all(), ids)
-
-
-def _sum_by_child(rows, ids: list[int]) -> dict[int, int]:
-    wanted = set(ids)
-    out: dict[int, int] = {}
-    for path, n in rows:
-        for part in str(path).strip("/").split("/"):
+    paths = dict(session.execute(select(Area.id, Area.path).where(Area.id.in_({v.grid_id for v in spots}))).all())
+    wanted, out = set(ids), {}
+    for v in spots:
+        for part in str(paths.get(v.grid_id, "")).strip("/").split("/"):
             if part.isdigit() and int(part) in wanted:
-                out[int(part)] = out.get(int(part), 0) + int(n)
+                out[int(part)] = out.get(int(part), 0) + v.visits
                 break
     return out
 
 
-def _overdue_by_child(ctx: M._Ctx, child_level: str, at: datetime) -> dict[int, int]:
-    col = CASE_AREA_COLUMN[child_level]
-    q = (
-        select(col, func.count())
-        .where(Case.status.in_(CaseStatus.OPEN), Case.deadline.is_not(None), Case.deadline < at, *ctx.case_conditions())
-        .group_by(col)
-    )
-    return {int(i): int(n) for i, n in ctx.run(q).all() if i is not None}
-
-
-def _visits_by_child(ctx: M._Ctx, ids: list[int], first: date, last: date) -> dict[int, int]:
-    if not ids:
-        return {}
-    q = (
-        select(Area.path, func.count())
-        .select_from(Visit)
-        .join(Team, Team.id == Visit.team_id)
-        .join(Area, Area.id == Team.grid_id)
-        .where(Visit.visited_on >= first, Visit.visited_on <= last, Area.path.startswith(ctx.area.path))
-        .group_by(Area.path)
-    )
-    return _sum_by_child(ctx.run(q).all(), ids)
-
-
-def _rate(num: int, den: int) -> float | None:
-    return num / den if den else None
-
-
-def area_measures(ctx: M._Ctx, window: M.Window, at: datetime) -> list[AreaMeasure]:
-    child_level = M.CHILD_LEVEL.get(ctx.level)
-    if child_level is None:
-        return []
-    children = M._children(ctx)
-    ids = [i for i, _ in children]
-    groups = M._cohort(ctx, window, _COLS, child_level, ids)
-    overdue = _overdue_by_child(ctx, child_level, at)
-    households = _households_by_child(ctx, child_level, ids)
-    today = at.date()
-    visits = _visits_by_child(ctx, ids, today.replace(day=1), today)
-    out = []
-    for i, name in children:
-        c = groups.get(i) or {k: 0 for k in _COLS}
-        hh = households.get(i, 0)
-        out.append(
-            AreaMeasure(
-                id=i,
-                name=name,
-                accepted=c["accepted"],
-                done=c["done"],
-                completion=_rate(c["done"], c["accepted"]),
-                overdue=overdue.get(i, 0),
-                households=hh,
-                intake=c["accepted"] * 1000 / hh if hh else None,
-                evaluated=c["evaluated"],
-                satisfaction=_rate(c["satisfied"] + c["basic"], c["evaluated"]),
-                visits=visits.get(i, 0),
-            )
-        )
-    return out
-
-
-def _case_points(ctx: M._Ctx, at: datetime) -> tuple[list[CasePoint], int]:
-    conds = [Case.status.in_(CaseStatus.OPEN), Case.lon.is_not(None), Case.lat.is_not(None), *ctx.case_conditions()]
-    total = int(ctx.run(select(func.count()).select_from(Case).where(*conds)).scalar_one())
-    # the most urgent first when the cap cuts: overdue, then the nearest deadline
-    rows = ctx.run(
-        select(Case.code, Case.status, Case.deadline, Case.lon, Case.lat)
-        .where(*conds)
-        .order_by(Case.deadline.is_(None), Case.deadline, Case.id)
-        .limit(MAX_CASE_POINTS)
-    ).all()
-    pts = [CasePoint(code, status, bool(deadline is not None and deadline < at), round(float(lon), 5), round(float(lat), 5)) for code, status, deadline, lon, lat in rows]
-    return pts, total
-
-
-def _visit_points(ctx: M._Ctx, at: datetime) -> list[tuple[float, float]]:
-    """This month's visited households with a point (once each), in scope."""
-    lon, lat = getattr(Household, "lon", None), getattr(Household, "lat", None)
-    if lon is None or lat is None:
-        return []
-    first = at.date().replace(day=1)
-    q = (
-        select(lon, lat)
-        .select_from(Visit)
-        .join(Household, Household.id == Visit.household_id)
-        .join(Area, Area.id == Household.grid_id)
-        .where(Visit.visited_on >= first, Visit.visited_on <= at.date(), Area.path.startswith(ctx.area.path), lon.is_not(None), lat.is_not(None))
-        .distinct()
-        .limit(MAX_VISIT_POINTS)
-    )
-    return [(round(float(x), 5), round(float(y), 5)) for x, y in ctx.run(q).all()]
+MAX_CASE_POINTS = 1500
 
 
 def map_view(session: Session, *, actor: Actor, query: M.DashboardQuery | dict | None = None, now: datetime | None = None) -> MapData:
-    """The map of ``query``'s area (default: the actor's scope) for ``actor``."""
+    """The map of ``query``'s area (default: the actor's scope) for ``actor``
+    (scope checked by ``measures``, through the dashboard's context)."""
     q = M.parse_query(query)
     at = now or clock_now()
+    rows = measures.area_measures(session, actor=actor, query=q, now=at)
+    points = measures.case_points(session, actor=actor, query=q, limit=MAX_CASE_POINTS, now=at)
+    spots = measures.team_visits(session, actor=actor, query=q, now=at)
     ctx = M._context(session, actor, q)
     cur, _ = M.period_windows(q, at.date())
-    cases, total = _case_points(ctx, at)
+    child_level = M.CHILD_LEVEL.get(ctx.level)
+    if child_level is None:
+        rows = []
+    visits = _visits_by_area(session, spots, [r.area_id for r in rows])
+    areas = [
+        MapArea(r.area_id, r.name, r.accepted, r.completion_rate, r.overdue_now, r.intake_per_1000_households, r.satisfaction_rate, visits.get(r.area_id, 0))
+        for r in rows
+    ]
     return MapData(
         area_id=ctx.area.id,
         area_name=ctx.area.name,
         area_level=ctx.level,
-        child_level=M.CHILD_LEVEL.get(ctx.level),
-        parent_id=ctx.area.parent_id,
+        child_level=child_level,
         date_from=cur.start,
         date_to=cur.end,
-        areas=area_measures(ctx, cur, at),
+        areas=areas,
         outlines=area_outlines(session, ctx.area),
-        cases=cases,
-        cases_total=total,
-        visits=_visit_points(ctx, at),
+        cases=points.points,
+        cases_total=points.total,
+        visits=spots,
         generated_at=at,
     )
 
@@ -305,6 +197,10 @@ class PublicArea:
     completion: float | None
     on_time: float | None
     satisfaction: float | None
+
+
+def _rate(num: int, den: int) -> float | None:
+    return num / den if den else None
 
 
 def public_townships(session: Session, *, date_from: date, date_to: date) -> tuple[list[PublicArea], dict]:
@@ -375,8 +271,7 @@ def parse_point(value: object) -> tuple[float, float]:
 
 __all__ = [
     "MEASURES",
-    "AreaMeasure",
-    "CasePoint",
+    "MapArea",
     "MapData",
     "PublicArea",
     "area_outlines",

@@ -18,6 +18,7 @@ Points are GCJ-02 inside GridDesk; pass ``datum="wgs84"`` for Open311
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,7 +27,8 @@ from shapely import STRtree
 from sqlmodel import Session, select
 
 from rxapp.domain.errors import DomainError
-from rxapp.domain.geo.cache import AreaCache
+from rxapp.domain.geo.address import ROAD, AddressIndex, address_index
+from rxapp.domain.geo.cache import AreaCache, areas_mark
 from rxapp.domain.geo.datum import wgs84_to_gcj02
 from rxapp.domain.geo.shapes import KM_PER_DEG_LAT, KM_PER_DEG_LON, LAT0, LON0, to_km
 from rxapp.models import Area, AreaLevel
@@ -56,8 +58,12 @@ class Place:
 
     @property
     def label(self) -> str:
-        """“朱家尖街道 白山社区 第2网格” (the district is left out: the township says it)."""
-        return " ".join(n for n in self.names[1:] if n)
+        """“朱家尖街道 白山社区 第2网格” (the district is left out: the township says it;
+        a grid named after its community drops the repeat)."""
+        _, town, comm, grid = self.names
+        if comm and grid.startswith(comm) and len(grid) > len(comm):
+            grid = grid[len(comm):]
+        return " ".join(n for n in (town, comm, grid) if n)
 
 
 @dataclass(frozen=True)
@@ -66,6 +72,10 @@ class PointMatch:
     lon: float  # GCJ-02, as stored
     lat: float
     distance_m: float  # 0 inside the grid; else to the nearest grid (≤ 500 m)
+
+    @property
+    def grid_id(self) -> int:
+        return self.place.grid_id
 
 
 class GridMap:
@@ -123,23 +133,153 @@ def grid_map(session: Session) -> GridMap:
 def _point(lon: object, lat: object, datum: object) -> tuple[float, float]:
     if datum not in DATUMS:
         raise GeoError("坐标系无效")
+    if isinstance(lon, bool) or isinstance(lat, bool):
+        raise GeoError("位置无效：经纬度应为数字")
     try:
         x, y = float(lon), float(lat)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise GeoError("位置无效：经纬度应为数字") from None
-    if isinstance(lon, bool) or isinstance(lat, bool) or not (np.isfinite(x) and np.isfinite(y)) or not (-180 <= x <= 180 and -90 <= y <= 90):
+    if not (np.isfinite(x) and np.isfinite(y)) or not (-180 <= x <= 180 and -90 <= y <= 90):
         raise GeoError("位置无效：经纬度超出范围")
     return wgs84_to_gcj02(x, y) if datum == WGS84 else (x, y)
 
 
+def _address_text(address: object) -> str:
+    if address is None:
+        return ""
+    if not isinstance(address, str):
+        raise GeoError("地址无效", "address")
+    text = " ".join(address.split())
+    if len(text) > 128:
+        raise GeoError("地址不能超过128个字", "address")
+    return text
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """Where a request is: its grid (with names) and how it was found."""
+
+    place: Place
+    source: str  # "point", "address" or "both"
+    lon: float | None = None  # GCJ-02, as stored on the case
+    lat: float | None = None
+    distance_m: float | None = None  # a point outside every grid: metres to the grid taken
+    address_level: str | None = None  # road, grid, community, township or district: how precise the address was
+
+    @property
+    def grid_id(self) -> int:
+        return self.place.grid_id
+
+    @property
+    def precise(self) -> bool:
+        """A point, or an address naming a road or a grid (not just a community or broader)."""
+        return self.source != "address" or self.address_level in (ROAD, AreaLevel.GRID)
+
+
+class Resolver:
+    """The grid map and the address index of one database, checked current
+    once (one query) — for a batch of requests, take one and call it for each."""
+
+    def __init__(self, grids: GridMap, addresses: AddressIndex):
+        self.grids = grids
+        self.addresses = addresses
+
+    @classmethod
+    def of(cls, session: Session) -> Resolver:
+        mark = areas_mark(session)
+        return cls(_grid_maps.get(session, mark), address_index(session, mark))
+
+    def point(self, lon: object, lat: object, *, datum: str = GCJ02) -> PointMatch:
+        x, y = _point(lon, lat, datum)
+        if not len(self.grids.ids):
+            raise GeoError("网格尚无边界数据，请选择所在网格或填写地址")
+        found = self.grids.locate(x, y)
+        if found is None:
+            raise GeoError("该位置不在本市任何网格内（海上或市外），请在陆地上选点或填写地址")
+        grid_id, metres = found
+        return PointMatch(self.grids.places[grid_id], round(x, 6), round(y, 6), round(metres, 1))
+
+    def address(self, address: object) -> Resolution:
+        text = _address_text(address)
+        found = self.addresses.match(text) if text else None
+        place = self.grids.places.get(found.grid_id) if found is not None and found.grid_id is not None else None
+        if place is None:
+            raise GeoError("无法从地址确定所在网格，请写明乡镇（街道）、社区（村）或道路名称", "address")
+        return Resolution(place, "address", address_level=found.level)
+
+    def resolve(self, *, lon: object = None, lat: object = None, address: object = None, datum: str = GCJ02) -> Resolution:
+        has_point = lon not in (None, "") or lat not in (None, "")
+        text = _address_text(address)
+        if not has_point and not text:
+            raise GeoError("请在地图上选点，或填写地址")
+        if not has_point:
+            return self.address(text)
+        match = self.point(lon, lat, datum=datum)
+        found = self.addresses.match(text) if text else None
+        if found is None:  # no address, or one we cannot read: it does not overrule a pin
+            return Resolution(match.place, "point", match.lon, match.lat, match.distance_m)
+        named = found.area_id
+        if found.level in (ROAD, AreaLevel.GRID):
+            named_grid = self.grids.places.get(found.grid_id)
+            named = named_grid.community_id if named_grid and named_grid.community_id else found.area_id
+        if not self.addresses.contains(named, match.place.grid_id):
+            where = self.addresses.info.get(named, ("",))[0]
+            said = found.name if where == found.name else f"{found.name}（{where}）"
+            raise GeoError(f"地图上的位置（{match.place.label}）与地址中的“{said}”不一致，请更正其一", "location")
+        return Resolution(match.place, "both", match.lon, match.lat, match.distance_m, found.level)
+
+
 def resolve_point(session: Session, lon: object, lat: object, *, datum: str = GCJ02) -> PointMatch:
     """The grid of a point (see the module docstring); ``GeoError`` at sea or outside the city."""
-    x, y = _point(lon, lat, datum)
-    gm = grid_map(session)
-    if not len(gm.ids):
-        raise GeoError("网格尚无边界数据，请选择所在网格或填写地址")
-    found = gm.locate(x, y)
-    if found is None:
-        raise GeoError("该位置不在本市任何网格内（海上或市外），请在陆地上选点或填写地址")
-    grid_id, metres = found
-    return PointMatch(gm.places[grid_id], round(x, 6), round(y, 6), round(metres, 1))
+    return Resolver.of(session).point(lon, lat, datum=datum)
+
+
+def resolve_address(session: Session, address: object) -> Resolution:
+    """The grid an address names (``GeoError`` on field ``address`` when it names no known place)."""
+    return Resolver.of(session).address(address)
+
+
+def resolve(session: Session, *, lon: object = None, lat: object = None, address: object = None, datum: str = GCJ02) -> Resolution:
+    """A point and/or an address → the grid (see the module docstring).
+
+    With both, the point's grid must lie in the area the address names (a road
+    or a grid counts as its community: a pin across a grid line from the road
+    named is normal); otherwise ``GeoError`` names both places."""
+    return Resolver.of(session).resolve(lon=lon, lat=lat, address=address, datum=datum)
+
+
+def place_of(session: Session, grid_id: int) -> Place | None:
+    """The names and ancestors of a grid (None when it is not a grid)."""
+    return grid_map(session).places.get(grid_id)
+
+
+def default_intake_grid(session: Session) -> Area | None:
+    """``GRIDDESK_INTAKE_GRID``: an area id or a grid's name (the jurisdiction's intake grid)."""
+    value = (os.environ.get("GRIDDESK_INTAKE_GRID") or "").strip()
+    if not value:
+        return None
+    area = session.get(Area, int(value)) if value.isdigit() and len(value) < 10 else None
+    if area is None:
+        area = session.exec(select(Area).where(Area.name == value, Area.level == AreaLevel.GRID)).first()
+    if area is None or area.level == AreaLevel.GRID:
+        return area
+    return session.exec(
+        select(Area).where(Area.level == AreaLevel.GRID, Area.path.startswith(area.path)).order_by(Area.sort, Area.id).limit(1)
+    ).first()
+
+
+def triage_grid(session: Session, address: object = None) -> int:
+    """A grid for a request whose place is unclear (a resident's "不清楚", an SMS
+    naming nowhere): what the address names if anything, else the
+    jurisdiction's intake grid, else the city's first grid.  The case waits in
+    the dispatchers' triage, who set the real place."""
+    try:
+        return resolve_address(session, address).grid_id
+    except GeoError:
+        pass
+    grid = default_intake_grid(session) or session.exec(
+        select(Area).where(Area.level == AreaLevel.GRID).order_by(Area.path, Area.id).limit(1)
+    ).first()
+    if grid is None:
+        raise GeoError("系统尚未设置任何网格，无法受理", "grid_id")
+    return grid.id

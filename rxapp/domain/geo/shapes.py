@@ -59,11 +59,16 @@ def to_geojson_dict(geom: BaseGeometry) -> dict:
     return json.loads(shapely.to_geojson(geom))
 
 
+def stored(geom: BaseGeometry) -> BaseGeometry:
+    """``geom`` as it will be stored: snapped to ``STORED_DECIMALS`` (still valid)."""
+    return shapely.set_precision(geom, 10.0 ** -STORED_DECIMALS)
+
+
 def area_columns(geom: BaseGeometry, label: tuple[float, float] | None = None) -> dict[str, object]:
     """The ``Area`` geometry columns for ``geom`` (lon/lat degrees): GeoJSON text
     rounded to ``STORED_DECIMALS``, bounding box, and a label point inside the
     area (``label`` when given, e.g. a township's seat)."""
-    geom = shapely.set_precision(geom, 10.0 ** -STORED_DECIMALS)
+    geom = stored(geom)
     min_lon, min_lat, max_lon, max_lat = geom.bounds
     if label is None:
         largest = max(shapely.get_parts(geom), key=lambda p: p.area)

@@ -21,7 +21,7 @@ import shapely
 from shapely.geometry import MultiPoint, MultiPolygon, Point
 from shapely.geometry.base import BaseGeometry
 
-from rxapp.domain.geo.shapes import from_km, polygonal, to_km
+from rxapp.domain.geo.shapes import STORED_DECIMALS, from_km, polygonal, to_km
 
 NEAR_SEAT = 0.6  # share of community seeds drawn around the seat
 
@@ -103,9 +103,18 @@ def tessellate_township(land: BaseGeometry, seat: tuple[float, float], community
     return out
 
 
-def points_in(geom: BaseGeometry, n: int, rng: np.random.Generator) -> np.ndarray:
-    """``n`` uniform points (lon, lat rows) inside ``geom`` (lon/lat), each strictly inside."""
+def points_in(geom: BaseGeometry, n: int, rng: np.random.Generator, decimals: int = STORED_DECIMALS) -> np.ndarray:
+    """``n`` uniform points (lon, lat rows, rounded to ``decimals``) inside ``geom`` (lon/lat).
+    Pass the geometry as stored (``shapes.stored``): a rounded point is checked
+    against it and drawn again when rounding pushed it out."""
+    shapely.prepare(geom)
     geom_km = to_km(geom)
-    pts = _sample(geom_km, n, rng)
-    back = from_km(MultiPoint(pts)) if len(pts) else None
-    return shapely.get_coordinates(back) if back is not None else np.empty((0, 2))
+    out = np.empty((0, 2))
+    for _ in range(20):
+        pts = _sample(geom_km, n - len(out), rng)
+        lonlat = np.round(shapely.get_coordinates(from_km(MultiPoint(pts))), decimals)
+        keep = shapely.contains_xy(geom, lonlat[:, 0], lonlat[:, 1])
+        out = np.concatenate([out, lonlat[keep]])
+        if len(out) >= n:
+            break
+    return out[:n]
