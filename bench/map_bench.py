@@ -9,8 +9,8 @@ Seeds a SQLite database (``rxapp.seed``, the demo grid count unless
     {"bench": "floor_login_render", "median_ms": …}
     {"bench": "map_city_payload", "fig_bytes": …, "geometry_bytes": …, "traces": …}
     {"bench": "map_city_render", "median_ms": …, "max_ms": …}   # figure frame received → plot drawn
-    {"bench": "map_scope_change", "median_ms": …, "p95_ms": …}  # click on an area → its map drawn
-    {"bench": "map_scope_server", "median_ms": …, "p95_ms": …}  # event sent → delta received (websocket)
+    {"bench": "map_scope_change", "cache": "cold|warm", "median_ms": …, "max_ms": …}  # click on an area → its map drawn
+    {"bench": "map_scope_server", "cache": "cold|warm", "median_ms": …, "max_ms": …}  # event sent → delta received
     {"bench": "requests_outside_app", "count": …}
 
     .venv/bin/python bench/map_bench.py [--port 3130] [--cases 2000] [--runs 7] [--url http://localhost:3130]
@@ -71,11 +71,6 @@ def start_app(port: int, cases: int, grids: int | None) -> tuple[subprocess.Pope
     raise SystemExit("app did not come up")
 
 
-def pct(values: list[float], p: float) -> float:
-    s = sorted(values)
-    return s[min(len(s) - 1, max(0, round(p * (len(s) - 1))))]
-
-
 def bench(base: str, runs: int) -> None:
     from playwright.sync_api import sync_playwright
 
@@ -127,24 +122,28 @@ def bench(base: str, runs: int) -> None:
         # scope change: click a district in the table (the map's zoom) and back to the city
         rows = page.locator("#map-areas tbody tr")
         names = [rows.nth(i).locator("td").first.inner_text() for i in range(rows.count())]
-        round_trip, server = [], []
-        for i in range(runs):
-            name = names[i % len(names)]
+        # each area twice: the first visit computes its map (cold), the second is the shared one (warm)
+        round_trip, server = {"cold": [], "warm": []}, {"cold": [], "warm": []}
+        for i in range(2 * len(names)):
+            name = names[i // 2]
+            kind = "cold" if i % 2 == 0 else "warm"
             frames.clear()
             t0 = time.perf_counter()
             page.locator("#map-areas").get_by_text(name, exact=True).click()
             page.wait_for_function("(n) => document.getElementById('map-scope').innerText.includes(n)", arg=name, timeout=30000, polling="raf")
             page.wait_for_function("() => { const gd = document.getElementById('grid-map'); return gd && gd._fullData && gd._fullData.length > 3; }", timeout=30000, polling="raf")
-            round_trip.append((time.perf_counter() - t0) * 1000)
+            round_trip[kind].append((time.perf_counter() - t0) * 1000)
             sent = next((t for t, d, f in frames if d == "out" and ".set_area" in f), None)
             got = next((t for t, d, f in frames if d == "in" and "rows_rx_state_" in f and (sent is None or t > sent)), None)
             if sent is not None and got is not None:
-                server.append((got - sent) * 1000)
+                server[kind].append((got - sent) * 1000)
             page.goto(base + "/map")
             page.wait_for_selector("#map-areas tbody tr", timeout=30000)
-        out({"bench": "map_scope_change", "median_ms": round(statistics.median(round_trip), 1), "p95_ms": round(pct(round_trip, 0.95), 1), "runs": len(round_trip)})
-        if server:
-            out({"bench": "map_scope_server", "median_ms": round(statistics.median(server), 1), "p95_ms": round(pct(server, 0.95), 1), "runs": len(server)})
+        for kind in ("cold", "warm"):
+            rt, sv = round_trip[kind], server[kind]
+            out({"bench": "map_scope_change", "cache": kind, "median_ms": round(statistics.median(rt), 1), "max_ms": round(max(rt), 1), "runs": len(rt)})
+            if sv:
+                out({"bench": "map_scope_server", "cache": kind, "median_ms": round(statistics.median(sv), 1), "max_ms": round(max(sv), 1), "runs": len(sv)})
         host = urlparse(base)
         outside = [u for u in urls if not u.startswith(("data:", "blob:")) and (urlparse(u).hostname != host.hostname or urlparse(u).port != host.port)]
         out({"bench": "requests_outside_app", "count": len(outside), "examples": outside[:3]})

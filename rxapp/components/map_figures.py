@@ -244,6 +244,7 @@ def choropleth(
     height: int = 520,
     interactive: bool = True,
     extra_hover: tuple[str, ...] = ("accepted", "overdue", "visits"),
+    base: bool = True,
 ) -> tuple[dict, dict]:
     """(figure, what a click on it means: ``areas`` {curve: area id} for the
     filled areas, ``labels`` (curve, [area id by point]) for their labels,
@@ -254,8 +255,9 @@ def choropleth(
     view = _pad(bbox or outlines.get("bbox") or MV.city_bbox())
     traces: list[dict] = []
     areas: dict[int, int] = {}
-    bx, by = base_layer(tuple(round(v, 3) for v in view))
-    traces.append({"type": "scatter", "x": list(bx), "y": list(by), "mode": "lines", "fill": "toself", "fillcolor": LAND, "line": {"color": EDGE, "width": 0.6}, "hoverinfo": "skip", "showlegend": False, "name": t("map.series.outline")})
+    if base:  # the outlines around the scope (at city scope the areas are the districts themselves)
+        bx, by = base_layer(tuple(round(v, 3) for v in view))
+        traces.append({"type": "scatter", "x": list(bx), "y": list(by), "mode": "lines", "fill": "toself", "fillcolor": LAND, "line": {"color": EDGE, "width": 0.6}, "hoverinfo": "skip", "showlegend": False, "name": t("map.series.outline")})
     values = [_value(r, measure) for r in rows if _value(r, measure) is not None]
     lo, hi = _range(values, measure)
     labels_x, labels_y, labels_text, labels_hover, label_ids = [], [], [], [], []
@@ -335,6 +337,7 @@ def choropleth(
                     "len": 0.45,
                     "thickness": 10,
                     "tickformat": ".0%" if is_rate else ",d" if measure == "overdue" else ",.0f",
+                    **({} if is_rate else {"tick0": 0, "dtick": max(1, math.ceil((hi - lo) / 4))}),
                     "bgcolor": "rgba(255,255,255,0.75)",
                     "tickfont": {"size": 10},
                 },

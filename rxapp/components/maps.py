@@ -84,7 +84,7 @@ def area_table() -> rx.Component:
 
 def map_body() -> rx.Component:
     return rx.vstack(
-        rx.hstack(measure_picker(), rx.spacer(), layer_toggles(), wrap="wrap", width="100%", align="center", spacing="3"),
+        rx.hstack(rx.box(measure_picker(), max_width="100%", overflow_x="auto"), rx.spacer(), layer_toggles(), wrap="wrap", width="100%", align="center", spacing="3"),
         measure_note(),
         rx.cond(M.error != "", rx.callout(M.error, icon="triangle-alert", color_scheme="red", size="1", width="100%")),
         rx.cond(

@@ -66,6 +66,7 @@ def _render(data: MV.MapData, measure: str, layers: tuple[bool, bool], height: i
         cases=data.cases if show_cases else None,
         visits=data.visits if show_visits else None,
         height=height,
+        base=data.area_level != "city" or not data.outlines.get("features"),
     )
     rows = [
         {
