@@ -179,3 +179,14 @@ async def test_a_resident_who_does_not_know_the_grid_still_submits_with_an_addre
     with Session(get_engine()) as s:
         case = s.exec(select(Case).where(Case.code == form.code)).one()
         assert case.status == "submitted" and case.requester_address == "朱家尖街道海滨路8号"
+
+
+@pytest.mark.anyio
+async def test_a_typed_address_locates_the_grid(state_db):
+    root, p = await picker_on("/public/submit")
+    await run(p.find_address("朱家尖街道g3甲路5号"))
+    assert p.error == "" and p.located == "朱家尖街道 c2社区 第3网格"
+    form = await root.get_state(PublicSubmitState)
+    assert form.grid_id == str(state_db.areas["g3"].id)
+    await run(p.find_address("火星基地1号"))
+    assert p.error and form.grid_id == str(state_db.areas["g3"].id)
