@@ -129,7 +129,7 @@ class Area(AreaBase, table=True):
     label_lon: float | None = None
     label_lat: float | None = None
     roads: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
-    geo_rev: int = 0
+    geo_rev: int = Field(default=0, index=True)  # indexed: the areas' mark is read before every lookup
 
 
 class AreaPublic(AreaBase):

@@ -32,6 +32,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('geo_rev', sa.Integer(), nullable=False, server_default='0'))
         batch_op.create_index('ix_area_bbox_lon', ['min_lon', 'max_lon'], unique=False)
         batch_op.create_index('ix_area_bbox_lat', ['min_lat', 'max_lat'], unique=False)
+        batch_op.create_index('ix_area_geo_rev', ['geo_rev'], unique=False)
     with op.batch_alter_table('household', schema=None) as batch_op:
         batch_op.add_column(sa.Column('lon', sa.Float(), nullable=True))
         batch_op.add_column(sa.Column('lat', sa.Float(), nullable=True))
@@ -42,6 +43,7 @@ def downgrade() -> None:
         batch_op.drop_column('lat')
         batch_op.drop_column('lon')
     with op.batch_alter_table('area', schema=None) as batch_op:
+        batch_op.drop_index('ix_area_geo_rev')
         batch_op.drop_index('ix_area_bbox_lat')
         batch_op.drop_index('ix_area_bbox_lon')
         batch_op.drop_column('geo_rev')

@@ -7,6 +7,7 @@ converts WGS84 at the edges).  Modules, import arrows pointing down:
 * ``shapes``     GeoJSON text ↔ shapely, ``Area`` geometry columns, the local km plane;
 * ``land``       reference outlines, township seats and township land (``rxapp/data``);
 * ``tessellate`` communities and grids cut from a township's land (the seed);
+* ``store``      geometry onto ``Area`` rows and household points (ORM);
 * ``cache``      per-process caches invalidated by the areas' mark;
 * ``address``    the address index (road, community, township, district names);
 * ``resolve``    the one resolver: point / address / both → grid;

@@ -17,7 +17,6 @@ from functools import lru_cache
 
 import shapely
 from shapely.geometry import MultiPoint, MultiPolygon, Point
-from shapely.geometry.base import BaseGeometry
 
 from rxapp.domain.geo.shapes import from_km, polygonal, to_km
 from rxapp.domain.reference import DATA_DIR, read_csv
@@ -69,15 +68,6 @@ def township_land() -> dict[str, MultiPolygon]:
 def seat_of(township: str) -> tuple[float, float] | None:
     seat = township_seats().get(township)
     return (seat[1], seat[2]) if seat else None
-
-
-def land_of(level: str, name: str) -> BaseGeometry | None:
-    """Reference land of a district or township by name (None for other levels)."""
-    if level == "district":
-        return district_shapes().get(name)
-    if level == "township":
-        return township_land().get(name)
-    return None
 
 
 def fill_reference_geometry(session, city, districts: dict[str, object], townships: dict[str, object]) -> None:

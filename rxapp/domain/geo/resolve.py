@@ -1,8 +1,7 @@
 """Where → which grid: the one resolver every intake channel uses.
 
 * ``resolve_point(session, lon, lat, datum=...)``: point-in-polygon over the
-  grids (a shapely STRtree over their polygons in the local kilometre plane,
-  built once per process and rebuilt when the areas change, see ``cache``).
+  grids (a shapely STRtree over their stored polygons, built once per process and rebuilt when the areas change, see ``cache``).
   A point inside no grid takes the nearest grid within ``NEAREST_KM``
   (500 m: a pin on the quay or just off a simplified coastline); farther out
   it is refused with a clear message (``GeoError``, field ``location``).
@@ -30,7 +29,7 @@ from rxapp.domain.errors import DomainError
 from rxapp.domain.geo.address import ROAD, AddressIndex, address_index
 from rxapp.domain.geo.cache import AreaCache, areas_mark
 from rxapp.domain.geo.datum import wgs84_to_gcj02
-from rxapp.domain.geo.shapes import KM_PER_DEG_LAT, KM_PER_DEG_LON, LAT0, LON0, to_km
+from rxapp.domain.geo.shapes import KM_PER_DEG_LAT, KM_PER_DEG_LON, to_km
 from rxapp.models import Area, AreaLevel
 
 NEAREST_KM = 0.5
@@ -79,12 +78,13 @@ class PointMatch:
 
 
 class GridMap:
-    """The grid polygons of one database, in the local kilometre plane, with an STRtree."""
+    """The grid polygons of one database (lon/lat as stored, so a stored point
+    inside its stored grid is found inside it exactly), with an STRtree."""
 
-    def __init__(self, places: dict[int, Place], ids: list[int], geoms_km: list):
+    def __init__(self, places: dict[int, Place], ids: list[int], geoms: list):
         self.places = places
         self.ids = np.asarray(ids, dtype=np.int64)
-        self.geoms = np.asarray(geoms_km, dtype=object)
+        self.geoms = np.asarray(geoms, dtype=object)
         self.tree = STRtree(self.geoms)
         shapely.prepare(self.geoms)
 
@@ -106,20 +106,25 @@ class GridMap:
         ).all()
         ids = [r[0] for r in shaped]
         geoms = shapely.from_geojson([r[1] for r in shaped]) if shaped else []
-        return cls(places, ids, [to_km(g) for g in geoms])
+        return cls(places, ids, list(geoms))
 
     def locate(self, lon: float, lat: float) -> tuple[int, float] | None:
         """(grid id, metres to it) of a GCJ-02 point: 0 inside; the nearest grid within 500 m; else None."""
         if not len(self.ids):
             return None
-        point = shapely.Point((lon - LON0) * KM_PER_DEG_LON, (lat - LAT0) * KM_PER_DEG_LAT)
+        point = shapely.Point(lon, lat)
         hits = self.tree.query(point, predicate="intersects")
         if len(hits):
             return int(self.ids[hits].min()), 0.0  # on a shared edge: the older grid
-        near, dist = self.tree.query_nearest(point, max_distance=NEAREST_KM, return_distance=True)
+        # off every grid: the nearest within NEAREST_KM, measured in the kilometre plane
+        dlon, dlat = NEAREST_KM / KM_PER_DEG_LON, NEAREST_KM / KM_PER_DEG_LAT
+        near = self.tree.query(shapely.box(lon - dlon, lat - dlat, lon + dlon, lat + dlat))
         if not len(near):
             return None
-        return int(self.ids[near].min()), float(dist[0]) * 1000.0
+        here = to_km(point)
+        dist = {int(self.ids[i]): to_km(self.geoms[i]).distance(here) for i in near}
+        best = min(dist, key=lambda g: (dist[g], g))
+        return (best, dist[best] * 1000.0) if dist[best] <= NEAREST_KM else None
 
 
 _grid_maps: AreaCache[GridMap] = AreaCache(GridMap.build)

@@ -11,7 +11,6 @@ of that plane stays below 1 %.
 
 from __future__ import annotations
 
-import json
 import math
 
 import numpy as np
@@ -36,11 +35,6 @@ def from_km(geom: BaseGeometry) -> BaseGeometry:
     return shapely.transform(geom, lambda c: np.column_stack((c[:, 0] / KM_PER_DEG_LON + LON0, c[:, 1] / KM_PER_DEG_LAT + LAT0)))
 
 
-def km_between(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
-    """Distance in the local plane (good to < 1 % inside the city)."""
-    return math.hypot((lon1 - lon2) * KM_PER_DEG_LON, (lat1 - lat2) * KM_PER_DEG_LAT)
-
-
 def polygonal(geom: BaseGeometry) -> MultiPolygon:
     """The polygon parts of ``geom`` (an intersection may add lines or points) as one MultiPolygon."""
     parts = [p for p in shapely.get_parts(geom) if isinstance(p, Polygon) and not p.is_empty]
@@ -53,10 +47,6 @@ def from_geojson(text: str | None) -> BaseGeometry | None:
     if not text:
         return None
     return shapely.from_geojson(text)
-
-
-def to_geojson_dict(geom: BaseGeometry) -> dict:
-    return json.loads(shapely.to_geojson(geom))
 
 
 def stored(geom: BaseGeometry) -> BaseGeometry:

@@ -9,7 +9,8 @@ exactly (no gap, no overlap) and grids nest in their community:
 2. grid seeds inside each community (a community of one grid is that grid).
 
 Everything runs in the local kilometre plane (``shapes.to_km``) and returns
-lon/lat polygons.  Randomness comes from the caller's
+lon/lat polygons as they will be stored (snapped, no overlap; a community is
+the union of its grids).  Randomness comes from the caller's
 ``numpy.random.Generator`` only, so a seed value gives the same map.
 ``points_in`` draws household points inside a grid.
 """
@@ -18,12 +19,14 @@ from __future__ import annotations
 
 import numpy as np
 import shapely
+from shapely import STRtree
 from shapely.geometry import MultiPoint, MultiPolygon, Point
 from shapely.geometry.base import BaseGeometry
 
-from rxapp.domain.geo.shapes import STORED_DECIMALS, from_km, polygonal, to_km
+from rxapp.domain.geo.shapes import STORED_DECIMALS, from_km, polygonal, stored, to_km
 
 NEAR_SEAT = 0.6  # share of community seeds drawn around the seat
+GRID_SIZE = 10.0 ** -STORED_DECIMALS  # overlay precision: the stored coordinates' grid
 
 
 def _sample(geom_km: BaseGeometry, n: int, rng: np.random.Generator, centre: tuple[float, float] | None = None,
@@ -93,13 +96,35 @@ def tessellate_township(land: BaseGeometry, seat: tuple[float, float], community
     spread = max(0.8, float(np.sqrt(land_km.area)) / 4)
     seeds = np.concatenate([[[seat_km.x, seat_km.y]], _sample(land_km, n - 1, rng, (seat_km.x, seat_km.y), spread)])
     communities = _cells(land_km, _distinct(seeds))
-    out = []
+    grids, sizes = [], []
     for comm_km, size in zip(communities, community_sizes):
-        if size == 1:
-            grids = [comm_km]
-        else:
-            grids = _cells(comm_km, _distinct(_sample(comm_km, size, rng)))
-        out.append((from_km(comm_km), [from_km(g) for g in grids]))
+        cells = [comm_km] if size == 1 else _cells(comm_km, _distinct(_sample(comm_km, size, rng)))
+        grids.extend(from_km(g) for g in cells)
+        sizes.append(len(cells))
+    grids = _clean_coverage(grids)
+    out, at = [], 0
+    for size in sizes:
+        mine = grids[at : at + size]
+        at += size
+        out.append((polygonal(shapely.union_all(mine, grid_size=GRID_SIZE)), mine))
+    return out
+
+
+def _clean_coverage(cells: list[BaseGeometry]) -> list[MultiPolygon]:
+    """The cells snapped to the stored precision with no overlap left: snapping
+    two neighbours apart can leave a sliver of a square metre both claim (and a
+    point in it would sit in two grids), so each cell gives up what it shares
+    with the cells before it (overlay on the stored precision grid)."""
+    snapped = [stored(c) for c in cells]
+    tree = STRtree(snapped)
+    out: list[MultiPolygon] = []
+    for i, cell in enumerate(snapped):
+        # an earlier cell as cleaned (its overlay may have moved an edge by a grid step)
+        near = [out[j] for j in tree.query(cell) if j < i]
+        earlier = [g for g, hit in zip(near, shapely.overlaps(near, cell)) if hit] if near else []
+        if earlier:
+            cell = shapely.difference(cell, shapely.union_all(earlier, grid_size=GRID_SIZE), grid_size=GRID_SIZE)
+        out.append(polygonal(cell))
     return out
 
 
