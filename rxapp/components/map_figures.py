@@ -395,13 +395,16 @@ def point_map(point: tuple[float, float] | None, outline: dict | None, lang: str
     """A small map of one place: its grid's outline (if any) and the point."""
     if point is None and not outline:
         return {"data": [], "layout": {}}
-    if point is not None:
+    if outline:  # the whole grid (and the point) in view
+        minx, miny, maxx, maxy = shape(outline).bounds
+        if point is not None:
+            minx, miny, maxx, maxy = min(minx, point[0]), min(miny, point[1]), max(maxx, point[0]), max(maxy, point[1])
+        bbox = _pad([minx, miny, maxx, maxy], 0.3)
+    else:
         lon, lat = point
         dy = zoom_km / 111.0
         dx = dy / max(math.cos(math.radians(lat)), 0.1)
         bbox = [lon - dx, lat - dy, lon + dx, lat + dy]
-    else:
-        bbox = _pad(list(shape(outline).bounds), 0.3)
     bx, by = base_layer(tuple(round(v, 4) for v in bbox))
     traces = [{"type": "scatter", "x": list(bx), "y": list(by), "mode": "lines", "fill": "toself", "fillcolor": LAND, "line": {"color": EDGE, "width": 0.8}, "hoverinfo": "skip", "showlegend": False}]
     if outline:
