@@ -190,3 +190,29 @@ async def test_a_typed_address_locates_the_grid(state_db):
     assert form.grid_id == str(state_db.areas["g3"].id)
     await run(p.find_address("火星基地1号"))
     assert p.error and form.grid_id == str(state_db.areas["g3"].id)
+
+
+@pytest.mark.anyio
+async def test_the_case_map_is_shown_only_to_staff_who_may_see_the_case(state_db, grid_shapes, login_token):
+    from reflex.istate.data import RouterData
+
+    from rxapp.db import get_engine
+    from rxapp.domain import cases as C
+
+    with Session(get_engine()) as s:
+        lon, lat = grid_shapes["g4"]
+        code = C.submit_case(s, actor=None, channel="web", data={"content": "路灯坏了好几天", "requester_phone": "13900003333", "grid_id": state_db.areas["g4"].id, "lon": lon, "lat": lat}).code
+        s.commit()
+
+    async def case_map_for(username):
+        token = login_token(username)
+        root = root_with_cookie(token)
+        root.router = RouterData.from_router_data({"headers": {"cookie": f"gd_session={token}"}, "pathname": f"/cases/{code}", "asPath": f"/cases/{code}"})
+        state = await root.get_state(CaseMapState)
+        await run(state.load())
+        return state
+
+    mine = await case_map_for("leader_changguo")
+    assert mine.has_point and mine.fig["data"]
+    other = await case_map_for("leader_zhujiajian")
+    assert not other.has_point and other.fig["data"] == []
