@@ -102,12 +102,34 @@ class Area(AreaBase, table=True):
     """City → district → township → community → grid.
 
     ``path`` is the materialised id path (``/1/3/17/``) so scope checks and
-    sub-tree queries are one indexed prefix match."""
+    sub-tree queries are one indexed prefix match.
+
+    Geography (``rxapp.domain.geo``; every coordinate GCJ-02 lon/lat):
+    ``geometry`` is a GeoJSON Polygon / MultiPolygon (the ``geometry`` member
+    only), the bounding-box columns prefilter in plain indexed SQL (no
+    PostGIS), ``label_lon/lat`` is a point inside the area for its label,
+    ``roads`` the road names of a grid (``、``-separated, for the address
+    index) and ``geo_rev`` moves up whenever an import changes geometry, so
+    every process rebuilds its cached index."""
+
+    __table_args__ = (
+        Index("ix_area_bbox_lon", "min_lon", "max_lon"),
+        Index("ix_area_bbox_lat", "min_lat", "max_lat"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     parent_id: int | None = Field(default=None, foreign_key="area.id", index=True)
     path: str = Field(default="", max_length=128, index=True)
     sort: int = 0
+    geometry: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    min_lon: float | None = None
+    min_lat: float | None = None
+    max_lon: float | None = None
+    max_lat: float | None = None
+    label_lon: float | None = None
+    label_lat: float | None = None
+    roads: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    geo_rev: int = Field(default=0, index=True)  # indexed: the areas' mark is read before every lookup
 
 
 class AreaPublic(AreaBase):
@@ -291,6 +313,8 @@ class Household(HouseholdBase, table=True):
     grid_id: int = Field(foreign_key="area.id", index=True)
     community_id: int | None = Field(default=None, foreign_key="area.id")
     party_member_id: int | None = Field(default=None, foreign_key="teammember.id", index=True)  # 联户党员
+    lon: float | None = Field(default=None, ge=-180, le=180)  # GCJ-02 (rxapp.domain.geo); never public
+    lat: float | None = Field(default=None, ge=-90, le=90)  # GCJ-02 (rxapp.domain.geo)
     created_at: NaiveDatetime
     version: int = 1
 
@@ -343,7 +367,7 @@ class CaseBase(SQLModel):
     requester_phone: str = Field(default="", max_length=20)
     requester_address: str = Field(default="", max_length=128)
     grid_id: int | None = None
-    lat: float | None = Field(default=None, ge=-90, le=90)
+    lat: float | None = Field(default=None, ge=-90, le=90)  # GCJ-02 (rxapp.domain.geo)
     lon: float | None = Field(default=None, ge=-180, le=180)
 
 
@@ -421,6 +445,8 @@ class CaseCreate(CaseBase):
     visit_id: int | None = None
     meeting_item_id: int | None = None
     source_ref: str | None = Field(default=None, max_length=64)
+    # the place is uncertain (a resident's "不清楚"): never accepted automatically
+    triage: bool = False
 
 
 class CasePublic(SQLModel):

@@ -11,6 +11,7 @@ from rxapp.pages import admin, dashboard  # noqa: F401
 from rxapp.pages import cases  # noqa: F401
 from rxapp.pages import board_admin, party, public  # noqa: F401
 from rxapp.pages import warnings  # noqa: F401
+from rxapp.pages import map as map_page  # noqa: F401
 from rxapp.state import dashboard as dashboard_state
 from rxapp.state import firewall
 from rxapp.state import probe  # noqa: F401  (public echo for bench/ws_bench.py)

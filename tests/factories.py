@@ -8,6 +8,7 @@ from sqlmodel import Session
 
 from rxapp.domain.access import Actor, actor_for
 from rxapp.domain.clock import now
+from rxapp.domain.geo.store import cut_township
 from rxapp.domain.reference import Reference, add_area, load_reference
 from rxapp.domain.security import hash_password
 from rxapp.models import Area, AreaLevel, Household, Resident, Role, Team, TeamMember, User
@@ -93,6 +94,14 @@ def make_world(session: Session) -> World:
                         )
                     )
                     w.households[gname].append(hh)
+    # real places: each township's land cut into these communities and grids, households on points inside
+    for township, communities in layout.items():
+        cut_township(
+            session,
+            w.areas[township],
+            [(w.areas[c], [w.areas[g] for g in grids]) for c, grids in communities.items()],
+            roads={w.areas[g].id: [f"{g}甲路", f"{g}乙街"] for grids in communities.values() for g in grids},
+        )
     env_dept = ref.department_ids["ENV"]
     add_user(session, w, "admin", Role.ADMIN, w.areas["city"])
     add_user(session, w, "leader", Role.LEADER, w.areas["city"])

@@ -16,6 +16,7 @@ from rxapp.state.base import STAFF, AppState, T, UiState
 NAV: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("nav.home", "/", "house", STAFF),
     ("nav.dashboard", "/dashboard", "chart-no-axes-combined", ("leader", "admin")),
+    ("map.nav", "/map", "map", ("leader", "dispatcher", "admin")),
     ("nav.cases", "/cases", "clipboard-list", STAFF),
     ("nav.new_case", "/cases/new", "file-plus", ("dispatcher", "member", "admin")),
     ("nav.diary", "/diary", "notebook-pen", ("member", "leader", "admin")),

@@ -41,6 +41,7 @@ from rxapp.domain.classify import CATEGORY_CODES, classify, parse_keywords
 from rxapp.domain.classify.store import current_model
 from rxapp.domain.clock import month_key, now
 from rxapp.domain.errors import AccessDenied, DomainError, InvalidTransition, NotFound, StaleVersion
+from rxapp.domain.geo.resolve import resolve
 from rxapp.domain.holidays import load_overrides
 from rxapp.domain.rollup import apply_case_change, apply_new_cases, snapshot
 from rxapp.domain.sms import queue_sms, validate_mobile
@@ -597,9 +598,14 @@ def _plan_intake(ref: IntakeRef, staff: Actor | None, form: CaseCreate, channel:
     elif channel in PUBLIC_CHANNELS:
         raise DomainError("请填写手机号码，以便告知办理结果", "requester_phone")
 
-    if form.grid_id is None:
-        raise DomainError("请选择所在网格", "grid_id")
-    place = ref.place(_id(form.grid_id, "grid_id"))
+    lon, lat, grid_id = form.lon, form.lat, form.grid_id
+    if grid_id is None:
+        # no grid chosen: the resolver places the point (GCJ-02) and / or the address
+        if lat is None and lon is None and not address:
+            raise DomainError("请选择所在网格", "grid_id")
+        where = resolve(session, lon=lon, lat=lat, address=address)
+        grid_id, lon, lat = where.grid_id, where.lon, where.lat
+    place = ref.place(_id(grid_id, "grid_id"))
     if place is None:
         raise DomainError("所选网格不存在", "grid_id")
     # staff register requests only where they work (a member: their team's grid)
@@ -654,7 +660,7 @@ def _plan_intake(ref: IntakeRef, staff: Actor | None, form: CaseCreate, channel:
         category = category if category is not None and category.active else None
         auto = category is not None and result.auto_accept
     department = ref.departments.get(category.department_id) if category and category.department_id else None
-    auto = auto and department is not None and department.active
+    auto = auto and department is not None and department.active and not form.triage
     values = {
         "channel": channel,
         "content": content,
@@ -667,8 +673,8 @@ def _plan_intake(ref: IntakeRef, staff: Actor | None, form: CaseCreate, channel:
         "classify_terms": "、".join(result.terms)[:255],
         "classifier_version": result.model_version,
         **place,
-        "lat": form.lat,
-        "lon": form.lon,
+        "lat": lat,
+        "lon": lon,
         "visit_id": visit_id,
         "meeting_item_id": meeting_item_id,
         "source_ref": source_ref,

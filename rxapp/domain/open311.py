@@ -4,16 +4,21 @@ What a client may see is built here and nowhere else: personal data never
 leaves (no name, phone or e-mail; the address stops at the community; the
 description is scrubbed; coordinates are rounded to about a kilometre).
 
-Grid choice for a posted request (every case needs a grid):
+Grid choice for a posted request (every case needs a grid), by the one
+resolver (``rxapp.domain.geo.resolve``):
 
-1. ``address_string`` naming a known area (grid, community, township or
-   district name; the most specific match wins, ancestors named too break
-   ties); a non-grid area takes its first grid;
-2. ``lat``/``long``: the grid of the nearest geolocated case among recent
-   cases within ~2 km;
-3. the default intake grid of the jurisdiction, ``GRIDDESK_INTAKE_GRID``
-   (an area id or a grid name), when set;
-otherwise 400 asking for an address naming the community or street.
+1. ``lat``/``long`` (WGS84, stored converted to GCJ-02): the grid containing
+   the point, or the nearest within 500 m; farther out at sea or outside the
+   city → 400.  With an ``address_string`` as well, the place it names must
+   contain that grid, else 400 naming both;
+2. ``address_string`` alone: the address index (road, community, township,
+   district names); else the jurisdiction's intake grid
+   ``GRIDDESK_INTAKE_GRID`` (an area id or a grid name) when set;
+otherwise 400 asking for an address naming the community, street or road.
+
+GET answers carry coordinates in WGS84 rounded to about a kilometre, and for
+a case linked to a household (raised on a visit, or by a known resident) the
+label point of its grid instead of its own point: never a doorstep.
 """
 
 from __future__ import annotations
@@ -29,16 +34,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from xml.sax.saxutils import escape
 
-from sqlalchemy import func
 from sqlmodel import Session, select
 
 from rxapp.domain.cases import STATUS_ZH, Intake, IntakeRef, claim_sqlite_writer, submit_public_batch
 from rxapp.domain.clock import CST
 from rxapp.domain.errors import DomainError
+from rxapp.domain.geo.datum import gcj02_to_wgs84
+from rxapp.domain.geo.resolve import WGS84, GeoError, Resolver, default_intake_grid
+from rxapp.domain.media.actions import media_url, public_photo_tokens
 from rxapp.domain.names import scrubber
 from rxapp.domain.security import token_digest
-from rxapp.domain.media.actions import media_url, public_photo_tokens
-from rxapp.models import ApiKey, Area, AreaLevel, Case, CaseEvent, CaseStatus, Category, Channel, Department
+from rxapp.models import ApiKey, Area, Case, CaseEvent, CaseStatus, Category, Channel, Department
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +53,6 @@ MAX_PAGE_SIZE = 200
 DEFAULT_PAGE_SIZE = 50
 COORD_DECIMALS = 2  # ~1 km: a location, never a doorstep
 CODE_RE = re.compile(r"^ZS\d{12,16}$")
-NEAREST_WINDOW = 20_000  # recent case ids searched for a nearby geolocated case
-NEAREST_DEGREES = 0.02
 
 # submit_case field -> the Open311 parameter a client sent
 PARAM_OF_FIELD = {
@@ -386,19 +390,37 @@ class _Names:
     areas: dict[int, str]
     photos: dict[int, str]  # case id -> its first public photo's token
     scrub: Callable[..., str]
+    labels: dict[int, tuple[float | None, float | None]]  # grid id -> its label point (GCJ-02)
 
 
 def _names(session: Session, cases: list[Case]) -> _Names:
     ids = {i for c in cases for i in (c.district_id, c.township_id, c.community_id) if i}
     areas = {a.id: a.name for a in session.exec(select(Area).where(Area.id.in_(ids))).all()} if ids else {}
+    grids = {c.grid_id for c in cases if c.grid_id and _at_home(c)}
+    labels = {r[0]: (r[1], r[2]) for r in session.exec(select(Area.id, Area.label_lon, Area.label_lat).where(Area.id.in_(grids))).all()} if grids else {}
     cats = {c.id: c for c in session.exec(select(Category)).all()}
-    return _Names(cats, _departments(session), areas, public_photo_tokens(session, [c.id for c in cases]), scrubber(session))
+    return _Names(cats, _departments(session), areas, public_photo_tokens(session, [c.id for c in cases]), scrubber(session), labels)
+
+
+def _at_home(case: Case) -> bool:
+    """A case whose point may be a household's door (raised on a visit, or by a known household)."""
+    return case.requester_household_id is not None or case.visit_id is not None
+
+
+def _public_point(case: Case, names: _Names) -> tuple[float | None, float | None]:
+    """(lat, long) for a GET answer: WGS84, rounded; a household's case shows its grid's label point."""
+    lon, lat = names.labels.get(case.grid_id or 0, (None, None)) if _at_home(case) else (case.lon, case.lat)
+    if lon is None or lat is None:
+        return None, None
+    wlon, wlat = gcj02_to_wgs84(lon, lat)
+    return _round(wlat), _round(wlon)
 
 
 def _request(case: Case, names: _Names) -> dict[str, object]:
     cat = names.categories.get(case.category_id or 0)
     scrub = _scrubber(case, names.scrub)
     address = "".join(names.areas.get(i or 0, "") for i in (case.district_id, case.township_id, case.community_id))
+    point = _public_point(case, names)
     return {
         "service_request_id": case.code,
         "status": public_status(case.status),
@@ -414,8 +436,8 @@ def _request(case: Case, names: _Names) -> dict[str, object]:
         "address": address,
         "address_id": "",
         "zipcode": "",
-        "lat": _round(case.lat),
-        "long": _round(case.lon),
+        "lat": point[0],
+        "long": point[1],
         "media_url": media_url(names.photos[case.id]) if case.id in names.photos else None,
     }
 
@@ -518,107 +540,6 @@ def request_updates(
 # ----------------------------------------------------------------------------
 # Posting a request
 # ----------------------------------------------------------------------------
-def _grid_under(session: Session, area: Area) -> Area | None:
-    if area.level == AreaLevel.GRID:
-        return area
-    return session.exec(
-        select(Area).where(Area.level == AreaLevel.GRID, Area.path.startswith(area.path)).order_by(Area.sort, Area.id).limit(1)
-    ).first()
-
-
-class AreaIndex:
-    """The names of every area below the city, to find the grid an address
-    names.  Built once per process and rebuilt when the areas change (their
-    count or newest id: areas are only ever added, by the seed or an import);
-    a lookup scans the address once, whatever the number of areas."""
-
-    RANK = {lvl: i for i, lvl in enumerate(AreaLevel.ORDER)}
-    _cached: tuple[tuple, AreaIndex] | None = None
-    _lock = threading.Lock()
-
-    def __init__(self, rows: list[tuple[int, str, str, str, int]]):
-        self.info = {aid: (name, level, [int(x) for x in path.strip("/").split("/") if x]) for aid, name, level, path, _ in rows}
-        self.by_bigram: dict[str, list[tuple[str, int]]] = {}
-        for aid, name, *_ in rows:
-            if len(name) >= 2:
-                self.by_bigram.setdefault(name[:2], []).append((name, aid))
-        # an area's grid: the first grid under it (sort, then id); a grid is its own
-        self.grid_of: dict[int, int] = {}
-        for aid, _name, level, _path, _sort in sorted(rows, key=lambda r: (r[4], r[0])):
-            if level == AreaLevel.GRID:
-                for ancestor in self.info[aid][2]:
-                    self.grid_of.setdefault(ancestor, aid)
-
-    @classmethod
-    def of(cls, session: Session) -> AreaIndex:
-        mark = (str(session.get_bind().engine.url),) + tuple(session.exec(select(func.count(Area.id), func.max(Area.id))).one())
-        cached = cls._cached
-        if cached is not None and cached[0] == mark:
-            return cached[1]
-        rows = session.exec(
-            select(Area.id, Area.name, Area.level, Area.path, Area.sort).where(Area.level != AreaLevel.CITY).order_by(Area.id)
-        ).all()
-        index = cls([tuple(r) for r in rows])
-        with cls._lock:
-            cls._cached = (mark, index)
-        return index
-
-    def grid_id_for(self, text: str) -> int | None:
-        """The grid an address names: the most specific area named in it (ties:
-        more of its ancestors named too, then the longer name, then the older area)."""
-        if not text:
-            return None
-        named: set[int] = set()
-        for i in range(len(text) - 1):
-            for name, aid in self.by_bigram.get(text[i : i + 2], ()):
-                if text.startswith(name, i):
-                    named.add(aid)
-        if not named:
-            return None
-        best = None
-        for aid in sorted(named):
-            name, level, path = self.info[aid]
-            ancestors = sum(1 for x in path if x in named)
-            key = (self.RANK.get(level, 0), ancestors, len(name))
-            if best is None or key > best[0]:
-                best = (key, aid)
-        return self.grid_of.get(best[1])
-
-
-def grid_from_text(session: Session, text: str) -> Area | None:
-    """The grid an address names (see :class:`AreaIndex`)."""
-    grid_id = AreaIndex.of(session).grid_id_for(text) if text else None
-    return session.get(Area, grid_id) if grid_id else None
-
-
-def grid_near(session: Session, lat: float, lon: float) -> Area | None:
-    """The grid of the nearest geolocated case among recent ones (areas carry
-    no coordinates; cases that were placed by staff do)."""
-    top = session.exec(select(func.max(Case.id))).one() or 0
-    rows = session.exec(
-        select(Case.grid_id, Case.lat, Case.lon)
-        .where(Case.id > top - NEAREST_WINDOW, Case.grid_id.is_not(None))
-        .where(Case.lat.between(lat - NEAREST_DEGREES, lat + NEAREST_DEGREES))
-        .where(Case.lon.between(lon - NEAREST_DEGREES, lon + NEAREST_DEGREES))
-        .limit(2000)
-    ).all()
-    if not rows:
-        return None
-    grid_id = min(rows, key=lambda r: (r[1] - lat) ** 2 + (r[2] - lon) ** 2)[0]
-    return session.get(Area, grid_id)
-
-
-def default_intake_grid(session: Session) -> Area | None:
-    """``GRIDDESK_INTAKE_GRID``: an area id or a grid's name (the jurisdiction's intake grid)."""
-    value = (os.environ.get("GRIDDESK_INTAKE_GRID") or "").strip()
-    if not value:
-        return None
-    area = session.get(Area, int(value)) if value.isdigit() and len(value) < 10 else None
-    if area is None:
-        area = session.exec(select(Area).where(Area.name == value, Area.level == AreaLevel.GRID)).first()
-    return _grid_under(session, area) if area else None
-
-
 def _service_notice(case: Case | Intake, deadline_workdays: int) -> str:
     if case.deadline is not None:
         d = case.deadline
@@ -626,7 +547,23 @@ def _service_notice(case: Case | Intake, deadline_workdays: int) -> str:
     return f"已收到，编号{case.code}，待服务中心受理；受理后{deadline_workdays}个工作日内答复"
 
 
-def _post_data(ref: IntakeRef, areas: AreaIndex, params: Mapping[str, object]) -> tuple[dict[str, object], int]:
+def _place(session: Session, resolver: Resolver, lon: float | None, lat: float | None, address: str) -> tuple[int, float | None, float | None]:
+    """(grid id, lon, lat in GCJ-02) of a posted request (see the module docstring)."""
+    try:
+        if lat is not None:
+            found = resolver.resolve(lon=lon, lat=lat, address=address, datum=WGS84)
+            return found.grid_id, found.lon, found.lat
+        return resolver.address(address).grid_id, None, None
+    except GeoError as exc:
+        if exc.field == "address" and lat is None:
+            grid = default_intake_grid(session)
+            if grid is not None:
+                return grid.id, None, None
+            raise Open311Error(400, "address_string: cannot place the request on a grid; name the community (社区/村) or street (街道/镇) or road") from None
+        raise Open311Error(400, f"{'address_string' if exc.field == 'address' else 'lat/long'}: {exc.message}") from None
+
+
+def _post_data(ref: IntakeRef, resolver: Resolver, params: Mapping[str, object]) -> tuple[dict[str, object], int]:
     """Every parameter of one POST checked and the request placed on a grid:
     the data for intake and the service's answer time in working days."""
     check_jurisdiction(params.get("jurisdiction_id"))
@@ -652,21 +589,15 @@ def _post_data(ref: IntakeRef, areas: AreaIndex, params: Mapping[str, object]) -
     _str_param(params.get("account_id"), "account_id", max_len=128)
     name = (last + first if (last + first).strip() and not (last + first).isascii() else f"{first} {last}").strip()[:32]
 
-    session = ref.session
-    grid_id = areas.grid_id_for(address)
-    if grid_id is None:
-        grid = (grid_near(session, lat, lon) if lat is not None else None) or default_intake_grid(session)
-        grid_id = grid.id if grid is not None else None
-    if grid_id is None:
-        raise Open311Error(400, "address_string: cannot place the request on a grid; name the community (社区/村) or street (街道/镇)")
+    where = _place(ref.session, resolver, lon, lat, address)
     data = {
         "content": description,
         "requester_name": name,
         "requester_phone": phone,
         "requester_address": address,
-        "grid_id": grid_id,
-        "lat": lat,
-        "lon": lon,
+        "grid_id": where[0],
+        "lat": where[2],
+        "lon": where[1],
         "category_code": cat.code,
     }
     return data, cat.deadline_workdays
@@ -693,7 +624,7 @@ def post_requests(session: Session, posts: list[tuple[object, Mapping[str, objec
         per_key.setdefault(key.id, []).append(i)
         key_of[key.id] = key
     ref = IntakeRef(session)
-    areas: AreaIndex | None = None
+    resolver: Resolver | None = None
     accepted: list[tuple[int, dict[str, object], int]] = []
     for key_id, items in per_key.items():
         key = key_of[key_id]
@@ -703,9 +634,9 @@ def post_requests(session: Session, posts: list[tuple[object, Mapping[str, objec
                 out[i] = Open311Error(429, f"api_key: rate limit of {key.rate_limit_per_minute} requests per minute exceeded")
                 continue
             try:
-                if areas is None:
-                    areas = AreaIndex.of(session)
-                data, days = _post_data(ref, areas, posts[i][1])
+                if resolver is None:
+                    resolver = Resolver.of(session)
+                data, days = _post_data(ref, resolver, posts[i][1])
                 accepted.append((i, data, days))
             except Open311Error as exc:
                 out[i] = exc

@@ -27,6 +27,7 @@ from rxapp.domain.access import Actor, area_in_scope
 from rxapp.domain.clock import month_key, now, today
 from rxapp.domain.diaries import team_activity
 from rxapp.domain.errors import AccessDenied, DomainError, NotFound
+from rxapp.domain.geo.resolve import GCJ02, resolve, resolve_point, triage_grid
 from rxapp.domain.metrics import kpis_public
 from rxapp.domain.names import public_scrub, scrubber
 from rxapp.domain.privacy import mask_name, phone_tail, scrub_text
@@ -321,7 +322,7 @@ def public_submit(session: Session, *, data: Mapping[str, Any]) -> str:
         ).one()
         if by_address >= SUBMITS_PER_ADDRESS_PER_DAY:
             raise DomainError(f"同一地址每天最多提交{SUBMITS_PER_ADDRESS_PER_DAY}件诉求，请明天再试或拨打热线", "address")
-    grid_id = data.get("grid_id")
+    place = submit_place(session, data, address)
     case = C.submit_case(
         session,
         actor=None,
@@ -331,10 +332,35 @@ def public_submit(session: Session, *, data: Mapping[str, Any]) -> str:
             "requester_name": data.get("name") if isinstance(data.get("name"), str) else "",
             "requester_phone": phone,
             "requester_address": address,
-            "grid_id": parse_area_id(grid_id, "grid_id") if grid_id not in (None, "") else None,
+            **place,
         },
     )
     return case.code
+
+
+def submit_place(session: Session, data: Mapping[str, Any], address: str) -> dict[str, Any]:
+    """Where a public submission is: ``grid_id``, ``lon``/``lat`` (GCJ-02) and
+    ``triage`` for intake.
+
+    ``data`` may carry a point (``lon``, ``lat``; GCJ-02 as the map draws it,
+    or ``datum="wgs84"`` for the phone's location), a ``grid_id`` picked (or
+    corrected) in the selects, and ``place_unknown=True`` (“不清楚”).  A
+    chosen grid wins; “不清楚” goes to the dispatchers' triage with the
+    address text; otherwise the resolver places the point and / or the address
+    (they must agree)."""
+    lon, lat = data.get("lon"), data.get("lat")
+    has_point = lon not in (None, "") or lat not in (None, "")
+    datum = data.get("datum") or GCJ02
+    grid_id = data.get("grid_id")
+    if grid_id not in (None, ""):
+        point = resolve_point(session, lon, lat, datum=datum) if has_point else None
+        return {"grid_id": parse_area_id(grid_id, "grid_id"), "lon": point.lon if point else None, "lat": point.lat if point else None}
+    if data.get("place_unknown") is True:
+        return {"grid_id": triage_grid(session, address), "triage": True}
+    if not has_point and not address:
+        raise DomainError("请在地图上选点、填写地址或选择所在网格；不清楚可选“不清楚”", "grid_id")
+    where = resolve(session, lon=lon, lat=lat, address=address, datum=datum)
+    return {"grid_id": where.grid_id, "lon": where.lon, "lat": where.lat}
 
 
 # ----------------------------------------------------------------------------

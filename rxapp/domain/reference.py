@@ -1,5 +1,6 @@
 """Reference data shipped with the project (``rxapp/data``): the 14 request
-categories with their departments, and Zhoushan's districts and townships.
+categories with their departments, and Zhoushan's districts and townships
+(with their reference geometry, ``rxapp.domain.geo.land``).
 
 ``load_reference`` is idempotent: it creates what is missing and returns the
 ids, so the seed, the tests and a real deployment share one loader."""
@@ -51,10 +52,12 @@ def _get_or_add_area(session: Session, *, name: str, level: str, parent: Area | 
 
 def load_reference(session: Session) -> Reference:
     from rxapp.domain.classify import DEFAULT_KEYWORDS, format_keywords
+    from rxapp.domain.geo.land import fill_reference_geometry
 
     city = _get_or_add_area(session, name=CITY_NAME, level=AreaLevel.CITY, parent=None, code=CITY_CODE)
     ref = Reference(city_id=city.id)
     districts: dict[str, Area] = {}
+    townships: dict[str, Area] = {}
     for i, row in enumerate(read_csv("zhoushan_townships.csv")):
         dcode = row["district_code"]
         if dcode not in districts:
@@ -67,6 +70,8 @@ def load_reference(session: Session) -> Reference:
         )
         ref.township_ids[row["township_zh"]] = township.id
         ref.township_district[township.id] = districts[dcode].id
+        townships[row["township_zh"]] = township
+    fill_reference_geometry(session, city, {a.name: a for a in districts.values()}, townships)
 
     departments: dict[str, Department] = {dep.name_zh: dep for dep in session.exec(select(Department)).all()}
     existing = {cat.code: cat for cat in session.exec(select(Category)).all()}

@@ -544,6 +544,7 @@ def cohort_sql() -> dict[str, ColumnElement]:
         "satisfied": _flag(sat == Satisfaction.SATISFIED),
         "basic": _flag(sat == Satisfaction.BASIC),
         "unsatisfied": _flag(sat == Satisfaction.UNSATISFIED),
+        "good": _flag(sat.in_(Satisfaction.GOOD)),  # 满意 + 基本满意 (the team rollup's column)
         "scored": _flag(and_(evaluated, Case.score.is_not(None))),
         "score_sum": sql_case((and_(evaluated, Case.score.is_not(None)), Case.score), else_=0),
         "reopened": _flag(Case.reopen_count > 0),
@@ -782,7 +783,7 @@ def rebuild_rollups(session: Session) -> dict[str, Any]:
             "on_time": coh["on_time"],
             "followed_up": coh["followed_up"],
             "evaluated": coh["evaluated"],
-            "good": _flag(Case.satisfaction.in_(Satisfaction.GOOD)),
+            "good": coh["good"],
             "scored": coh["scored"],
             "score_sum": coh["score_sum"],
         }

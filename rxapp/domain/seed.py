@@ -56,6 +56,8 @@ from __future__ import annotations
 
 import queue
 import random
+
+import numpy as np
 import threading
 import time as _time
 from bisect import bisect_left
@@ -78,6 +80,9 @@ from rxapp.domain import seed_text as T
 from rxapp.domain.cases import CHANNEL_ZH, PUBLIC_LABEL, SATISFACTION_ZH, SYSTEM_LABEL
 from rxapp.domain.classify import AUTO_ACCEPT_CONFIDENCE, classify
 from rxapp.domain.media.seed import seed_media
+from rxapp.domain.geo.land import seat_of, township_land
+from rxapp.domain.geo.shapes import area_columns, stored
+from rxapp.domain.geo.tessellate import points_in, tessellate_township
 from rxapp.domain.rollup import rebuild_rollups
 from rxapp.domain.reference import load_reference, read_csv
 from rxapp.domain.security import UNUSABLE_PASSWORD, hash_password, token_digest
@@ -299,13 +304,14 @@ SMS_COLS = ("id", "direction", "phone", "text", "template", "case_id", "status",
             "last_error", "provider", "provider_msg_id", "created_at", "sent_at")
 EVAL_COLS = ("id", "kind", "case_id", "team_id", "rater_user_id", "rater_team_id", "period", "satisfaction",
              "score", "reasonable", "cooperative", "comment", "created_at")
-AREA_COLS = ("id", "name", "level", "code", "parent_id", "path", "sort")
+AREA_COLS = ("id", "name", "level", "code", "parent_id", "path", "sort", "geometry", "min_lon", "min_lat", "max_lon",
+             "max_lat", "label_lon", "label_lat", "roads")
 TEAM_COLS = ("id", "name", "grid_id", "township_id", "leader_name", "active")
 MEMBER_COLS = ("id", "team_id", "name", "duty", "phone", "party_member", "user_id", "active")
 USER_COLS = ("id", "username", "display_name", "role", "scope_area_id", "team_id", "department_id", "phone",
              "password_hash", "active", "failed_logins", "locked_until", "created_at", "version")
 HOUSEHOLD_COLS = ("id", "address", "representative", "phone", "size", "needs", "notes", "grid_id", "community_id",
-                  "party_member_id", "created_at", "version")
+                  "party_member_id", "lon", "lat", "created_at", "version")
 RESIDENT_COLS = ("id", "name", "gender", "birth_year", "relation", "phone", "skills", "specialties", "party_member",
                  "household_id", "grid_id", "id_number", "created_at", "version")
 DIARY_COLS = ("id", "day", "heard", "done", "followups", "user_id", "team_id", "grid_id", "township_id",
@@ -345,6 +351,18 @@ def _slots(template: str) -> tuple[str, ...]:
 def _clean_words(words) -> list[str]:
     """Only slot words in which the classifier finds no keyword."""
     return [w for w in words if not classify(w).terms]
+
+
+def _road_names(names: list[str], n: int, r: random.Random) -> list[str]:
+    """``n`` distinct road names for one township (人民路, 海滨大道, …; 人民东路 once the plain ones run out),
+    so an address's road names its grid."""
+    plain = [a + s for a in names for s in dict.fromkeys(T.ROAD_SUFFIX)]
+    r.shuffle(plain)
+    if n > len(plain):
+        more = [a + d + "路" for a in names for d in "东西南北"]
+        r.shuffle(more)
+        plain += more
+    return plain[:n]
 
 
 def _check_digit(body17: str) -> str:
@@ -496,6 +514,7 @@ class _Generator:
         self.dialect = dialect
         self.n_cases = cases
         self.rng = random.Random(rng_seed)
+        self.geo_rng = np.random.default_rng(rng_seed)  # geometry and points: a stream of their own
         # Surnames follow Faker's zh_CN frequency table, drawn with our own seeded
         # generator (Faker's gendered given-name lists are mixed up, see seed_text).
         self._surnames = list(_ZhPerson.last_names)
@@ -660,17 +679,19 @@ class _Generator:
         vil_a = _clean_words(T.VILLAGE_A)
         vil_b = _clean_words(T.VILLAGE_B)
         road_names = _clean_words(T.ROAD_NAMES)
+        land = township_land()
 
         areas, teams, members, users, households, residents = [], [], [], [], [], []
         # grid-level arrays (index g)
         self.g_grid, self.g_comm, self.g_town, self.g_dist, self.g_team = [], [], [], [], []
-        self.g_town_name, self.g_comm_name, self.g_roads, self.g_latlon = [], [], [], []
+        self.g_town_name, self.g_comm_name, self.g_roads = [], [], []
         self.g_hh_start, self.g_hh_count, self.g_fishing, self.g_kind = [], [], [], []
         self.g_party = []  # party-member TeamMember ids per grid
         self.g_roster: list[list[list]] = []  # roster rows per grid (mutable: user links come later)
         self.comm_grids: dict[int, list[int]] = {}
         self.town_grids: dict[int, list[int]] = {}
         self.hh_name, self.hh_phone, self.hh_addr, self.hh_id = [], [], [], []
+        self.hh_lon, self.hh_lat = [], []  # GCJ-02 points inside the household's grid
 
         for t_index, (town_id, town_name, dist_id, town_path) in enumerate(town_rows):
             kind = kinds.get(town_name, "town")
@@ -683,7 +704,9 @@ class _Generator:
                 sizes.append(size)
                 left -= size
             used = set()
-            lat0, lon0 = T.TOWNSHIP_LATLON.get(town_name, (30.0, 122.2))
+            # the township's land cut into communities and grids; three roads of its own per grid
+            shapes = tessellate_township(land[town_name], seat_of(town_name), sizes, self.geo_rng)
+            town_roads = _road_names(road_names, 3 * self.k, r)
             for c_index, size in enumerate(sizes):
                 for _ in range(200):
                     if is_street:
@@ -698,18 +721,19 @@ class _Generator:
                 comm_id = area_id
                 area_id += 1
                 comm_path = f"{town_path}{comm_id}/"
-                areas.append((comm_id, name, M.AreaLevel.COMMUNITY, "", town_id, comm_path, c_index))
-                roads = []
-                while len(roads) < 3:
-                    road = r.choice(road_names) + r.choice(T.ROAD_SUFFIX)
-                    if road not in roads:
-                        roads.append(road)
-                clat, clon = lat0 + r.uniform(-0.02, 0.02), lon0 + r.uniform(-0.02, 0.02)
+                comm_shape, grid_shapes = shapes[c_index]
+                cols = area_columns(comm_shape)
+                areas.append((comm_id, name, M.AreaLevel.COMMUNITY, "", town_id, comm_path, c_index) + tuple(cols.values()) + ("",))
                 for gi in range(size):
                     grid_id = area_id
                     area_id += 1
                     gname = f"{name}第{gi + 1}网格"
-                    areas.append((grid_id, gname, M.AreaLevel.GRID, "", comm_id, f"{comm_path}{grid_id}/", gi))
+                    roads = town_roads[3 * (len(self.town_grids.get(town_id, ()))):][:3]
+                    grid_shape = stored(grid_shapes[gi])
+                    cols = area_columns(grid_shape)
+                    areas.append((grid_id, gname, M.AreaLevel.GRID, "", comm_id, f"{comm_path}{grid_id}/", gi)
+                                 + tuple(cols.values()) + ("、".join(roads),))
+                    points = points_in(grid_shape, self.hh_range[1], self.geo_rng)
                     g = len(self.g_grid)
                     self.g_grid.append(grid_id)
                     self.g_comm.append(comm_id)
@@ -720,7 +744,6 @@ class _Generator:
                     self.g_comm_name.append(name)
                     self.g_roads.append(roads)
                     self.g_kind.append(kind)
-                    self.g_latlon.append((clat + r.uniform(-0.004, 0.004), clon + r.uniform(-0.004, 0.004)))
                     self.g_fishing.append(town_name in T.FISHING_TOWNSHIPS or dname in T.FISHING_DISTRICTS)
                     self.comm_grids.setdefault(comm_id, []).append(g)
                     self.town_grids.setdefault(town_id, []).append(g)
@@ -755,7 +778,8 @@ class _Generator:
                         if is_street:
                             addr = f"{town_name}{name}{r.choice(roads)}{r.randint(1, 320)}号{r.randint(1, 12)}幢{r.randint(1, 6)}{r.randint(0, 2)}{r.randint(1, 4)}室"
                         else:
-                            addr = f"{town_name}{name}{r.randint(1, 12)}组{r.randint(1, 180)}号"
+                            addr = f"{town_name}{name}{r.choice(roads)}{r.randint(1, 180)}号"
+                        lon, lat = float(points[h][0]), float(points[h][1])
                         size = r.choices((1, 2, 3, 4), weights=(15, 35, 30, 20))[0]
                         people = [(rep, "男" if male else "女", rep_year, "户主", phone)]
                         if size >= 2:
@@ -797,7 +821,7 @@ class _Generator:
                         notes = r.choice(T.HOUSEHOLD_NOTES) if r.random() < 0.2 else ""
                         party_member_id = party_ids[h % len(party_ids)] if party_ids else None
                         households.append((hh_id, addr, rep, phone, len(people), "、".join(needs), notes, grid_id,
-                                           comm_id, party_member_id, created, 1))
+                                           comm_id, party_member_id, lon, lat, created, 1))
                         for pname, gender, year, relation, pphone in people:
                             adult = self.now.year - year >= 18
                             skills = ""
@@ -817,6 +841,8 @@ class _Generator:
                         self.hh_name.append(rep)
                         self.hh_phone.append(phone)
                         self.hh_addr.append(addr)
+                        self.hh_lon.append(lon)
+                        self.hh_lat.append(lat)
                         hh_id += 1
                     self.g_hh_start.append(start)
                     self.g_hh_count.append(n_hh)
@@ -1265,7 +1291,8 @@ class _Generator:
         last_good: dict[int, tuple] = {}  # grid -> (case id, code, content, category, suggestion, confidence, terms)
         diary_at = self.diary_at
         g_grid, g_comm, g_town, g_dist, g_team, g_user = self.g_grid, self.g_comm, self.g_town, self.g_dist, self.g_team, self.g_user
-        g_hh_start, g_hh_count, g_latlon = self.g_hh_start, self.g_hh_count, self.g_latlon
+        g_hh_start, g_hh_count, hh_lon, hh_lat = self.g_hh_start, self.g_hh_count, self.hh_lon, self.hh_lat
+        hh_base = self.hh_id[0] if self.hh_id else 0  # household ids are consecutive: id - base = index
         hh_id, hh_name, hh_phone, hh_addr = self.hh_id, self.hh_name, self.hh_phone, self.hh_addr
         sms_acc, sms_ext, sms_res, sms_rej, sms_code = (
             SIGNATURE + SMS_TEMPLATES["accepted"], SIGNATURE + SMS_TEMPLATES["extended"],
@@ -1337,9 +1364,9 @@ class _Generator:
             else:
                 sub_actor, sub_label, created_by = team_user, "网格服务团队", team_user
             lat = lon = None
-            if R() < 0.7:
-                la, lo = g_latlon[g]
-                lat, lon = round(la + (R() - 0.5) * 0.006, 6), round(lo + (R() - 0.5) * 0.006, 6)
+            if R() < 0.7:  # placed: at the requester household's door, else at a point inside the grid
+                p = household - hh_base if household is not None else h
+                lat, lon = hh_lat[p], hh_lon[p]
             source_ref = None
             if ch == "sms":
                 source_ref = f"seed-sms-{cid}"

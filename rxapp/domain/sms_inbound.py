@@ -8,10 +8,12 @@ without a second case or a second reply.  The code is answered by the SMS
 ``submit_case`` itself queues (``reply_code``, or ``accepted`` when the
 system accepted at once) — nothing is queued here.
 
-Grid choice (every case needs one): the grid of a household or resident with
-this phone; else of the last case from this phone; else an area named in the
-text; else ``GRIDDESK_INTAKE_GRID``; else the first grid of the city (a
-dispatcher sees the case in triage either way)."""
+Grid choice (every case needs one), through the address index of the one
+resolver (``rxapp.domain.geo``): a road, grid or community named in the text;
+else the grid of a household or resident with this phone; else of the last
+case from this phone; else a township or district named in the text; else
+``GRIDDESK_INTAKE_GRID``; else the first grid of the city (a dispatcher sees
+the case in triage either way)."""
 
 from __future__ import annotations
 
@@ -24,11 +26,13 @@ from sqlmodel import Session, select
 
 from rxapp.domain.cases import SATISFACTION_ZH, evaluate_case_by_requester, submit_case
 from rxapp.domain.errors import DomainError
-from rxapp.domain.open311 import default_intake_grid, grid_from_text
+from rxapp.domain.geo.address import ROAD, address_index
+from rxapp.domain.geo.resolve import triage_grid
 from rxapp.domain.sms import validate_mobile
 from rxapp.models import Area, AreaLevel, Case, Channel, Household, Resident, Satisfaction, Sms
 
 MAX_TEXT = 1000
+PRECISE_LEVELS = (ROAD, AreaLevel.GRID, AreaLevel.COMMUNITY)  # an address in the text beats the sender's home
 MAX_MESSAGE_ID = 64
 _CONTROL_RE = re.compile("[\x00-\x1f\x7f]")
 _MESSAGE_ID_RE = re.compile(r"^[\x21-\x7e]{1,64}$")
@@ -75,19 +79,19 @@ def _find(session: Session, message_id: str) -> Sms | None:
 
 
 def intake_grid(session: Session, phone: str, text: str) -> Area:
+    """The grid of an SMS request (see the module docstring)."""
+    named = address_index(session).match(text)
+    if named is not None and named.grid_id is not None and named.level in PRECISE_LEVELS:
+        return session.get(Area, named.grid_id)
     hh = session.exec(select(Household.grid_id).where(Household.phone == phone).limit(1)).first()
     grid_id = hh or session.exec(select(Resident.grid_id).where(Resident.phone == phone).limit(1)).first()
     if grid_id is None:
         grid_id = session.exec(
             select(Case.grid_id).where(Case.requester_phone == phone, Case.grid_id.is_not(None)).order_by(Case.id.desc()).limit(1)
         ).first()
-    grid = session.get(Area, grid_id) if grid_id else None
-    grid = grid or grid_from_text(session, text) or default_intake_grid(session)
-    if grid is None:
-        grid = session.exec(select(Area).where(Area.level == AreaLevel.GRID).order_by(Area.path, Area.id).limit(1)).first()
-    if grid is None:
-        raise DomainError("系统尚未设置任何网格，无法受理短信", "grid_id")
-    return grid
+    if grid_id is None:
+        grid_id = named.grid_id if named is not None and named.grid_id is not None else triage_grid(session)
+    return session.get(Area, grid_id)
 
 
 def receive_sms(session: Session, *, sender: object, text: object, message_id: object, received_at: datetime | None = None) -> InboundResult:

@@ -7,6 +7,7 @@ from rxapp.components.case_widgets import card, card_title, labelled, named_sele
 from rxapp.components.layout import app_page
 from rxapp.components.media import case_media_panel
 from rxapp.components.widgets import field_error
+from rxapp.components.maps import case_map
 from rxapp.state.base import STAFF, T, UiState
 from rxapp.state.cases import CaseDetailState
 
@@ -517,7 +518,7 @@ def case_detail() -> rx.Component:
             rx.callout(S.error, icon="shield-alert", color_scheme="red", width="100%", id="case-error"),
             rx.cond(
                 C.contains("code"),
-                body(),
+                rx.fragment(body(), case_map()),
                 rx.center(rx.hstack(rx.spinner(size="3"), rx.text(T("common.loading"), color_scheme="gray")), padding="48px", width="100%"),
             ),
         ),

@@ -7,6 +7,7 @@ from rxapp.components.case_widgets import card, card_title, labelled, option_sel
 from rxapp.components.layout import app_page, page_title
 from rxapp.components.widgets import field_error
 from rxapp.models import AreaLevel
+from rxapp.components.maps import place_picker
 from rxapp.state.base import T
 from rxapp.state.cases import INTAKE_CHANNELS, INTAKE_ROLES, NONE, CaseNewState
 
@@ -107,6 +108,7 @@ def place_fields() -> rx.Component:
     )
     return card(
         card_title("cases.new.place"),
+        place_picker(staff=True),
         rx.cond(
             S.cascade == "fixed",
             rx.hstack(rx.icon("map-pin", size=16), rx.text(T("cases.new.grid"), "：", S.fixed_label, id="intake-fixed-grid"), align="center"),

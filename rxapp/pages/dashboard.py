@@ -7,7 +7,9 @@ import reflex as rx
 from rxapp.components import styles
 from rxapp.components.layout import app_page, page_title
 from rxapp.components.warnings import warning_card
+from rxapp.components.maps import map_card
 from rxapp.state.base import T
+from rxapp.state.map import MapState
 from rxapp.state.dashboard import DASHBOARD_ROLES, DashboardState as D
 
 def select_box(value, options, on_change, placeholder_key: str, all_key: str, id_: str) -> rx.Component:
@@ -56,24 +58,25 @@ def period_picker() -> rx.Component:
     )
 
 
-def area_picker() -> rx.Component:
+def area_picker(S=D) -> rx.Component:
+    """The scope path and a drill-down select (the dashboard's, or the map's state)."""
     return rx.hstack(
         rx.icon("map-pin", size=16, color=rx.color("accent", 10)),
         rx.foreach(
-            D.breadcrumb,
+            S.breadcrumb,
             lambda c, i: rx.hstack(
                 rx.cond(i > 0, rx.text("/", color_scheme="gray")),
-                rx.link(c["name"], on_click=D.set_area(c["id"]), cursor="pointer", size="2", weight="medium"),
+                rx.link(c["name"], on_click=S.set_area(c["id"]).prevent_default, cursor="pointer", size="2", weight="medium"),
                 spacing="1",
                 align="center",
             ),
         ),
         rx.cond(
-            D.children.length() > 0,
+            S.children.length() > 0,
             rx.select.root(
                 rx.select.trigger(placeholder=T("dash.filter.drill_down"), min_width="140px"),
-                rx.select.content(rx.foreach(D.children, lambda c: rx.select.item(c["name"], value=c["id"]))),
-                on_change=D.set_area,
+                rx.select.content(rx.foreach(S.children, lambda c: rx.select.item(c["name"], value=c["id"]))),
+                on_change=S.set_area,
                 size="2",
                 value="",
                 id="area-drill",
@@ -250,7 +253,7 @@ def charts_grid() -> rx.Component:
     )
 
 
-@app_page(route="/dashboard", title="领导驾驶舱", roles=DASHBOARD_ROLES, on_load=[D.load])
+@app_page(route="/dashboard", title="领导驾驶舱", roles=DASHBOARD_ROLES, on_load=[D.load, MapState.load_card])
 def dashboard() -> rx.Component:
     return rx.vstack(
         page_title("nav.dashboard", rx.text(D.area_name, " · ", D.period_label, color_scheme="gray", size="2", id="dash-scope")),
@@ -259,7 +262,7 @@ def dashboard() -> rx.Component:
         rx.cond(
             D.loading,
             rx.center(rx.hstack(rx.spinner(size="3"), rx.text(T("dash.loading"), color_scheme="gray")), padding="60px", width="100%"),
-            rx.vstack(kpis(), warning_card(), rx.text(T("dash.drill_hint"), size="1", color_scheme="gray"), charts_grid(), spacing="3", width="100%"),
+            rx.vstack(kpis(), warning_card(), rx.text(T("dash.drill_hint"), size="1", color_scheme="gray"), map_card(), charts_grid(), spacing="3", width="100%"),
         ),
         rx.moment(interval=20000, on_change=D.tick, display="none"),  # heartbeat; updates are pushed
         spacing="4",

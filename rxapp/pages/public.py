@@ -8,6 +8,7 @@ import reflex as rx
 from rxapp.components import styles
 from rxapp.components.layout import demo_banner, language_switch
 from rxapp.components.media import public_track_photos, resident_photo_uploader
+from rxapp.components.maps import place_picker, public_map
 from rxapp.state.base import T, UiState
 from rxapp.state.public import (
     PublicBoardState,
@@ -207,6 +208,7 @@ def home() -> rx.Component:
         ),
         rx.text(T("public.home.definitions"), size="2", color_scheme="gray"),
         card(rx.heading(T("public.home.chart_title"), size="3"), rate_chart()),
+        public_map(),
         card(rx.heading(T("public.home.kpi_title"), size="3", margin_bottom="8px"), kpi_table()),
         card(
             rx.heading(T("public.home.categories_title"), size="3"),
@@ -339,6 +341,7 @@ def submit() -> rx.Component:
     S = PublicSubmitState
     form = rx.el.form(
         rx.vstack(
+            place_picker(),
             labelled(
                 "public.submit.grid",
                 rx.flex(

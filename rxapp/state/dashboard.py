@@ -104,14 +104,23 @@ async def _shared(cache: OrderedDict, key: tuple, compute):
 # server push: this worker's open dashboards, refreshed when something changes
 # --------------------------------------------------------------------------
 _viewers: dict[str, float] = {}  # client token -> last heard from (load or heartbeat)
+_viewer_states: dict[str, type] = {}  # client token -> the state its push refreshes (default: the dashboard)
+# called after each dashboard refresh as hook(dashboard, actor, force): cards on the page follow it
+REFRESH_HOOKS: list = []
 VIEWER_TTL = 90.0  # a dashboard silent for this long (closed tab) is dropped
 PUSH_EVERY = 0.5
 PUSH_AT_ONCE = 16
 
 
-def _seen(client_token: str) -> None:
+def _seen(client_token: str, state_cls: type | None = None) -> None:
+    """Keep a tab on this worker's push list; ``state_cls`` (with a
+    ``_push()``) is what its pushes refresh — the dashboard by default."""
     if client_token:
         _viewers[client_token] = time.monotonic()
+        if state_cls is None:
+            _viewer_states.pop(client_token, None)
+        else:
+            _viewer_states[client_token] = state_cls
 
 
 async def push_live_updates(app) -> None:
@@ -135,13 +144,15 @@ async def push_live_updates(app) -> None:
             for token, seen in list(_viewers.items()):
                 if now - seen > VIEWER_TTL:
                     _viewers.pop(token, None)
+                    _viewer_states.pop(token, None)
             slots = asyncio.Semaphore(PUSH_AT_ONCE)
 
             async def push(token: str) -> None:
                 async with slots:
                     try:
-                        async with app.modify_state(rx.BaseStateToken(ident=token, cls=DashboardState)) as root:
-                            await (await root.get_state(DashboardState))._push()
+                        cls = _viewer_states.get(token) or DashboardState
+                        async with app.modify_state(rx.BaseStateToken(ident=token, cls=cls)) as root:
+                            await (await root.get_state(cls))._push()
                     except Exception as exc:  # noqa: BLE001 - one viewer's failure must not stop the others
                         log.info("live push to a dashboard failed (%s); it will pull on its next heartbeat", exc)
                         _viewers.pop(token, None)
@@ -174,15 +185,49 @@ def cases_url(filt: dict) -> str:
 _EMPTY_FIG: dict = {"data": [], "layout": {}}
 
 
+class CaseFilters(rx.State, mixin=True):
+    """The category and department filters of the dashboard and the map:
+    their options, and each value checked against them (a client sends anything)."""
+
+    category_code: str = ""
+    department_id: str = ""
+    category_options: list[dict[str, str]] = []
+    department_options: list[dict[str, str]] = []
+    _category_codes: list[str] = []
+    _department_ids: list[int] = []
+
+    async def _load_options(self) -> None:
+        cats, deps = await run_db(lookups.category_and_department_names)
+        lang = (await self.get_state(UiState)).lang
+        self._category_codes = [c for c, _, _ in cats]
+        self._department_ids = [d for d, _, _ in deps]
+        self.category_options = [{"value": c, "label": zh if lang == "zh" else en} for c, zh, en in cats]
+        self.department_options = [{"value": str(d), "label": zh if lang == "zh" else en} for d, zh, en in deps]
+
+    def _take_category(self, value) -> bool:
+        value = str(value or "")[:16]
+        if value not in ("", "all") and value not in self._category_codes:
+            self.error = "诉求类别无效"
+            return False
+        self.category_code = "" if value == "all" else value
+        return True
+
+    def _take_department(self, value) -> bool:
+        value = str(value or "")[:10]
+        if value not in ("", "all") and (not value.isdigit() or int(value) not in self._department_ids):
+            self.error = "职能部门无效"
+            return False
+        self.department_id = "" if value == "all" else value
+        return True
+
+
 @access(DASHBOARD_ROLES)
-class DashboardState(AppState):
+class DashboardState(CaseFilters, AppState):
     # filters (validated server-side on every change)
     period: str = "this_month"
     date_from: str = ""
     date_to: str = ""
     area_id: int = 0
-    category_code: str = ""
-    department_id: str = ""
     error: str = ""
     schedule_warning: str = ""
     loading: bool = True
@@ -194,8 +239,6 @@ class DashboardState(AppState):
     generated_at: str = ""
     breadcrumb: list[dict[str, str]] = []
     children: list[dict[str, str]] = []
-    category_options: list[dict[str, str]] = []
-    department_options: list[dict[str, str]] = []
     cards: list[dict[str, str]] = []
     area_rows: list[dict[str, str]] = []
     team_rows: list[dict[str, str]] = []
@@ -210,8 +253,6 @@ class DashboardState(AppState):
 
     _mark: tuple = ()
     _lang: str = ""
-    _category_codes: list[str] = []
-    _department_ids: list[int] = []
     _child_ids: list[int] = []
     _shown_area_id: int = 0
     # what the category and ranking figures show, in plotly's point order
@@ -255,14 +296,8 @@ class DashboardState(AppState):
         self._mark, self._lang = mark, lang
         self._show(view)
         self.loading = False
-
-    async def _load_options(self) -> None:
-        cats, deps = await run_db(lookups.category_and_department_names)
-        lang = await self._lang_now()
-        self._category_codes = [c for c, _, _ in cats]
-        self._department_ids = [d for d, _, _ in deps]
-        self.category_options = [{"value": c, "label": zh if lang == "zh" else en} for c, zh, en in cats]
-        self.department_options = [{"value": str(d), "label": zh if lang == "zh" else en} for d, zh, en in deps]
+        for hook in REFRESH_HOOKS:
+            await hook(self, actor, force)
 
     async def _crumbs(self, area_id: int, actor: Actor) -> None:
         crumbs, kids = await run_db(lambda s: lookups.area_breadcrumb(s, actor, area_id))
@@ -342,22 +377,14 @@ class DashboardState(AppState):
     @rx.event
     async def set_category(self, value: str):
         actor = await self.require(*DASHBOARD_ROLES)
-        value = str(value or "")[:16]
-        if value not in ("", "all") and value not in self._category_codes:
-            self.error = "诉求类别无效"
-            return
-        self.category_code = "" if value == "all" else value
-        await self._refresh(actor, force=True)
+        if self._take_category(value):
+            await self._refresh(actor, force=True)
 
     @rx.event
     async def set_department(self, value: str):
         actor = await self.require(*DASHBOARD_ROLES)
-        value = str(value or "")[:10]
-        if value not in ("", "all") and (not value.isdigit() or int(value) not in self._department_ids):
-            self.error = "职能部门无效"
-            return
-        self.department_id = "" if value == "all" else value
-        await self._refresh(actor, force=True)
+        if self._take_department(value):
+            await self._refresh(actor, force=True)
 
     @rx.event
     def toggle_live(self):

@@ -20,6 +20,7 @@ from rxapp.domain.errors import DomainError
 from rxapp.formatting import percent
 from rxapp.models import AreaLevel, EvaluationKind, Role
 from rxapp.state.base import PUBLIC, AppState, access, run_db
+from rxapp.state.place import PlaceState
 
 LEADERS = (Role.LEADER, Role.ADMIN)
 
@@ -253,7 +254,8 @@ class PublicSubmitState(AreaPicker, rx.State):
         if not isinstance(form, dict):
             self.error = "public.msg.invalid"
             return
-        if not self.grid_id:
+        place = await self.get_state(PlaceState)
+        if not self.grid_id and not place.unknown:
             self.error = "public.msg.pick_grid"
             return
         data = {
@@ -261,7 +263,9 @@ class PublicSubmitState(AreaPicker, rx.State):
             "name": _str(form.get("name"), 32),
             "phone": _str(form.get("phone"), 20),
             "address": _str(form.get("address"), 128),
-            "grid_id": self.grid_id,
+            "grid_id": self.grid_id or None,
+            "place_unknown": place.unknown and not self.grid_id,
+            **place.point_for(self.grid_id),
         }
         try:
             self.code = await run_db(lambda s: P.public_submit(s, data=data))

@@ -12,6 +12,7 @@ from rxapp.api.app import build_api
 from rxapp.db import get_engine
 from rxapp.domain import cases as C
 from rxapp.domain.clock import now
+from rxapp.domain.geo.datum import gcj02_to_wgs84
 from rxapp.domain.open311 import rate_limiter
 from rxapp.domain.security import token_digest
 from rxapp.models import ApiKey, Case, CaseStatus
@@ -21,6 +22,12 @@ DEMO_KEY = "griddesk-demo-key"
 PHONE = "13912345678"
 NAME_FIRST, NAME_LAST = "小明", "王"
 ADDRESS = "朱家尖街道c1社区海滨路18号3幢201室"
+POINT: dict[str, str] = {}  # a WGS84 point inside grid g1 of c1社区, as a phone sends it (set by ``client``)
+
+
+def _point_in(area) -> dict[str, str]:
+    lon, lat = gcj02_to_wgs84(area.label_lon, area.label_lat)
+    return {"lat": f"{lat:.6f}", "long": f"{lon:.6f}"}
 
 
 def _ensure_key(plain: str, *, revoked: bool = False, rate: int = 600) -> None:
@@ -34,6 +41,7 @@ def _ensure_key(plain: str, *, revoked: bool = False, rate: int = 600) -> None:
 def client(state_db):
     _ensure_key(DEMO_KEY)
     rate_limiter.reset()
+    POINT.update(_point_in(state_db.areas["g1"]))
     transport = httpx.ASGITransport(app=build_api())
     return httpx.AsyncClient(transport=transport, base_url="http://testserver")
 
@@ -44,8 +52,7 @@ def _post_form(**extra):
         "service_code": "ENV",
         "description": "小区旁边的工厂晚上排放废气，气味刺鼻，环境污染严重，请环保部门查处",
         "address_string": ADDRESS,
-        "lat": "29.891234",
-        "long": "122.401234",
+        **POINT,
         "phone": PHONE,
         "first_name": NAME_FIRST,
         "last_name": NAME_LAST,
@@ -71,7 +78,7 @@ def _drive_to_closed(world, code: str) -> None:
 
 
 def _no_personal_data(text: str) -> None:
-    for secret in (PHONE, "王小明", "wang@example.com", "海滨路18号", "3幢201室", "29.891234", "122.401234"):
+    for secret in (PHONE, "王小明", "wang@example.com", "海滨路18号", "3幢201室", POINT["lat"], POINT["long"]):
         assert secret not in text, secret
 
 
@@ -99,7 +106,7 @@ async def test_client_lists_services_posts_and_follows_request_to_closed(client,
     [req] = r.json()
     assert req["status"] == "open" and req["service_code"] == "ENV" and req["media_url"] is None
     assert req["address"].endswith("c1社区") and "朱家尖街道" in req["address"]
-    assert req["lat"] == 29.89 and req["long"] == 122.4
+    assert req["lat"] == round(float(POINT["lat"]), 2) and req["long"] == round(float(POINT["long"]), 2)
     _no_personal_data(r.text)
 
     _drive_to_closed(state_db, code)
@@ -234,13 +241,14 @@ def own_db(tmp_path, monkeypatch):
     eng = make_engine(url)
     SQLModel.metadata.create_all(eng)
     with Session(eng) as s:
-        make_world(s)
+        point = _point_in(make_world(s).areas["g1"])
         s.commit()
     eng.dispose()
     monkeypatch.setenv("REFLEX_DB_URL", url)
     engine_for.cache_clear()
     _ensure_key(DEMO_KEY)
     rate_limiter.reset()
+    POINT.update(point)
     yield httpx.AsyncClient(transport=httpx.ASGITransport(app=build_api()), base_url="http://testserver")
     engine_for.cache_clear()
 
