@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from rxapp.api import auth, exports
 from rxapp.api import exports_teamwork
 from rxapp.api import open311, sms
+from rxapp.api import hotspots as hotspots_api
 from rxapp.api import public as public_api
 
 
@@ -24,4 +25,5 @@ def build_api() -> FastAPI:
     api.include_router(open311.router)
     api.include_router(sms.router)
     api.include_router(public_api.router)
+    api.include_router(hotspots_api.router)
     return api

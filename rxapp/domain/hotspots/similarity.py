@@ -32,7 +32,8 @@ def _reference_texts() -> list[str]:
     from rxapp.domain import seed_text as T
 
     texts = []
-    for templates in T.CASE_TEMPLATES.values():
+    pools = [*T.CASE_TEMPLATES.values(), T.OPENERS, T.DETAILS, T.CLOSINGS, T.LANDMARKS, T.WHEN]
+    for templates in pools:
         for tpl in templates:
             texts.append(tpl.replace("{", "").replace("}", ""))
     return texts
