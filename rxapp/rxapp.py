@@ -11,6 +11,7 @@ from rxapp.pages import cases  # noqa: F401
 from rxapp.pages import board_admin, party, public  # noqa: F401
 from rxapp.state import dashboard as dashboard_state
 from rxapp.state import firewall
+from rxapp.state import hotspots as hotspots_state
 from rxapp.state import probe  # noqa: F401  (public echo for bench/ws_bench.py)
 from rxapp.state.guard import GuardMiddleware
 
@@ -24,3 +25,4 @@ app.add_middleware(GuardMiddleware())
 firewall.install(app)
 # live dashboards: one push task per worker
 app.register_lifespan_task(dashboard_state.push_live_updates)
+app.register_lifespan_task(hotspots_state.push_hotspots)
