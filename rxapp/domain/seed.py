@@ -1339,11 +1339,12 @@ class _Generator:
         first, now_t = self.start_t, self.now_t
         quarters = max(1, int((now_t - first) / (91 * DAY)))
         slots = [(town, q) for town in self.town_grids for q in range(quarters)]
-        expected = len(slots) * 0.9 * 8.5
+        expected = len(slots) * 0.9 * 10.6  # mean size of 4 + 21 * U**2.2
         p = min(0.9, 0.9 * budget / expected) if expected else 0.0
         kinds = list(T.INCIDENTS)
         zhujiajian = self.ref.township_ids.get("朱家尖街道")
         chosen = [(town, q) for town, q in slots if r.random() < p]
+        r.shuffle(chosen)  # should the budget run out, no township is left without any
         if zhujiajian in self.town_grids and budget >= 300:  # one under way now: the demo shows a fresh hot spot
             chosen.append((zhujiajian, None))
         used = 0
