@@ -385,6 +385,8 @@ class Case(CaseBase, table=True):
         Index("ix_case_township_accepted", "township_id", "accepted_at"),
         Index("ix_case_dept_status", "department_id", "status"),
         Index("ix_case_submitted", "submitted_at"),
+        Index("ix_case_community_submitted", "community_id", "submitted_at"),  # hot spots, intake duplicates
+        Index("ix_case_phone_submitted", "requester_phone", "submitted_at"),  # caller history at intake
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -907,3 +909,68 @@ class GuessCounter(SQLModel, table=True):
     window_start: NaiveDatetime
     failures: int = 0
     locked_until: NaiveDatetime | None = None
+
+
+# ----------------------------------------------------------------------------
+# Hot spots (热点事件) — rxapp/domain/hotspots; seed ground truth for the bench
+# ----------------------------------------------------------------------------
+class HotspotStatus:
+    NEW = "new"
+    CONFIRMED = "confirmed"
+    HANDLED = "handled"
+    DISMISSED = "dismissed"
+    ALL = (NEW, CONFIRMED, HANDLED, DISMISSED)
+    OPEN = (NEW, CONFIRMED)
+
+
+class Hotspot(SQLModel, table=True):
+    """A cluster of similar requests close in place and time (热点事件).
+
+    Area ids are denormalised like ``Case`` so scope checks are plain columns."""
+
+    __table_args__ = (Index("ix_hotspot_status_last", "status", "last_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    status: str = Field(default=HotspotStatus.NEW, max_length=16)
+    title: str = Field(default="", max_length=120)  # category + community + key terms; no personal data
+    terms: str = Field(default="", max_length=255)
+    category_id: int | None = Field(default=None, foreign_key="category.id")
+    district_id: int | None = Field(default=None, foreign_key="area.id", index=True)
+    township_id: int | None = Field(default=None, foreign_key="area.id", index=True)
+    community_id: int | None = Field(default=None, foreign_key="area.id", index=True)
+    grid_id: int | None = Field(default=None, foreign_key="area.id")
+    first_at: NaiveDatetime
+    last_at: NaiveDatetime
+    case_count: int = 0
+    lead_case_id: int | None = Field(default=None, foreign_key="case.id")
+    decided_by_user_id: int | None = Field(default=None, foreign_key="user.id")
+    decided_at: NaiveDatetime | None = None
+    note: str = Field(default="", max_length=500)
+    created_at: NaiveDatetime
+    updated_at: NaiveDatetime
+    version: int = 1
+
+
+class HotspotCase(SQLModel, table=True):
+    """Membership: a case belongs to at most one hot spot."""
+
+    case_id: int = Field(foreign_key="case.id", primary_key=True, sa_column_kwargs={"autoincrement": False})
+    hotspot_id: int = Field(foreign_key="hotspot.id", index=True)
+    similarity: float = 0.0
+    joined_at: NaiveDatetime
+
+
+class SeedIncident(SQLModel, table=True):
+    """Ground truth planted by the demo seed (an incident many residents
+    reported): read by bench/hotspot_bench.py, shown nowhere in the UI."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=32)
+    township_id: int | None = Field(default=None, foreign_key="area.id")
+    community_id: int | None = Field(default=None, foreign_key="area.id")
+    started_at: NaiveDatetime
+    size: int = 0
+
+
+class SeedIncidentCase(SQLModel, table=True):
+    case_id: int = Field(foreign_key="case.id", primary_key=True, sa_column_kwargs={"autoincrement": False})
+    incident_id: int = Field(foreign_key="seedincident.id", index=True)

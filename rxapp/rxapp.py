@@ -14,6 +14,7 @@ from rxapp.pages import warnings  # noqa: F401
 from rxapp.pages import map as map_page  # noqa: F401
 from rxapp.state import dashboard as dashboard_state
 from rxapp.state import firewall
+from rxapp.state import hotspots as hotspots_state
 from rxapp.state import probe  # noqa: F401  (public echo for bench/ws_bench.py)
 from rxapp.state.guard import GuardMiddleware
 
@@ -29,3 +30,4 @@ app.add_middleware(GuardMiddleware())
 firewall.install(app)
 # live dashboards: one push task per worker
 app.register_lifespan_task(dashboard_state.push_live_updates)
+app.register_lifespan_task(hotspots_state.push_hotspots)

@@ -7,6 +7,7 @@ from rxapp.api import auth, exports, hardening
 from rxapp.api import exports_teamwork
 from rxapp.api import open311, sms
 from rxapp.api import media as media_api
+from rxapp.api import hotspots as hotspots_api
 from rxapp.api import public as public_api
 
 
@@ -28,4 +29,5 @@ def build_api() -> FastAPI:
     api.include_router(public_api.router)
     api.include_router(media_api.router)
     api.add_middleware(media_api.UploadBodyLimit)  # 413 before an oversized upload is read
+    api.include_router(hotspots_api.router)
     return api

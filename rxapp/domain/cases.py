@@ -43,6 +43,7 @@ from rxapp.domain.clock import month_key, now
 from rxapp.domain.errors import AccessDenied, DomainError, InvalidTransition, NotFound, StaleVersion
 from rxapp.domain.geo.resolve import resolve
 from rxapp.domain.holidays import load_overrides
+from rxapp.domain.hotspots.detector import detect_on_intake
 from rxapp.domain.rollup import apply_case_change, apply_new_cases, snapshot
 from rxapp.domain.sms import queue_sms, validate_mobile
 from rxapp.domain.sms import render as render_sms
@@ -839,6 +840,7 @@ def submit_case(session: Session, *, actor: Actor | None, data: CaseCreate | Map
     if isinstance(plan, Case):
         return plan
     (taken,) = _write_intakes(ref, [plan])
+    detect_on_intake(session, [taken.id])  # 热点事件: joins or opens a hot spot in this transaction
     return session.get(Case, taken.id)
 
 
@@ -884,8 +886,10 @@ def submit_public_batch(
             else:
                 plans.append((i, plan))
         if plans:
-            for (i, _), taken in zip(plans, _write_intakes(ref, [p for _, p in plans], batch=True)):
+            taken_all = _write_intakes(ref, [p for _, p in plans], batch=True)
+            for (i, _), taken in zip(plans, taken_all):
                 out[i] = taken
+            detect_on_intake(session, [t.id for t in taken_all])
         for i, first in repeats:
             out[i] = out[first]
         session.commit()
@@ -1132,7 +1136,23 @@ def resolve_case(session: Session, *, actor: Actor, case_id: int, expected_versi
         changes["extension_requested_days"] = None
     _change(session, case, by=_By.of(who), action="resolve", changes=changes, note=result, public=True)
     _notify(session, case, "resolved_with_evaluate_hint", result=result)
+    _notify_duplicates(session, case, result)
     return case
+
+
+def _notify_duplicates(session: Session, lead: Case, result: str) -> None:
+    """Requests merged into ``lead`` (重复件, e.g. a hot spot handled as one):
+    each requester hears the result too, and each case's public timeline says so."""
+    dups = session.exec(select(Case).where(Case.duplicate_of_id == lead.id, Case.status == S.DUPLICATE)).all()
+    if not dups:
+        return
+    at = now()
+    for dup in dups:
+        session.add(CaseEvent(case_id=dup.id, at=at, actor_user_id=None, actor_label=lead.promise_owner or SYSTEM_LABEL,
+                              action="lead_resolved", from_status=dup.status, to_status=dup.status,
+                              note=f"并入的诉求{lead.code}已办结：{result}", public=True, version_after=dup.version))
+        _notify(session, dup, "duplicate_resolved", lead=lead.code, result=result)
+    session.flush()
 
 
 # ----------------------------------------------------------------------------

@@ -89,6 +89,7 @@ ACTION_LABEL = {
     "decide_extension": "延期审批",
     "request_extension": "申请延期",
     "mark_duplicate": "重复件",
+    "lead_resolved": "合并办结",
 }
 PROMISE_KEPT = "已兑现"
 PROMISE_LATE = "逾期兑现"

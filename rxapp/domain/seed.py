@@ -83,6 +83,7 @@ from rxapp.domain.media.seed import seed_media
 from rxapp.domain.geo.land import seat_of, township_land
 from rxapp.domain.geo.shapes import area_columns, stored
 from rxapp.domain.geo.tessellate import points_in, tessellate_township
+from rxapp.domain.hotspots.detector import replay_detector
 from rxapp.domain.rollup import rebuild_rollups
 from rxapp.domain.reference import load_reference, read_csv
 from rxapp.domain.security import UNUSABLE_PASSWORD, hash_password, token_digest
@@ -323,6 +324,11 @@ MEETING_COLS = ("id", "kind", "title", "area_id", "township_id", "team_id", "hel
 ITEM_COLS = ("id", "meeting_id", "text", "raised_by", "status", "answer", "case_id", "created_at", "answered_at")
 APIKEY_COLS = ("id", "name", "prefix", "key_hash", "rate_limit_per_minute", "created_at", "revoked_at")
 COUNTER_COLS = ("day", "last")
+INCIDENT_COLS = ("id", "kind", "township_id", "community_id", "started_at", "size")
+INCIDENT_CASE_COLS = ("case_id", "incident_id")
+# how often a category's cases run late in a normal month (complex matters more)
+T_LATE_BASE = {"LAND": 0.07, "RELIEF": 0.05, "INFRA": 0.05, "DISPUTE": 0.05, "ENV": 0.04, "FISH": 0.035, "SAFETY": 0.03,
+               "ECON": 0.03, "AGRI": 0.03, "JOBS": 0.03, "HEALTH": 0.025, "EDU": 0.015, "OTHER": 0.01, "LEGAL": 0.008}
 
 # Weighted mixes
 CATEGORY_WEIGHTS = {
@@ -475,6 +481,8 @@ def seed(
                 # the dashboard rollups, in the same transaction as the rows they count
                 rebuild_rollups(Session(bind=conn))
                 seed_media(conn, random_seed=random_seed, now=now)  # demo photos (issue 16)
+                # hot spots of the last week, as the detector found them on intake
+                replay_detector(Session(bind=conn), since=now - timedelta(days=7))
                 report(STAGE_FINISH, 1, 2)
         finally:
             if dialect == "sqlite":
@@ -533,7 +541,7 @@ class _Generator:
             (M.Household, HOUSEHOLD_COLS), (M.Resident, RESIDENT_COLS), (M.Case, CASE_COLS),
             (M.CaseEvent, EVENT_COLS), (M.Sms, SMS_COLS), (M.Evaluation, EVAL_COLS), (M.Diary, DIARY_COLS),
             (M.Visit, VISIT_COLS), (M.Meeting, MEETING_COLS), (M.MeetingItem, ITEM_COLS), (M.ApiKey, APIKEY_COLS),
-            (M.CodeCounter, COUNTER_COLS),
+            (M.CodeCounter, COUNTER_COLS), (M.SeedIncident, INCIDENT_COLS), (M.SeedIncidentCase, INCIDENT_CASE_COLS),
         ):
             self.sink.define(table.__table__, cols)
 
@@ -1133,55 +1141,113 @@ class _Generator:
     # ----------------------------------------------------------------- texts
     def _templates(self) -> None:
         """Classify each template once; prepare slot words free of keywords."""
+
+        def prepare(code: str, tpl: str) -> tuple:
+            slots = _slots(tpl)
+            res = classify(tpl.format(**{s: "" for s in slots}))
+            confident = res.code == code and res.confidence >= AUTO_ACCEPT_CONFIDENCE
+            return (tpl, slots, res.code, float(res.confidence), "、".join(res.terms)[:255], confident, res.terms[:5])
+
         self.tpl: dict[str, list[tuple]] = {}
+        self.tpl_short: dict[str, list[tuple]] = {}
         for code, templates in T.CASE_TEMPLATES.items():
-            prepared = []
-            for tpl in templates:
-                slots = _slots(tpl)
-                bare = tpl.format(**{s: "" for s in slots})
-                res = classify(bare)
-                terms = "、".join(res.terms)[:255]
-                confident = res.code == code and res.confidence >= AUTO_ACCEPT_CONFIDENCE
-                prepared.append((tpl, slots, res.code, float(res.confidence), terms, confident, res.terms[:5]))
-            self.tpl[code] = prepared
+            self.tpl[code] = [prepare(code, tpl) for tpl in templates]
+            # the very short way some people put it: the first clause alone
+            shorts = [tpl.split("，")[0] for tpl in templates if "，" in tpl]
+            self.tpl_short[code] = [prepare(code, t) for t in shorts if len(t) >= 6] or self.tpl[code]
+        self.tpl_season = {
+            name: {code: [prepare(code, tpl) for tpl in tpls] for code, tpls in pools.items()}
+            for name, pools in (("typhoon", T.TYPHOON_TEMPLATES), ("moratorium", T.MORATORIUM_TEMPLATES),
+                                ("tourism", T.TOURISM_TEMPLATES))
+        }
         self.when_words = _clean_words(T.WHEN)
         self.name_suffix = _clean_words(T.NEIGHBOUR_SUFFIX)
+        self.openers = _clean_words(T.OPENERS)
+        self.details = _clean_words(T.DETAILS)
+        self.closings = _clean_words(T.CLOSINGS)
         self.landmarks = T.LANDMARKS
         self.results = T.RESULT_TEMPLATES
 
-    def render(self, cat: str, g: int, h: int, channel: str) -> tuple[str, tuple]:
-        r = self.rng
-        spec = self.tpl[cat][int(r.random() * len(self.tpl[cat]))]
-        tpl, slots = spec[0], spec[1]
+    def _fill(self, tpl: str, slots: tuple, g: int, h: int) -> str:
+        R = self.rng.random
         kw = {}
         roads = self.g_roads[g]
         for s in slots:
             if s == "road":
-                kw[s] = roads[int(r.random() * 3)]
+                kw[s] = roads[int(R() * 3)]
             elif s == "comm":
                 kw[s] = self.g_comm_name[g]
             elif s == "town":
                 kw[s] = self.g_town_name[g]
             elif s == "place":
-                lm = self.landmarks[int(r.random() * len(self.landmarks))]
-                kw[s] = lm.format(comm=self.g_comm_name[g], road=roads[0], road2=roads[1])
+                lm = self.landmarks[int(R() * len(self.landmarks))]
+                r0 = int(R() * 3)
+                kw[s] = lm.format(comm=self.g_comm_name[g], road=roads[r0], road2=roads[(r0 + 1) % 3])
             elif s == "hh":
                 kw[s] = self.hh_addr[h].replace(self.g_town_name[g], "", 1)
             elif s == "when":
-                kw[s] = self.when_words[int(r.random() * len(self.when_words))]
+                kw[s] = self.when_words[int(R() * len(self.when_words))]
             elif s == "n":
-                kw[s] = str(2 + int(r.random() * 8))
+                kw[s] = str(2 + int(R() * 8))
             elif s == "name":
-                kw[s] = self.surname() + self.name_suffix[int(r.random() * len(self.name_suffix))]
+                kw[s] = self.surname() + self.name_suffix[int(R() * len(self.name_suffix))]
+            elif s == "surname":
+                kw[s] = self.surname()
             elif s == "ship":
                 dname = self.area_names.get(self.g_dist[g], "")
-                kw[s] = f"{T.SHIP_PREFIX.get(dname, '浙舟')}渔{int(r.random() * 90000) + 10000}"
-        text = tpl.format(**kw)
+                kw[s] = f"{T.SHIP_PREFIX.get(dname, '浙舟')}渔{int(R() * 90000) + 10000}"
+        return tpl.format(**kw)
+
+    def _phrase(self, body: str, g: int, h: int, channel: str, short: bool) -> str:
+        """One resident's way of saying ``body``: a channel's opening or a
+        colloquial one, maybe a detail or two (long-winded), a closing, now and
+        then a typing slip in the filler — never two openings."""
+        R = self.rng.random
+        if short:  # a few words, at most a greeting or a thanks around them
+            x = R()
+            if x < 0.4:
+                op = self.openers[int(R() * len(self.openers))]
+                return self._fill(op, _slots(op), g, h) + body
+            return body + ("，" + self.closings[int(R() * len(self.closings))] if x < 0.75 else "")
         prefixes = T.CHANNEL_PREFIX.get(channel, ("",))
-        prefix = prefixes[int(r.random() * len(prefixes))]
-        if prefix:
-            text = prefix.format(rep=self.hh_name[h]) + text
-        return text, spec
+        prefix = prefixes[int(R() * len(prefixes))]
+        head = prefix.format(rep=self.hh_name[h]) if prefix else ""
+        if not head and R() < 0.35:
+            op = self.openers[int(R() * len(self.openers))]
+            head = self._fill(op, _slots(op), g, h)
+        tail = []
+        x = R()
+        if x < 0.6:
+            tail.append(self.details[int(R() * len(self.details))])
+            if x < 0.15:  # long-winded
+                more = self.details[int(R() * len(self.details))]
+                if more != tail[0]:
+                    tail.append(more)
+        if R() < 0.5:
+            tail.append(self.closings[int(R() * len(self.closings))])
+        filler = "，".join(tail)
+        if filler and R() < 0.08:
+            for right, slip in T.TYPOS:
+                if right in filler:
+                    filler = filler.replace(right, slip, 1)
+                    break
+        end = ("", "。", "。", "！", "")[int(R() * 5)]
+        return f"{head}{body}{'，' + filler if filler else ''}{end}"
+
+    def render(self, cat: str, g: int, h: int, channel: str, season: int = 0) -> tuple[str, tuple]:
+        R = self.rng.random
+        pool = None
+        if season:
+            for bit, name in ((1, "typhoon"), (2, "moratorium"), (4, "tourism")):
+                if season & bit and cat in self.tpl_season[name] and R() < 0.55:
+                    pool = self.tpl_season[name][cat]
+                    break
+        short = pool is None and R() < 0.08
+        if pool is None:
+            pool = self.tpl_short[cat] if short else self.tpl[cat]
+        spec = pool[int(R() * len(pool))]
+        body = self._fill(spec[0], spec[1], g, h)
+        return self._phrase(body, g, h, channel, short), spec
 
     # ----------------------------------------------------------------- cases
     def _plan_cases(self) -> list[tuple]:
@@ -1199,11 +1265,16 @@ class _Generator:
             n_regular = n - len(plans) - n_recent - n_stuck
         grid_w = list(accumulate(self.g_hh_count))
         n_grids = len(self.g_grid)
-        # regular: days weighted (weekdays busier, slow growth over the period)
+        self._calendar()
+        incident_plans = self._plan_incidents(min(n_regular // 12, int(n * 0.06)))
+        plans.extend(incident_plans)
+        n_regular -= len(incident_plans)
+        # regular: days weighted (weekdays busier, slow growth over the period, the Spring Festival dip and rebound)
         first, last = self.start_t // DAY + 1, self.now_day
         days = list(range(first, last + 1))
         span = max(1, last - first)
-        day_w = list(accumulate((1.0 if self.WORK[d] else 0.45) * (0.85 + 0.3 * (d - first) / span) for d in days))
+        SF = self.SF_FACTOR
+        day_w = list(accumulate((1.0 if self.WORK[d] else 0.45) * (0.85 + 0.3 * (d - first) / span) * SF[d] for d in days))
         chans = list(CHANNEL_WEIGHTS)
         chan_w = list(accumulate(CHANNEL_WEIGHTS.values()))
         hours = {"office": list(accumulate(HOURS_OFFICE)), "phone": list(accumulate(HOURS_PHONE)),
@@ -1237,6 +1308,117 @@ class _Generator:
         plans.sort(key=itemgetter(0))
         return plans
 
+    def _calendar(self) -> None:
+        """Per day: the season bits (1 typhoon Jul–Sep, 2 fishing moratorium
+        1 May–16 Sep, 4 summer tourism Jul–Aug), a month index, the Spring
+        Festival intake factor; per (department, month): a workload factor."""
+        r = self.rng
+        n_days = len(self.DS)
+        self.SEASON, self.MONTH_IX, self.SF_FACTOR = [0] * n_days, [0] * n_days, [1.0] * n_days
+        months: dict[tuple[int, int], int] = {}
+        sf_days = set()
+        for y, (m, d) in T.SPRING_FESTIVAL.items():
+            try:
+                sf_days.add((date(y, m, d) - self.origin).days)
+            except ValueError:  # pragma: no cover
+                pass
+        for i in range(n_days):
+            d = self.origin + timedelta(days=i)
+            bits = 0
+            if 7 <= d.month <= 9:
+                bits |= 1
+            if (5, 1) <= (d.month, d.day) <= (9, 16):
+                bits |= 2
+            if d.month in (7, 8):
+                bits |= 4
+            self.SEASON[i] = bits
+            self.MONTH_IX[i] = months.setdefault((d.year, d.month), len(months))
+        for sf in sf_days:
+            for k in range(-2, 7):  # the holiday: most people are home, offices closed
+                if 0 <= sf + k < n_days:
+                    self.SF_FACTOR[sf + k] = 0.35
+            for k in range(7, 17):  # back at work: what waited comes in
+                if 0 <= sf + k < n_days:
+                    self.SF_FACTOR[sf + k] = 1.4
+        # a department's load varies by month (staff, campaigns, seasons): the
+        # overloaded months are where lateness and overdue cases concentrate
+        season_dept = {"INFRA": 1, "SAFETY": 1, "FISH": 2, "JOBS": 2}
+        month_bits = {}
+        for i in range(n_days):
+            month_bits[self.MONTH_IX[i]] = month_bits.get(self.MONTH_IX[i], 0) | self.SEASON[i]
+        self.dept_load: dict[tuple[int, int], float] = {}
+        for code, (_cid, _name, _days, dep) in self.cat.items():
+            for mi, bits in month_bits.items():
+                key = (dep, mi)
+                if key not in self.dept_load:
+                    self.dept_load[key] = min(2.2, r.lognormvariate(0, 0.4))
+                if season_dept.get(code, 0) & bits:
+                    self.dept_load[key] *= 1.25
+        # the category mix moves a little from month to month
+        self.month_wobble = {(mi, c): r.lognormvariate(0, 0.18) for mi in month_bits for c in CATEGORY_WEIGHTS}
+
+    def _plan_incidents(self, budget: int) -> list[tuple]:
+        """Planted incidents (ground truth for the hot-spot bench): about one
+        per township per quarter, 4–25 residents reporting one matter within
+        1–3 days in one community (its one or two neighbouring grids)."""
+        r = self.rng
+        self.incidents: list[tuple] = []
+        plans: list[tuple] = []
+        if budget < 4:
+            return plans
+        first, now_t = self.start_t, self.now_t
+        quarters = max(1, int((now_t - first) / (91 * DAY)))
+        slots = [(town, q) for town in self.town_grids for q in range(quarters)]
+        expected = len(slots) * 0.9 * 10.6  # mean size of 4 + 21 * U**2.2
+        p = min(0.9, 0.9 * budget / expected) if expected else 0.0
+        kinds = list(T.INCIDENTS)
+        zhujiajian = self.ref.township_ids.get("朱家尖街道")
+        chosen = [(town, q) for town, q in slots if r.random() < p]
+        r.shuffle(chosen)  # should the budget run out, no township is left without any
+        if zhujiajian in self.town_grids and budget >= 300:  # one under way now: the demo shows a fresh hot spot
+            chosen.append((zhujiajian, None))
+        used = 0
+        for town, q in chosen:
+            grids = self.town_grids[town]
+            g0 = grids[int(r.random() * len(grids))]
+            comm_grids = self.comm_grids[self.g_comm[g0]]
+            if q is None:
+                t0, size, hours = now_t - 30 * 3600, 7, 36.0
+            else:
+                t0 = first + int((q + r.random()) * 91 * DAY)
+                size, hours = 4 + int(21 * r.random() ** 2.2), 24.0 * (1 + 2 * r.random())
+            if used + size > budget + 10 or t0 >= now_t - 3600:
+                continue
+            month = (self.origin + timedelta(days=t0 // DAY)).month
+            fits = [k for k in kinds if T.INCIDENTS[k][1] is None or month in T.INCIDENTS[k][1]]
+            kind = fits[int(r.random() * len(fits))]
+            idx = len(self.incidents)
+            times = sorted(t0 + int(hours * 3600 * r.random() ** 1.6) for _ in range(size))
+            times[0] = t0
+            taken = 0
+            for t in times:
+                if t >= now_t - 60:
+                    break
+                g = comm_grids[int(r.random() * len(comm_grids))]
+                ch = ("phone", "phone", "web", "api", "sms", "desk")[int(r.random() * 6)]
+                plans.append((t, 4, g, ch, (idx, kind)))
+                taken += 1
+            used += taken
+            self.incidents.append((idx, kind, town, self.g_comm[g0], t0, taken))
+        return plans
+
+    def _incident_text(self, kind: str, g: int, h: int, channel: str) -> str:
+        """One resident's report of a planted incident, in their own words."""
+        R = self.rng.random
+        _cat, _months, cores, details, asks = T.INCIDENTS[kind]
+        core = cores[int(R() * len(cores))]
+        parts = [self._fill(core, _slots(core), g, h)]
+        for pool in (details, asks):
+            pick = pool[int(R() * len(pool))]
+            if pick:
+                parts.append(pick)
+        return self._phrase("，".join(parts), g, h, channel, R() < 0.1)
+
     def build_cases(self) -> None:
         r = self.rng
         R = r.random
@@ -1268,6 +1450,8 @@ class _Generator:
         day_count: dict[int, int] = {}
         status_count: Counter[str] = Counter()
         cases_rows, events, smss, evals, visits = [], [], [], [], []
+        incident_cases: list[tuple[int, int]] = []
+        dept_load, LATE_BASE = self.dept_load, T_LATE_BASE
 
         cat = self.cat
         codes = list(CATEGORY_WEIGHTS)
@@ -1282,8 +1466,29 @@ class _Generator:
                     w[codes.index("AGRI")] = 8
                     w[codes.index("LAND")] = 7
                 cum_for[(fishing, kind)] = list(accumulate(w))
-        g_cum = [cum_for[(self.g_fishing[g], self.g_kind[g] if self.g_kind[g] in ("street", "town", "township") else "town")]
-                 for g in range(len(self.g_grid))]
+        g_key = [(self.g_fishing[g], self.g_kind[g] if self.g_kind[g] in ("street", "town", "township") else "town",
+                  self.g_town_name[g] in T.TOURIST_TOWNSHIPS) for g in range(len(self.g_grid))]
+        SEASON, MONTH_IX, wobble = self.SEASON, self.MONTH_IX, self.month_wobble
+        boosts = {1: {"INFRA": 1.5, "SAFETY": 1.5, "FISH": 1.2}, 2: {"FISH": 1.8, "JOBS": 1.6, "RELIEF": 1.3},
+                  4: {"ENV": 1.6, "SAFETY": 1.5, "ECON": 2.0}}
+        season_cum: dict[tuple, list[float]] = {}
+
+        def cum_of(g: int, d: int) -> tuple[list[float], int]:
+            """Category weights of a grid on a day: seasons, and a monthly wobble."""
+            fishing, kind_, tourist = g_key[g]
+            bits = SEASON[d] & (1 | (2 if fishing else 0) | (4 if tourist else 0))
+            key = (fishing, kind_, bits, MONTH_IX[d])
+            hit = season_cum.get(key)
+            if hit is None:
+                w = list(cum_for[(fishing, kind_)])
+                w = [w[0]] + [w[k] - w[k - 1] for k in range(1, len(w))]
+                for bit, boost in boosts.items():
+                    if bits & bit:
+                        for code_, f in boost.items():
+                            w[codes.index(code_)] *= f
+                w = [x * wobble[(MONTH_IX[d], codes[k])] for k, x in enumerate(w)]
+                hit = season_cum[key] = list(accumulate(w))
+            return hit, bits
         dept_ids = sorted(self.dept_name)
         dept_name = self.dept_name
         cat_of_code = {c: cat[c] for c in cat}
@@ -1325,6 +1530,8 @@ class _Generator:
             h = g_hh_start[g] + int(R() * g_hh_count[g])
             # ---- what, who
             outcome = 0  # 0 accept path, 1 reject, 2 duplicate
+            late = returned = False
+            cur_dl = None
             if kind == 3:
                 item, content, c, req = payload
                 spec = None
@@ -1333,9 +1540,19 @@ class _Generator:
                 sugg, conf, terms, confident, termlist = res.code, float(res.confidence), "、".join(res.terms)[:255], \
                     res.code == c and res.confidence >= AUTO_ACCEPT_CONFIDENCE, res.terms[:5]
             else:
-                c = codes[bisect_left(g_cum[g], R() * g_cum[g][-1] + 1e-9)]
-                content, spec = self.render(c, g, h, ch)
-                sugg, conf, terms, confident, termlist = spec[2], spec[3], spec[4], spec[5], spec[6]
+                if kind == 4:
+                    c = T.INCIDENTS[payload[1]][0]
+                    content = self._incident_text(payload[1], g, h, ch)
+                    res = classify(content)
+                    spec = None
+                    sugg, conf, terms, confident, termlist = res.code, float(res.confidence), "、".join(res.terms)[:255], \
+                        res.code == c and res.confidence >= AUTO_ACCEPT_CONFIDENCE, res.terms[:5]
+                    incident_cases.append((cid, payload[0]))
+                else:
+                    cum, bits = cum_of(g, d)
+                    c = codes[bisect_left(cum, R() * cum[-1] + 1e-9)]
+                    content, spec = self.render(c, g, h, ch, bits)
+                    sugg, conf, terms, confident, termlist = spec[2], spec[3], spec[4], spec[5], spec[6]
                 if ch in PUBLIC_CHANNELS and R() < 0.3:
                     name = self.surname() + ("先生" if R() < 0.5 else "女士")
                     phone = self.phone()
@@ -1349,7 +1566,10 @@ class _Generator:
                     elif x < 0.03 and g in last_good:
                         outcome = 2
                         orig = last_good[g]
-                        content, c, sugg, conf, terms = "又有居民反映：" + orig[2], orig[3], orig[4], orig[5], orig[6]
+                        # the same matter from another resident, in their own words
+                        ospec = orig[7]
+                        content = self._phrase(self._fill(ospec[0], ospec[1], g, h), g, h, ch, False)
+                        c, sugg, conf, terms = orig[3], orig[4], orig[5], orig[6]
             cat_id, cat_name, days, dep = cat_of_code[c]
             sugg_id = cat_of_code[sugg][0] if sugg in cat_of_code else cat_id
             dname = dept_name.get(dep, "相关部门")
@@ -1442,9 +1662,11 @@ class _Generator:
                 else:
                     # ---- route (and perhaps a return and a re-route)
                     rt = at + 1 if auto else (at + 60 + int(R() * 1800) if fast else office(at + 60 + int(R() * 3600)))
+                    returned = False
                     if hold == 9 and not auto and R() < 0.06:
                         wrong = dept_ids[int(R() * len(dept_ids))]
                         if wrong != dep:
+                            returned = True
                             wname = dept_name[wrong]
                             steps.append((rt, "route", "accepted", "routed", a_actor, a_label, f"转交{wname}办理", True,
                                           ((iROUTED, NOW_), (iDEPT, wrong), (iSIGNED, None), (iPO, wname),
@@ -1490,11 +1712,19 @@ class _Generator:
                                                   leader_label, f"不同意延期{n_ext}个工作日", False,
                                                   ((iEXTD, None),), None, None))
                                 last = dec_t
-                        if R() < 0.045:  # late
-                            res_t = office(cur_dl + DAY + int(R() * 7 * DAY))
+                        # lateness has causes: the department's load that month, a
+                        # complex category, a long holiday inside the window, a return
+                        load = dept_load.get((dep, self.MONTH_IX[at // DAY]), 1.0)
+                        holiday = (cur_dl - at) / DAY > days * 1.4 + 4
+                        p_late = LATE_BASE.get(c, 0.03) * load * (1.8 if holiday else 1.0) * (2.0 if returned else 1.0)
+                        late = R() < p_late
+                        if late:
+                            res_t = office(cur_dl + DAY + int(R() * 7 * DAY * load))
+                            if R() < min(0.5, 0.08 * load * load):  # never done: still open, overdue
+                                res_t = None
                             if R() < 0.6:
                                 sup_t = office(cur_dl + 3600 + int(R() * 20 * 3600))
-                                if last < sup_t < res_t:
+                                if last < sup_t and (res_t is None or sup_t < res_t):
                                     steps.append((sup_t, "supervise", "in_progress", "in_progress", leader, leader_label,
                                                   T.SUPERVISE_NOTES[int(R() * 3)], False, ((iSUP, True),), None, None))
                                     last = sup_t
@@ -1503,7 +1733,7 @@ class _Generator:
                             res_t = last + 1800 + int(span * 0.9 * R() ** 3)  # most matters are done well before the deadline
                             o = office(res_t)
                             res_t = o if o <= cur_dl else res_t
-                        if res_t <= last:
+                        if res_t is not None and res_t <= last:
                             res_t = last + 1800
                         frm = "in_progress"
                     elif kind == 2 and R() < 0.7:  # stuck and overdue: a leader presses
@@ -1526,15 +1756,20 @@ class _Generator:
                             if reopened:
                                 sat = SAT if y < 0.6 else (BASIC if y < 0.88 else UNSAT)
                             else:
-                                sat = SAT if y < 0.8 else (BASIC if y < 0.965 else UNSAT)
+                                # slower handling, lateness and a return make residents less satisfied
+                                slow = min(1.0, max(0.0, (res_t - at) / max(DAY, cur_dl - at))) if cur_dl else 0.0
+                                p_unsat = 0.02 + 0.10 * late + 0.06 * returned + 0.04 * slow
+                                p_basic = 0.10 + 0.14 * late + 0.10 * returned + 0.12 * slow
+                                sat = UNSAT if y < p_unsat else (BASIC if y < p_unsat + p_basic else SAT)
+                            z = R()
                             if sat == SAT:
-                                score = 5 if R() < 0.75 else 4
+                                score = 5 if z < 0.72 else (4 if z < 0.98 else 3)
                                 comment = T.GOOD_COMMENTS[int(R() * len(T.GOOD_COMMENTS))]
                             elif sat == BASIC:
-                                score = 4 if R() < 0.4 else 3
+                                score = 4 if z < 0.3 else (3 if z < 0.9 else 2)
                                 comment = ""
                             else:
-                                score = 2 if R() < 0.6 else 1
+                                score = 2 if z < 0.5 else (1 if z < 0.88 else 3)
                                 comment = T.BAD_COMMENTS[int(R() * len(T.BAD_COMMENTS))]
                             rater, rater_label = (disp, disp_label) if R() < 0.8 else (team_user, "网格服务团队")
                             verdict = f"回访评价：{SATISFACTION_ZH[sat]}，{score}分"
@@ -1599,8 +1834,8 @@ class _Generator:
                 smss.append((sms_id, "in", phone, content[:1000], "", cid, "received", 0, None, "", "seed", source_ref,
                              sts, None))
                 sms_id += 1
-            if outcome == 0 and kind != 1:
-                last_good[g] = (cid, code, content, c, sugg, conf, terms)
+            if outcome == 0 and kind == 0 and spec is not None:
+                last_good[g] = (cid, code, content, c, sugg, conf, terms, spec)
             status_count[status] += 1
             cases_rows.append(tuple(row))
             if len(cases_rows) >= batch:
@@ -1616,6 +1851,10 @@ class _Generator:
         sink.write("evaluation", evals)
         sink.write("visit", visits)
         sink.write("codecounter", [(CODEDAY[d], n) for d, n in sorted(day_count.items())])
+        base = self.next_id("seedincident")
+        sink.write("seedincident", [(base + idx, kind_, town, comm, ts(t0), size)
+                                    for idx, kind_, town, comm, t0, size in self.incidents if size])
+        sink.write("seedincidentcase", [(cid_, base + idx) for cid_, idx in incident_cases])
         self.report(STAGE_CASES, total, total)
         self.next_eval_id = eval_id
         self.stats.by_status = dict(status_count)

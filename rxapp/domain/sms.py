@@ -29,6 +29,7 @@ TEMPLATES: Mapping[str, str] = {
         "您的诉求{code}已办结：{result}。请回复“{code} 满意”“{code} 基本满意”或“{code} 不满意”评价，"
         "也可在网上“评价”页面凭编号评价。"
     ),
+    "duplicate_resolved": "您反映的诉求{code}已并入同一事件的诉求{lead}合并办理，现已办结：{result}。",
     "rejected": "您的诉求{code}未予受理。原因：{reason}",
     "reply_code": "已收到您的诉求，编号{code}。可凭编号和手机尾号查询办理进度。",
     "evaluation_otp": "您正在评价诉求{code}，验证码{otp}，{minutes}分钟内有效，请勿告诉他人。",

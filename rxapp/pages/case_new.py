@@ -4,12 +4,14 @@ live category suggestion, optional category override."""
 import reflex as rx
 
 from rxapp.components.case_widgets import card, card_title, labelled, option_select
+from rxapp.components.intake_assist import intake_assist_panel
 from rxapp.components.layout import app_page, page_title
 from rxapp.components.widgets import field_error
 from rxapp.models import AreaLevel
 from rxapp.components.maps import place_picker
 from rxapp.state.base import T
 from rxapp.state.cases import INTAKE_CHANNELS, INTAKE_ROLES, NONE, CaseNewState
+from rxapp.state.intake_assist import IntakeAssistState
 
 S = CaseNewState
 
@@ -65,6 +67,7 @@ def requester_fields() -> rx.Component:
                     placeholder=T("cases.new.phone_placeholder"),
                     width="100%",
                     id="intake-phone",
+                    on_blur=IntakeAssistState.lookup_phone,  # caller history, duplicates by phone
                 ),
                 err.get("requester_phone", ""),
             ),
@@ -182,7 +185,7 @@ def content_fields() -> rx.Component:
         rx.text_area(
             name="content",
             value=S.content,
-            on_change=S.set_content,
+            on_change=[S.set_content, IntakeAssistState.check_text],  # 可能重复 as the text is typed
             debounce_timeout=300,
             placeholder=T("cases.new.content_placeholder"),
             rows="6",
@@ -208,6 +211,7 @@ def intake_form() -> rx.Component:
             requester_fields(),
             place_fields(),
             content_fields(),
+            intake_assist_panel(),
             rx.cond(S.errors.contains("form"), rx.callout(S.errors.get("form", ""), icon="triangle-alert", color_scheme="red", width="100%")),
             rx.el.input(type="hidden", name="nonce", value=S.nonce),
             rx.hstack(
@@ -220,7 +224,7 @@ def intake_form() -> rx.Component:
             spacing="4",
             width="100%",
         ),
-        on_submit=S.submit,
+        on_submit=[S.submit, IntakeAssistState.after_submit],  # then link to a chosen duplicate
         key=S.form_key,
         width="100%",
     )

@@ -4,6 +4,8 @@ residents' satisfaction, and where not?"""
 import plotly.graph_objects as go
 import reflex as rx
 
+from rxapp.components.hotspots import hotspot_card
+
 from rxapp.components import styles
 from rxapp.components.layout import app_page, page_title
 from rxapp.components.warnings import warning_card
@@ -259,6 +261,7 @@ def dashboard() -> rx.Component:
         page_title("nav.dashboard", rx.text(D.area_name, " · ", D.period_label, color_scheme="gray", size="2", id="dash-scope")),
         rx.cond(D.schedule_warning != "", rx.callout(D.schedule_warning, icon="calendar-x", color_scheme="amber", width="100%")),
         filters(),
+        hotspot_card(),  # open hot spots in scope, worst first
         rx.cond(
             D.loading,
             rx.center(rx.hstack(rx.spinner(size="3"), rx.text(T("dash.loading"), color_scheme="gray")), padding="60px", width="100%"),

@@ -3,6 +3,7 @@
 import reflex as rx
 
 from rxapp.components import styles
+from rxapp.components.hotspots import hotspot_card
 from rxapp.components.layout import NAV, app_page, page_title
 from rxapp.components.widgets import kpi_card
 from rxapp.state.base import AppState, T, UiState
@@ -59,6 +60,7 @@ def home() -> rx.Component:
         ),
         identity_card(),
         rx.cond(HomeState.loaded, numbers(), rx.text(T("home.loading"), color_scheme="gray")),
+        hotspot_card(),  # dispatchers, leaders: open hot spots in scope (热点事件)
         quick_links(),
         spacing="4",
         width="100%",

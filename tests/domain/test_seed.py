@@ -101,7 +101,9 @@ def test_seed_case_invariants(seeded):
     done, accepted = rows(engine, """
         SELECT sum(CASE WHEN status IN ('resolved', 'closed') THEN 1 ELSE 0 END), count(*)
         FROM "case" WHERE accepted_at IS NOT NULL AND accepted_at < :old""", old=now - timedelta(days=60))[0]
-    assert accepted > 400 and done / accepted > 0.99
+    # about 99 %: the seed leaves a few late cases in overloaded departments
+    # unfinished, so some months fall under the 99 % target (issue 14)
+    assert accepted > 400 and 0.98 < done / accepted < 1
     done, accepted = rows(engine, """
         SELECT sum(CASE WHEN status IN ('resolved', 'closed') THEN 1 ELSE 0 END), count(*)
         FROM "case" WHERE accepted_at IS NOT NULL""")[0]

@@ -1,0 +1,161 @@
+"""Benchmark the hot-spot detector against the seed's planted incidents.
+
+For each database and size it seeds a fresh database (``rxapp.domain.seed``,
+fixed ``--now`` and random seed, so every run sees the same history), clears
+the hot spots the seed found for its last week, then replays the WHOLE
+history in time order through the real detector
+(``rxapp.domain.hotspots.detector.replay_detector`` → ``match_case``, the
+function intake calls), inside one transaction that is rolled back at the end.
+Ground truth is ``seedincident`` / ``seedincidentcase``.  Prints JSON lines:
+
+    {"bench": "hotspot", "db": …, "cases": N, "incidents": …, "recall_by_3rd": …, "precision": …,
+     "per_case_ms": {"mean", "p50", "p95", "max"}, "threshold": …}
+    {"bench": "hotspot_floor", "db": …, "cases": N, "per_case_ms": …}
+
+Definitions:
+* an incident counts for recall if it got at least 3 reports; it is *surfaced
+  by its third report* when one of its first three reports, as it is matched,
+  joins or opens a hot spot;
+* a surfaced hot spot is *correct* when more than half of its members belong
+  to one planted incident; precision = correct ÷ hot spots opened;
+* per-case cost = the wall time of ``match_case`` for one new case (the
+  candidate query, the vectors, the comparisons, the writes);
+* ``hotspot_floor``: one primary-key ``SELECT`` of a case — what any
+  per-case database round trip costs on this machine in the same run.
+
+    .venv/bin/python bench/hotspot_bench.py [--sizes 40000] [--dbs sqlite,postgresql]
+        [--threshold 0.15] [--dir /tmp/griddesk-hotspot-bench] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from collections import Counter, defaultdict
+from datetime import datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import delete, select, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+from sqlmodel import Session  # noqa: E402
+
+import rxapp.models as M  # noqa: E402
+from rxapp.db import make_engine  # noqa: E402
+from rxapp.domain.hotspots import detector as D  # noqa: E402
+
+PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+NOW = datetime(2026, 11, 30, 12, 0)
+
+
+def emit(row: dict) -> None:
+    print(json.dumps(row, ensure_ascii=False), flush=True)
+
+
+def fresh_database(db: str, size: int, folder: Path, pg_url: str) -> tuple[str, callable]:
+    if db == "sqlite":
+        path = folder / f"hotspot-{size}.db"
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+        return f"sqlite:///{path}", lambda: [Path(str(path) + s).unlink(missing_ok=True) for s in ("", "-wal", "-shm")]
+    name = f"griddesk_hotspot_bench_{size}"
+    admin = make_engine(pg_url).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+
+    def drop():
+        a = make_engine(pg_url).execution_options(isolation_level="AUTOCOMMIT")
+        with a.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        a.dispose()
+
+    return make_url(pg_url).set(database=name).render_as_string(hide_password=False), drop
+
+
+def ms(values: list[float]) -> dict:
+    v = sorted(values)
+    return {"mean": round(statistics.fmean(v) * 1000, 3), "p50": round(v[len(v) // 2] * 1000, 3),
+            "p95": round(v[int(len(v) * 0.95)] * 1000, 3), "max": round(v[-1] * 1000, 3)}
+
+
+def run(db: str, size: int, url: str, threshold: float) -> None:
+    from rxapp.domain.seed import seed
+
+    engine = make_engine(url)
+    seeded = seed(engine, cases=size, now=NOW, random_seed=42)
+    settings = D.Settings(threshold=threshold)
+    with engine.connect() as conn:
+        trans = conn.begin()
+        truth = dict(conn.execute(select(M.SeedIncidentCase.case_id, M.SeedIncidentCase.incident_id)).all())
+        session = Session(bind=conn)
+        conn.execute(delete(M.HotspotCase.__table__))
+        conn.execute(delete(M.Hotspot.__table__))
+        reports: Counter = Counter()
+        surfaced: set[int] = set()
+        costs: list[float] = []
+
+        def on_case(case, outcome, seconds):
+            costs.append(seconds)
+            inc = truth.get(case.id)
+            if inc is not None:
+                reports[inc] += 1
+                if reports[inc] <= 3 and outcome.hotspot_id is not None:
+                    surfaced.add(inc)
+
+        started = time.perf_counter()
+        n = D.replay_detector(session, settings=settings, on_case=on_case)
+        replay_s = time.perf_counter() - started
+        members: dict[int, list[int]] = defaultdict(list)
+        for cid, hid in conn.execute(select(M.HotspotCase.case_id, M.HotspotCase.hotspot_id)).all():
+            members[hid].append(cid)
+        correct = 0
+        for hid, cids in members.items():
+            top = Counter(truth.get(c) for c in cids if truth.get(c) is not None).most_common(1)
+            if top and top[0][1] * 2 > len(cids):
+                correct += 1
+        eligible = [i for i, k in reports.items() if k >= 3]
+        recall = sum(1 for i in eligible if i in surfaced) / len(eligible) if eligible else 0.0
+        precision = correct / len(members) if members else 0.0
+        ids = [c for c in list(truth)[:2000]] or [1]
+        floor = []
+        for cid in ids:
+            t0 = time.perf_counter()
+            conn.execute(select(M.Case.id).where(M.Case.id == cid)).first()
+            floor.append(time.perf_counter() - t0)
+        trans.rollback()
+    engine.dispose()
+    emit({"bench": "hotspot", "db": db, "cases": n, "seed_s": round(seeded.seconds, 1), "incidents": len(eligible),
+          "recall_by_3rd": round(recall, 4), "hotspots": len(members), "precision": round(precision, 4),
+          "per_case_ms": ms(costs), "replay_s": round(replay_s, 1), "threshold": threshold})
+    emit({"bench": "hotspot_floor", "db": db, "cases": n, "per_case_ms": ms(floor)})
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--sizes", default="40000")
+    p.add_argument("--dbs", default="sqlite,postgresql")
+    p.add_argument("--threshold", type=float, default=D.DEFAULT.threshold)
+    p.add_argument("--dir", default="/tmp/griddesk-hotspot-bench")
+    p.add_argument("--pg-url", default=PG_ADMIN_URL)
+    p.add_argument("--keep", action="store_true", help="keep the seeded databases")
+    a = p.parse_args()
+    folder = Path(a.dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    for size in [int(x) for x in a.sizes.split(",") if x]:
+        for db in [x for x in a.dbs.split(",") if x]:
+            url, drop = fresh_database(db, size, folder, a.pg_url)
+            try:
+                run(db, size, url, a.threshold)
+            finally:
+                if not a.keep:
+                    drop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,153 @@
+"""Hot spots (热点事件): similar requests close in place and time are grouped
+on intake; a dispatcher confirms, dismisses or handles them as one, and every
+requester hears the result when the lead case resolves."""
+
+import pytest
+from sqlmodel import Session, select
+
+from rxapp.domain import cases as C
+from rxapp.domain.errors import AccessDenied, DomainError, InvalidTransition, StaleVersion
+from rxapp.domain.hotspots import actions as H
+from rxapp.domain.hotspots.queries import hotspot_members, hotspots_for_map, list_hotspots, parse_filters
+from rxapp.domain.hotspots.similarity import similarity
+from rxapp.models import Case, CaseEvent, CaseStatus, Channel, Hotspot, HotspotCase, HotspotStatus, Role, Sms
+from tests.domain.cases_support import submit
+from tests.factories import add_user, make_world
+
+PIPE = [
+    "和平路小区门口的自来水管爆了，水冒得很高，整栋楼停水",
+    "我们这边自来水管爆裂了，路上全是水，家里停水了",
+    "小区门口水管爆了，停水一上午了，什么时候能修好",
+    "自来水管爆了在往外冒水，路面积水，请赶紧来修水管",
+]
+OTHER = "想咨询一下农村宅基地继承的政策和法律规定"
+
+
+def _spots(session):
+    return list(session.exec(select(Hotspot).order_by(Hotspot.id)).all())
+
+
+def _members(session, hid):
+    return sorted(session.exec(select(HotspotCase.case_id).where(HotspotCase.hotspot_id == hid)).all())
+
+
+def _pipe_reports(session, world, n=3, grid="g1", actor="dispatcher"):
+    return [submit(session, world, PIPE[i], actor=actor, grid=grid, requester_phone=f"1390000{i:04d}") for i in range(n)]
+
+
+def test_reports_of_one_incident_are_more_alike_than_unrelated_requests():
+    assert similarity(PIPE[0], PIPE[1]) > 0.2
+    assert similarity(PIPE[0], OTHER) < 0.05
+
+
+def test_a_hot_spot_opens_with_the_third_similar_report_in_a_community(session, world):
+    a, b = _pipe_reports(session, world, 2)
+    assert _spots(session) == []
+    c = submit(session, world, PIPE[2], grid="g2", requester_phone="13900000002")  # g2: same community c1
+    (spot,) = _spots(session)
+    assert spot.status == HotspotStatus.NEW and spot.case_count == 3
+    assert _members(session, spot.id) == sorted([a.id, b.id, c.id])
+    assert spot.community_id == world.areas["c1"].id and "c1社区" in spot.title
+    d = submit(session, world, PIPE[3], requester_phone="13900000003")
+    session.refresh(spot)
+    assert spot.case_count == 4 and d.id in _members(session, spot.id)
+
+
+def test_unrelated_or_distant_reports_open_no_hot_spot(session, world):
+    submit(session, world, PIPE[0])
+    submit(session, world, OTHER)
+    submit(session, world, PIPE[1], grid="g3")  # another community
+    submit(session, world, PIPE[2], grid="g4")
+    assert _spots(session) == []
+
+
+def test_open311_batches_are_matched_too(fresh_engine):
+    with Session(fresh_engine, expire_on_commit=False) as s:
+        world = make_world(s)
+        s.commit()
+        reqs = [({"content": t, "grid_id": world.areas["g1"].id, "requester_phone": f"1370000{i:04d}"}, Channel.API)
+                for i, t in enumerate(PIPE)]
+        out = C.submit_public_batch(s, reqs)
+        (spot,) = _spots(s)
+        assert spot.case_count == 4 and _members(s, spot.id) == sorted(o.id for o in out)
+
+
+def test_handle_as_one_merges_the_others_and_every_requester_hears_the_result(session, world):
+    cases = _pipe_reports(session, world, 4)
+    (spot,) = _spots(session)
+    d = world.actors["dispatcher"]
+    lead = cases[1]
+    assert lead.status == CaseStatus.ROUTED  # confident: accepted and routed on intake
+    H.handle_hotspot_as_one(session, actor=d, hotspot_id=spot.id, expected_version=spot.version, lead_case_id=lead.id)
+    session.expire_all()
+    assert session.get(Hotspot, spot.id).status == HotspotStatus.HANDLED
+    others = [session.get(Case, c.id) for c in cases if c.id != lead.id]
+    assert all(c.status == CaseStatus.DUPLICATE and c.duplicate_of_id == lead.id for c in others)
+    for c in cases:  # an event on every case concerned
+        actions = [e.action for e in session.exec(select(CaseEvent).where(CaseEvent.case_id == c.id)).all()]
+        assert ("hotspot_handle" if c.id == lead.id else "mark_duplicate") in actions
+    lead = session.get(Case, lead.id)
+    dept = add_user(session, world, "dept_infra", Role.DEPT, world.areas["city"], department_id=lead.department_id)
+    lead = C.sign_case(session, actor=world.actors[dept.username], case_id=lead.id, expected_version=lead.version)
+    lead = C.resolve_case(session, actor=world.actors[dept.username], case_id=lead.id, expected_version=lead.version,
+                          result_text="供水公司已抢修完毕，恢复供水")
+    texts = {s.phone: s.text for s in session.exec(select(Sms).where(Sms.template.in_(("resolved_with_evaluate_hint", "duplicate_resolved")))).all()}
+    assert set(texts) == {f"1390000{i:04d}" for i in range(4)}
+    assert all("恢复供水" in t for t in texts.values())
+
+
+def test_confirm_and_dismiss_are_events_on_every_member(session, world):
+    cases = _pipe_reports(session, world, 3)
+    (spot,) = _spots(session)
+    d = world.actors["dispatcher"]
+    spot = H.confirm_hotspot(session, actor=d, hotspot_id=spot.id, expected_version=spot.version)
+    assert spot.status == HotspotStatus.CONFIRMED
+    with pytest.raises(DomainError) as err:
+        H.dismiss_hotspot(session, actor=d, hotspot_id=spot.id, expected_version=spot.version, reason="")
+    assert err.value.field == "reason"
+    with pytest.raises(StaleVersion):
+        H.dismiss_hotspot(session, actor=d, hotspot_id=spot.id, expected_version=1, reason="不是同一件事")
+    spot = H.dismiss_hotspot(session, actor=d, hotspot_id=spot.id, expected_version=spot.version, reason="不是同一件事")
+    assert spot.status == HotspotStatus.DISMISSED
+    for c in cases:
+        actions = [e.action for e in session.exec(select(CaseEvent).where(CaseEvent.case_id == c.id)).all()]
+        assert "hotspot_confirm" in actions and "hotspot_dismiss" in actions
+    with pytest.raises(InvalidTransition):
+        H.confirm_hotspot(session, actor=d, hotspot_id=spot.id, expected_version=spot.version)
+
+
+def test_roles_and_scope_are_checked(session, world):
+    _pipe_reports(session, world, 3, grid="g4")  # 昌国街道
+    (spot,) = _spots(session)
+    a = world.actors
+    for who in ("member", "dept_env", "leader", "dispatcher_zhujiajian"):
+        with pytest.raises(AccessDenied):
+            H.confirm_hotspot(session, actor=a[who], hotspot_id=spot.id, expected_version=spot.version)
+    with pytest.raises(AccessDenied):
+        H.confirm_hotspot(session, actor=None, hotspot_id=spot.id, expected_version=spot.version)
+    with pytest.raises(DomainError):
+        H.confirm_hotspot(session, actor=a["dispatcher"], hotspot_id="abc", expected_version=spot.version)
+    assert [r.id for r in list_hotspots(session, actor=a["leader_changguo"])] == [spot.id]
+    assert list_hotspots(session, actor=a["leader_zhujiajian"]) == []
+    assert list_hotspots(session, actor=a["dispatcher_zhujiajian"]) == []
+    for who in ("member", "dept_env"):
+        with pytest.raises(AccessDenied):
+            list_hotspots(session, actor=a[who])
+    with pytest.raises(AccessDenied):
+        hotspot_members(session, actor=a["leader_zhujiajian"], hotspot_id=spot.id)
+    assert len(hotspot_members(session, actor=a["leader"], hotspot_id=spot.id)) == 3
+
+
+def test_list_filters_and_map_summary_carry_no_personal_data(session, world):
+    _pipe_reports(session, world, 3)
+    (row,) = list_hotspots(session, actor=world.actors["leader"])
+    assert row.case_count == 3 and row.open_count == 3 and row.last_24h == 3 and row.trend == "rising"
+    flat = str(row.public()) + str(hotspots_for_map(session, actor=world.actors["leader"]))
+    assert "1390000" not in flat and "王小明" not in flat
+    since, area, statuses = parse_filters(since="2099-01-01", area=str(world.areas["c1"].id), status="new,confirmed")
+    assert list_hotspots(session, actor=world.actors["leader"], since=since, area_id=area, statuses=statuses) == []
+    _, area, statuses = parse_filters(area=world.areas["c1"].id, status="all")
+    assert len(list_hotspots(session, actor=world.actors["leader"], area_id=area, statuses=statuses)) == 1
+    for bad in ({"since": "yesterday"}, {"area": "x"}, {"status": "open"}):
+        with pytest.raises(DomainError):
+            parse_filters(**bad)
