@@ -4,6 +4,7 @@ import reflex as rx
 
 from rxapp.components import styles
 from rxapp.components.layout import app_page, page_title
+from rxapp.components.pager import list_pager
 from rxapp.components.widgets import empty_state, field_error
 from rxapp.models import Role
 from rxapp.state.admin import (
@@ -69,33 +70,6 @@ def table(headers: list[str], body: rx.Component, **props) -> rx.Component:
         ),
         width="100%",
         overflow_x="auto",
-    )
-
-
-def pager(state, total_key: str) -> rx.Component:
-    return rx.hstack(
-        rx.text(T(total_key).replace("{n}", state.total.to_string()), size="2", color_scheme="gray"),
-        rx.spacer(),
-        rx.button(
-            rx.icon("chevron-left", size=14),
-            T("pager.prev"),
-            on_click=state.go_page(state.page - 1),
-            disabled=(state.page <= 1) | state.loading,
-            variant="soft",
-            size="1",
-        ),
-        rx.text(state.page, " / ", state.pages, size="2"),
-        rx.button(
-            T("pager.next"),
-            rx.icon("chevron-right", size=14),
-            on_click=state.go_page(state.page + 1),
-            disabled=(state.page >= state.pages) | state.loading,
-            variant="soft",
-            size="1",
-        ),
-        width="100%",
-        align="center",
-        spacing="2",
     )
 
 
@@ -380,7 +354,7 @@ def users_tab() -> rx.Component:
                 rx.foreach(S.users, user_row),
             ),
         ),
-        pager(S, "admin.users.total"),
+        list_pager(S, "admin.users.total"),
         user_dialog(),
         reset_dialog(),
     )
@@ -612,7 +586,7 @@ def teams_tab() -> rx.Component:
                 rx.foreach(S.teams, team_row),
             ),
         ),
-        pager(S, "admin.teams.total"),
+        list_pager(S, "admin.teams.total"),
         rename_dialog(),
         create_team_dialog(),
     )
@@ -860,7 +834,7 @@ def sms_tab() -> rx.Component:
                 rx.foreach(S.messages, sms_row),
             ),
         ),
-        pager(S, "admin.sms.total"),
+        list_pager(S, "admin.sms.total"),
     )
 
 

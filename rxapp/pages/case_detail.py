@@ -7,7 +7,7 @@ from rxapp.components.case_widgets import card, card_title, labelled, named_sele
 from rxapp.components.layout import app_page
 from rxapp.components.widgets import field_error
 from rxapp.state.base import STAFF, T, UiState
-from rxapp.state.cases import CaseDetailState
+from rxapp.state.case_detail import CaseDetailState
 
 S = CaseDetailState
 C = S.case

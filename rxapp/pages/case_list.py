@@ -3,11 +3,13 @@
 import reflex as rx
 
 from rxapp.components import styles
-from rxapp.components.case_widgets import card, option_select, pager, role_in, status_badge
+from rxapp.components.case_widgets import card, option_select, role_in, status_badge
+from rxapp.components.pager import list_pager
 from rxapp.components.layout import app_page, page_title
 from rxapp.components.widgets import empty_state
 from rxapp.state.base import STAFF, AppState, T, UiState
-from rxapp.state.cases import ALL, INTAKE_ROLES, VIEWS, CaseListState
+from rxapp.state.case_common import ALL, INTAKE_ROLES, VIEWS
+from rxapp.state.case_list import CaseListState
 
 S = CaseListState
 SORT_KEYS = [("newest", "cases.sort.newest"), ("oldest", "cases.sort.oldest"), ("deadline", "cases.sort.deadline"), ("updated", "cases.sort.updated")]
@@ -315,13 +317,7 @@ def case_list() -> rx.Component:
         view_tabs(),
         rx.cond(S.view == ALL, filter_bar()),
         results(),
-        pager(
-            T("cases.total").replace("{n}", S.total.to_string()),
-            S.page,
-            S.pages,
-            S.go_page,
-            S.loading,
-        ),
+        list_pager(S, "cases.total"),
         spacing="3",
         width="100%",
     )

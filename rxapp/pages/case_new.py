@@ -8,7 +8,8 @@ from rxapp.components.layout import app_page, page_title
 from rxapp.components.widgets import field_error
 from rxapp.models import AreaLevel
 from rxapp.state.base import T
-from rxapp.state.cases import INTAKE_CHANNELS, INTAKE_ROLES, NONE, CaseNewState
+from rxapp.state.case_common import INTAKE_CHANNELS, INTAKE_ROLES, NONE
+from rxapp.state.case_new import CaseNewState
 
 S = CaseNewState
 

@@ -1,0 +1,21 @@
+"""Strings of the shared paged list (pager, page jump, page size)."""
+
+ZH = {
+    "lists.pager.jump": "跳至",
+    "lists.pager.jump_label": "跳转到第几页",
+    "lists.pager.go": "前往",
+    "lists.pager.size": "每页",
+    "lists.pager.size_label": "每页条数",
+    "lists.pager.first": "第一页",
+    "lists.pager.last": "最后一页",
+}
+
+EN = {
+    "lists.pager.jump": "Go to",
+    "lists.pager.jump_label": "Go to page number",
+    "lists.pager.go": "Go",
+    "lists.pager.size": "Per page",
+    "lists.pager.size_label": "Rows per page",
+    "lists.pager.first": "First page",
+    "lists.pager.last": "Last page",
+}
