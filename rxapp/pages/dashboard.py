@@ -26,6 +26,7 @@ def select_box(value, options, on_change, placeholder_key: str, all_key: str, id
 def period_picker() -> rx.Component:
     return rx.hstack(
         rx.segmented_control.root(
+            rx.segmented_control.item(T("kpi.period.last_30_days"), value="last_30_days"),
             rx.segmented_control.item(T("dash.period.this_month"), value="this_month"),
             rx.segmented_control.item(T("dash.period.last_month"), value="last_month"),
             rx.segmented_control.item(T("dash.period.this_year"), value="this_year"),
@@ -97,6 +98,7 @@ def filters() -> rx.Component:
             align="center",
             spacing="3",
         ),
+        rx.cond(D.period == "last_30_days", rx.text(T("kpi.period.explain"), size="1", color_scheme="gray", id="period-explain")),
         rx.cond(D.error != "", rx.callout(D.error, icon="triangle-alert", color_scheme="red", size="1", width="100%")),
         spacing="3",
         width="100%",
@@ -130,9 +132,36 @@ def live_badge() -> rx.Component:
     )
 
 
+def definition(text: rx.Var) -> rx.Component:
+    """The KPI's one-line definition: on hover (tooltip) and on tap (popover)."""
+    return rx.popover.root(
+        rx.popover.trigger(
+            rx.icon_button(
+                rx.icon("info", size=14),
+                variant="ghost",
+                size="1",
+                color_scheme="gray",
+                aria_label=T("kpi.definition"),
+                title=text,
+                on_click=rx.stop_propagation,
+            ),
+        ),
+        rx.popover.content(rx.text(text, size="2"), max_width="320px", on_click=rx.stop_propagation),
+    )
+
+
 def kpi_card(card: rx.Var) -> rx.Component:
     return rx.box(
-        rx.text(card["label"], size="2", color_scheme="gray"),
+        rx.hstack(
+            rx.text(card["label"], size="2", color_scheme="gray"),
+            rx.cond(card["definition"] != "", definition(card["definition"])),
+            spacing="1",
+            align="center",
+        ),
+        rx.cond(
+            card["key"] == "due_completion_rate",
+            rx.text(card["definition"], size="1", color_scheme="gray", id="kpi-definition-headline"),
+        ),
         rx.hstack(
             rx.text(
                 card["value"],

@@ -32,7 +32,7 @@ from rxapp.state.base import AppState, UiState, access, run_db
 log = logging.getLogger(__name__)
 
 DASHBOARD_ROLES = ("leader", "admin")
-PERIODS = ("this_month", "last_month", "this_year", "custom")
+PERIODS = ("last_30_days", "this_month", "last_month", "this_year", "custom")
 
 # --------------------------------------------------------------------------
 # process-wide change probe and shared results
@@ -177,7 +177,7 @@ _EMPTY_FIG: dict = {"data": [], "layout": {}}
 @access(DASHBOARD_ROLES)
 class DashboardState(AppState):
     # filters (validated server-side on every change)
-    period: str = "this_month"
+    period: str = metrics.DEFAULT_PERIOD
     date_from: str = ""
     date_to: str = ""
     area_id: int = 0
@@ -279,7 +279,8 @@ class DashboardState(AppState):
         self.area_id = 0
         yield
         await self._load_options()
-        self.schedule_warning = await run_db(lambda s: missing_schedule_warning(s))
+        # the missing holiday schedule is the administrators' job to fix: only they are warned
+        self.schedule_warning = await run_db(lambda s: missing_schedule_warning(s)) if actor.role == "admin" else ""
         await self._refresh(actor, force=True)
         await self._crumbs(self._shown_area_id, actor)
 
@@ -419,11 +420,13 @@ def _render(d: metrics.Dashboard, lang: str) -> dict:
     out["generated_at"] = fmt.moment(d.generated_at, lang)
     k = d.kpis
     completion = k.completion_rate.value
+    due_rate = k.due_completion_rate.value
 
-    def card(key, kpi, value, change, *, target="", tone="neutral", unit="", hint=""):
+    def card(key, kpi, value, change, *, target="", tone="neutral", unit="", hint="", label=""):
         return {
             "key": key,
-            "label": t(f"dash.kpi.{key}"),
+            "label": label or t(f"dash.kpi.{key}"),
+            "definition": t(f"kpi.def.{key}"),
             "value": value,
             "unit": unit,
             "change": change,
@@ -436,13 +439,23 @@ def _render(d: metrics.Dashboard, lang: str) -> dict:
     days_unit = t("dash.unit.days")
     out["cards"] = [
         card(
+            "due_completion_rate",
+            k.due_completion_rate,
+            fmt.percent(due_rate, lang, 2),
+            fmt.points_change(k.due_completion_rate.change, lang),
+            tone="neutral" if due_rate is None else ("good" if due_rate >= charts.TARGET else "bad"),
+            label=t("kpi.name.due_completion_rate"),
+            hint=t("dash.target_hint")
+            + f" · {fmt.number(k.due_completion_rate.numerator, lang)}/{fmt.number(k.due_completion_rate.denominator, lang)}",
+        ),
+        card(
             "completion_rate",
             k.completion_rate,
             fmt.percent(completion, lang, 2),
             fmt.points_change(k.completion_rate.change, lang),
             target="accepted",
-            tone="neutral" if completion is None else ("good" if completion >= charts.TARGET else "bad"),
-            hint=t("dash.target_hint") + f" · {fmt.number(k.completion_rate.numerator, lang)}/{fmt.number(k.completion_rate.denominator, lang)}",
+            label=t("kpi.name.completion_rate"),
+            hint=f"{fmt.number(k.completion_rate.numerator, lang)}/{fmt.number(k.completion_rate.denominator, lang)}",
         ),
         card("on_time_rate", k.on_time_rate, fmt.percent(k.on_time_rate.value, lang), fmt.points_change(k.on_time_rate.change, lang), target="resolved"),
         card(
