@@ -6,7 +6,6 @@ the caller's scope, checked by the domain functions):
 * ``GET /api/export/cases.xlsx?status=&category=&area=&department=&overdue=&from=&to=&q=&sort=``
   — the drill-down case list (at most 50,000 rows)."""
 
-from datetime import date
 
 from fastapi import APIRouter, Depends, Query
 from sqlmodel import Session
@@ -14,6 +13,7 @@ from sqlmodel import Session
 from rxapp.api.deps import domain_error_response, require_actor, run_db, xlsx_response
 from rxapp.domain import metrics, queries
 from rxapp.domain.access import Actor
+from rxapp.domain.clock import today
 from rxapp.domain.cases import STATUS_ZH
 from rxapp.domain.errors import DomainError
 from rxapp.domain.excel import Column, write_xlsx
@@ -102,7 +102,7 @@ async def export_dashboard(
         data = await run_db(build)
     except DomainError as exc:
         return domain_error_response(exc)
-    return xlsx_response(data, f"驾驶舱指标_{date.today():%Y%m%d}.xlsx")
+    return xlsx_response(data, f"驾驶舱指标_{today():%Y%m%d}.xlsx")
 
 
 @router.get("/cases.xlsx", summary="诉求清单导出")
@@ -154,4 +154,4 @@ async def export_cases(
         data = await run_db(build)
     except DomainError as exc:
         return domain_error_response(exc)
-    return xlsx_response(data, f"诉求清单_{date.today():%Y%m%d}.xlsx")
+    return xlsx_response(data, f"诉求清单_{today():%Y%m%d}.xlsx")

@@ -8,6 +8,11 @@ ZH = {
     "lists.pager.size_label": "每页条数",
     "lists.pager.first": "第一页",
     "lists.pager.last": "最后一页",
+    "lists.sms.any": "全部{what}",
+    "lists.sms.code": "诉求编号",
+    "lists.sms.day": "日期",
+    "lists.sms.search": "查询",
+    "lists.sms.close": "关闭",
 }
 
 EN = {
@@ -18,4 +23,9 @@ EN = {
     "lists.pager.size_label": "Rows per page",
     "lists.pager.first": "First page",
     "lists.pager.last": "Last page",
+    "lists.sms.any": "Any {what}",
+    "lists.sms.code": "Case code",
+    "lists.sms.day": "Date",
+    "lists.sms.search": "Search",
+    "lists.sms.close": "Close",
 }

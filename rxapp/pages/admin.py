@@ -797,7 +797,17 @@ def sms_row(m) -> rx.Component:
         rx.table.cell(rx.badge(UiState.t[m["direction_key"]], variant="soft", color_scheme="gray")),
         rx.table.cell(m["phone"], white_space="nowrap"),
         rx.table.cell(
-            rx.text(m["text"], size="2", title=m["text"], overflow="hidden", text_overflow="ellipsis", white_space="nowrap"),
+            rx.link(
+                m["text"],
+                size="2",
+                title=m["text"],
+                overflow="hidden",
+                text_overflow="ellipsis",
+                white_space="nowrap",
+                display="block",
+                cursor="pointer",
+                on_click=AdminSmsState.open_message(m["id"]),
+            ),
             max_width="360px",
         ),
         rx.table.cell(rx.cond(m["case_code"] != "", rx.link(m["case_code"], href="/cases/" + m["case_code"]))),
@@ -808,8 +818,69 @@ def sms_row(m) -> rx.Component:
             )
         ),
         rx.table.cell(m["attempts"], text_align="right"),
-        rx.table.cell(rx.text(m["last_error"], size="1", color_scheme="red")),
+        # a note such as "became case ZS…" is not an error: red only for a failed send
+        rx.table.cell(rx.text(m["last_error"], size="1", color_scheme=rx.cond(m["status"] == "failed", "red", "gray"))),
         align="center",
+    )
+
+
+def _sms_select(value, options: list[tuple[str, str]], on_change, label_key: str, id_: str) -> rx.Component:
+    return rx.select.root(
+        rx.select.trigger(aria_label=T(label_key), min_width="120px"),
+        rx.select.content(
+            rx.select.item(T("lists.sms.any").replace("{what}", T(label_key)), value="all"),
+            *[rx.select.item(T(key), value=value) for value, key in options],
+        ),
+        value=value,
+        on_change=on_change,
+        size="2",
+        id=id_,
+    )
+
+
+def sms_filters() -> rx.Component:
+    S = AdminSmsState
+    return rx.hstack(
+        rx.form(
+            rx.hstack(
+                rx.input(name="phone", default_value=S.phone, placeholder=T("admin.sms.phone"), aria_label=T("admin.sms.phone"), size="2", width="150px"),
+                rx.input(name="code", default_value=S.case_code, placeholder=T("lists.sms.code"), aria_label=T("lists.sms.code"), size="2", width="170px"),
+                rx.input(name="day", type="date", default_value=S.day, aria_label=T("lists.sms.day"), size="2"),
+                rx.button(rx.icon("search", size=14), T("lists.sms.search"), type="submit", size="2", variant="soft"),
+                wrap="wrap",
+                spacing="2",
+                align="center",
+            ),
+            on_submit=S.search,
+            id="sms-search",
+        ),
+        _sms_select(S.direction, [("in", "admin.sms.in"), ("out", "admin.sms.out")], S.set_direction, "admin.sms.direction", "sms-direction"),
+        _sms_select(
+            S.sms_status,
+            [(s, f"admin.sms.status.{s}") for s in ("queued", "sent", "failed", "received", "kept")],
+            S.set_sms_status,
+            "admin.sms.status",
+            "sms-state",
+        ),
+        wrap="wrap",
+        spacing="2",
+        align="center",
+        width="100%",
+    )
+
+
+def sms_message_dialog() -> rx.Component:
+    S = AdminSmsState
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title(S.opened["phone"], " · ", S.opened["created_at"]),
+            rx.text(S.opened["text"], white_space="pre-wrap", size="3", id="sms-full-text"),
+            rx.cond(S.opened["last_error"], rx.text(S.opened["last_error"], size="1", color_scheme="gray", margin_top="8px")),
+            rx.flex(rx.dialog.close(rx.button(T("lists.sms.close"), variant="soft")), justify="end", margin_top="12px"),
+            max_width="520px",
+        ),
+        open=S.opened.length() > 0,
+        on_open_change=S.close_message,
     )
 
 
@@ -817,6 +888,8 @@ def sms_tab() -> rx.Component:
     S = AdminSmsState
     return section(
         rx.hstack(rx.text(T("admin.sms.help"), size="2", color_scheme="gray"), rx.spacer(), busy(S.loading), width="100%", align="center"),
+        sms_filters(),
+        sms_message_dialog(),
         rows_or_empty(
             S.messages,
             S.loading,

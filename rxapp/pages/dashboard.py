@@ -202,6 +202,8 @@ def chart(fig, **props) -> rx.Component:
         rx.plotly(data=fig.to(go.Figure), config={"displaylogo": False, "responsive": True}, locale="zh-CN", width="100%", **props),
         width="100%",
         min_width="0",
+        # on a phone plotly's toolbar would cover titles: hide it there
+        style={"@media (max-width: 640px)": {"& .modebar-container": {"display": "none"}}},
         **styles.CARD,
     )
 

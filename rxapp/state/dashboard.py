@@ -14,7 +14,6 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
-from datetime import date
 from urllib.parse import urlencode
 
 import reflex as rx
@@ -24,6 +23,7 @@ from rxapp import formatting as fmt
 from rxapp.components import charts
 from rxapp.domain import lookups, metrics
 from rxapp.domain.access import Actor
+from rxapp.domain.clock import today
 from rxapp.domain.overview import missing_schedule_warning
 from rxapp.domain.errors import DomainError
 from rxapp.i18n import translate
@@ -64,7 +64,7 @@ async def shared_view(actor: Actor, query: metrics.DashboardQuery, mark: tuple, 
     computed once per (scope, query, change mark) and rendered once per
     language, shared by every viewer: 200 open dashboards cost one
     computation, one rendering and one figure serialisation when a case changes."""
-    key = (actor.role, actor.scope_area_id, query.model_dump_json(), mark, date.today().isoformat())
+    key = (actor.role, actor.scope_area_id, query.model_dump_json(), mark, today().isoformat())
 
     async def build() -> dict:
         result = await _shared(_results, key, lambda: run_db(lambda s: metrics.dashboard(s, actor=actor, query=query)))
@@ -313,8 +313,8 @@ class DashboardState(AppState):
             return
         self.period = value
         if value == "custom" and not (self.date_from and self.date_to):
-            today = date.today()
-            self.date_from, self.date_to = today.replace(day=1).isoformat(), today.isoformat()
+            day = today()
+            self.date_from, self.date_to = day.replace(day=1).isoformat(), day.isoformat()
         await self._refresh(actor, force=True)
 
     @rx.event

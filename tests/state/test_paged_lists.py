@@ -82,3 +82,42 @@ def test_every_list_state_uses_the_one_pattern():
         assert issubclass(cls, PagedList), cls
         for handler in ("go_page", "jump_page", "set_page_size", "set_sort", "set_filter", "search"):
             assert handler in cls.event_handlers, (cls, handler)
+
+
+@pytest.mark.anyio
+async def test_admin_sms_log_is_searched_by_phone_code_day_direction_and_state(state_db, token):
+    from datetime import datetime
+
+    from rxapp.models import Sms
+    from rxapp.state.admin import AdminSmsState
+    from tests.state.test_cases_state import db
+
+    case = submit(state_db, unique())
+
+    def add(s):
+        s.add(Sms(direction="in", phone="13911112222", text="路灯坏了" * 30, status="received", case_id=case.id, last_error=f"已立案 {case.code}", created_at=datetime(2026, 11, 3, 9)))
+        s.add(Sms(direction="out", phone="13733334444", text="您的诉求已受理", status="failed", last_error="gateway down", created_at=datetime(2026, 11, 4, 9)))
+        s.commit()
+
+    db(add)
+    _, s = await state(AdminSmsState, token("admin"), "/admin?tab=sms&phone=1391111")
+    await call(s.load)
+    assert [m["phone"] for m in s.messages] == ["13911112222"]
+    await call(s.search, {"phone": "", "code": case.code[-6:], "day": "2026-11-03"})
+    assert [m["case_code"] for m in s.messages] == [case.code]
+    await call(s.search, {"phone": "", "code": "", "day": ""})
+    await call(s.set_direction, "out")
+    await call(s.set_sms_status, "failed")
+    assert [m["phone"] for m in s.messages] == ["13733334444"]
+    for bad in ("x" * 40, "../", None, {}):
+        await call(s.set_sms_status, bad)
+    assert s.sms_status == "failed"
+    await call(s.search, {"phone": "abc", "code": "", "day": ""})  # refused by the domain: a toast, nothing half-set
+    await call(s.set_direction, "all")
+    await call(s.set_sms_status, "all")
+    await call(s.search, {"phone": "", "code": "", "day": ""})
+    row = next(m for m in s.messages if m["phone"] == "13911112222")
+    await call(s.open_message, row["id"])
+    assert s.opened["text"] == "路灯坏了" * 30  # the full text on click
+    await call(s.open_message, "99999999")
+    assert s.opened == {}
