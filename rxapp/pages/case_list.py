@@ -315,6 +315,7 @@ def case_list() -> rx.Component:
         page_title("nav.cases", rx.cond(S.loading, rx.spinner(size="2")), new_case_button()),
         rx.cond(S.notice != "", rx.callout(S.notice, icon="info", color_scheme="amber", size="1", width="100%")),
         view_tabs(),
+        rx.cond(S.view == "follow_up", rx.text(T("lists.follow_up.note"), size="1", color_scheme="gray", id="follow-up-note")),
         rx.cond(S.view == ALL, filter_bar()),
         results(),
         list_pager(S, "cases.total"),

@@ -41,7 +41,7 @@ MAX_ID = 2**31 - 1
 
 # list views: "all" is the filtered search; the others are work queues
 BUCKET_VIEWS = {"unsigned": "待签收", "handling": "办理中", "due_soon": "即将超期", "overdue": "已超期"}
-VIEWS = (ALL, "triage", *BUCKET_VIEWS)
+VIEWS = (ALL, "triage", "follow_up", *BUCKET_VIEWS)
 STATUS_FILTERS = (Q.OPEN_FILTER, *S.ALL)
 STALE_MESSAGE = StaleVersion().message
 

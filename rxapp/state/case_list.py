@@ -18,6 +18,7 @@ from sqlmodel import Session
 from rxapp.domain import queries as Q
 from rxapp.domain.access import Actor
 from rxapp.domain.errors import DomainError
+from rxapp.domain.followup import follow_up_queue
 from rxapp.domain.lookups import (
     area_names,
     child_areas as _child_areas,
@@ -178,8 +179,10 @@ class CaseListState(PagedList, AppState):
             if worklist is not None:
                 view_counts = {v: _count_text(len(worklist[b])) for v, b in BUCKET_VIEWS.items()}
             triage = Q.triage_queue(s, actor=actor) if actor.role in TRIAGE_ROLES else None
+            follow_up = follow_up_queue(s, actor=actor) if actor.role in TRIAGE_ROLES else None
             if triage is not None:
                 view_counts["triage"] = _count_text(len(triage))
+                view_counts["follow_up"] = _count_text(len(follow_up or []))
             counts: dict[str, int] = {}
             if view == ALL:
                 p = page
@@ -189,7 +192,8 @@ class CaseListState(PagedList, AppState):
                     result = Q.search_cases(s, actor=actor, filters=filters, sort=sort, page=p, page_size=size)
                 rows, total, counts = result.rows, result.total, result.counts_by_status
             else:
-                queue = triage if view == "triage" else (worklist or {}).get(BUCKET_VIEWS.get(view, ""), [])
+                queues = {"triage": triage, "follow_up": follow_up}
+                queue = queues[view] if view in queues else (worklist or {}).get(BUCKET_VIEWS.get(view, ""), [])
                 queue = queue or []
                 total = len(queue)
                 p = min(page, max(1, -(-total // size)))
@@ -304,7 +308,7 @@ class CaseListState(PagedList, AppState):
 
         allowed_views = [ALL]
         if actor.role in TRIAGE_ROLES:
-            allowed_views.append("triage")
+            allowed_views += ["triage", "follow_up"]
         if actor.role == Role.DEPT:
             allowed_views += list(BUCKET_VIEWS)
         self.views = allowed_views

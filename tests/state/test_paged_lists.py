@@ -121,3 +121,37 @@ async def test_admin_sms_log_is_searched_by_phone_code_day_direction_and_state(s
     assert s.opened["text"] == "路灯坏了" * 30  # the full text on click
     await call(s.open_message, "99999999")
     assert s.opened == {}
+
+
+@pytest.mark.anyio
+async def test_dispatcher_follow_up_queue_lists_resolved_cases_not_yet_followed_up_oldest_first(state_db, token):
+    from datetime import datetime
+
+    from rxapp.models import Case
+    from tests.state.test_cases_state import db
+
+    old, new, done = (submit(state_db, unique()) for _ in range(3))
+
+    def resolve(s):
+        for case, day, followed in ((old, 2, None), (new, 20, None), (done, 1, datetime(2026, 11, 3, 9))):
+            row = s.get(Case, case.id)
+            row.status, row.accepted_at, row.resolved_at, row.followed_up_at = "resolved", datetime(2026, 11, 1, 8), datetime(2026, 11, day, 9), followed
+            s.add(row)
+        s.commit()
+
+    db(resolve)
+    _, s = await state(CaseListState, token("dispatcher"))
+    await call(s.load)
+    assert "follow_up" in s.views and int(s.view_counts["follow_up"].rstrip("+")) >= 2
+    await call(s.set_view, "follow_up")
+    codes = [r["code"] for r in s.rows]
+    assert old.code in codes and new.code in codes and done.code not in codes
+    assert codes.index(old.code) < codes.index(new.code)  # oldest resolution first
+    row = next(r for r in s.rows if r["code"] == old.code)
+    assert row["deadline"] == "2026-11-05"  # Mon 2 Nov + 3 working days
+
+    _, leader = await state(CaseListState, token("leader"))
+    await call(leader.load)
+    assert "follow_up" not in leader.views
+    await call(leader.set_view, "follow_up")
+    assert leader.view != "follow_up"
