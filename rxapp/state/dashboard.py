@@ -11,6 +11,7 @@ every screen within about a second, and idle dashboards cost nothing.
 """
 
 import asyncio
+import json
 import logging
 import time
 from collections import OrderedDict
@@ -271,12 +272,41 @@ class DashboardState(AppState):
         self.children = [{"id": str(i), "name": n} for i, n in kids]
 
     # --------------------------------------------------------------- events
+    def _url_query(self) -> dict[str, str]:
+        params = {
+            "period": self.period if self.period != metrics.DEFAULT_PERIOD else "",
+            "area": str(self.area_id or ""),
+            "category": self.category_code,
+            "department": self.department_id,
+        }
+        if self.period == "custom":
+            params.update({"from": self.date_from, "to": self.date_to})
+        return {k: v for k, v in params.items() if v}
+
+    def _url_event(self):
+        """The filters into the address bar (no navigation): shareable, and Back from a drill-down restores them."""
+        query = urlencode(self._url_query())
+        url = "/dashboard" + (f"?{query}" if query else "")
+        return rx.call_script(f"window.history.replaceState(window.history.state, '', {json.dumps(url)})")
+
+    def _from_url(self, params) -> None:
+        """A link's filters (each checked again by parse_query on refresh; a bad one shows its error)."""
+        period = params.get("period", "")
+        self.period = period if period in PERIODS else metrics.DEFAULT_PERIOD
+        area = params.get("area", "")
+        self.area_id = int(area) if area.isdigit() and len(area) <= 10 else 0
+        category = params.get("category", "")
+        self.category_code = category.upper()[:16] if category.isalnum() else ""
+        department = params.get("department", "")
+        self.department_id = department if department.isdigit() and len(department) <= 10 else ""
+        self.date_from, self.date_to = params.get("from", "")[:10], params.get("to", "")[:10]
+
     @rx.event
     async def load(self):
         actor = await self.require(*DASHBOARD_ROLES)
         _seen(self.router.session.client_token)
         self.loading = True
-        self.area_id = 0
+        self._from_url(self.router.url.query_parameters)
         yield
         await self._load_options()
         # the missing holiday schedule is the administrators' job to fix: only they are warned
@@ -316,6 +346,7 @@ class DashboardState(AppState):
             day = today()
             self.date_from, self.date_to = day.replace(day=1).isoformat(), day.isoformat()
         await self._refresh(actor, force=True)
+        return self._url_event()
 
     @rx.event
     async def set_dates(self, form: dict):
@@ -323,6 +354,7 @@ class DashboardState(AppState):
         start, end = str(form.get("date_from", ""))[:10], str(form.get("date_to", ""))[:10]
         self.period, self.date_from, self.date_to = "custom", start, end
         await self._refresh(actor, force=True)
+        return self._url_event()
 
     @rx.event
     async def set_area(self, value: str):
@@ -339,6 +371,7 @@ class DashboardState(AppState):
             self.area_id = previous
             return
         await self._crumbs(self._shown_area_id, actor)
+        return self._url_event()
 
     @rx.event
     async def set_category(self, value: str):
@@ -349,6 +382,7 @@ class DashboardState(AppState):
             return
         self.category_code = "" if value == "all" else value
         await self._refresh(actor, force=True)
+        return self._url_event()
 
     @rx.event
     async def set_department(self, value: str):
@@ -359,6 +393,7 @@ class DashboardState(AppState):
             return
         self.department_id = "" if value == "all" else value
         await self._refresh(actor, force=True)
+        return self._url_event()
 
     @rx.event
     def toggle_live(self):

@@ -155,3 +155,20 @@ async def test_dispatcher_follow_up_queue_lists_resolved_cases_not_yet_followed_
     assert "follow_up" not in leader.views
     await call(leader.set_view, "follow_up")
     assert leader.view != "follow_up"
+
+
+@pytest.mark.anyio
+async def test_dashboard_filters_live_in_the_url_and_come_back_from_it(state_db, token):
+    from rxapp.state.dashboard import DashboardState
+
+    _, d = await state(DashboardState, token("leader"), "/dashboard?period=this_month&category=env")
+    await call(d.load)
+    assert (d.period, d.category_code, d.error) == ("this_month", "ENV", "")
+    events = await call(d.set_period, "last_month")
+    assert any("period=last_month" in u and "category=ENV" in u for u in _urls(events))
+    _, fresh = await state(DashboardState, token("leader"), "/dashboard")
+    await call(fresh.load)
+    assert fresh.period == "last_30_days" and fresh.category_code == ""  # the default, explained on the page
+    _, bad = await state(DashboardState, token("leader"), "/dashboard?period=nope&area=x&department=1;drop")
+    await call(bad.load)
+    assert (bad.period, bad.area_id, bad.department_id) == ("last_30_days", 0, "")
