@@ -134,19 +134,14 @@ def live_badge() -> rx.Component:
 
 def definition(text: rx.Var) -> rx.Component:
     """The KPI's one-line definition: on hover (tooltip) and on tap (popover)."""
-    return rx.popover.root(
-        rx.popover.trigger(
-            rx.icon_button(
-                rx.icon("info", size=14),
-                variant="ghost",
-                size="1",
-                color_scheme="gray",
-                aria_label=T("kpi.definition"),
-                title=text,
-                on_click=rx.stop_propagation,
+    return rx.box(
+        rx.popover.root(
+            rx.popover.trigger(
+                rx.icon_button(rx.icon("info", size=14), variant="ghost", size="1", color_scheme="gray", aria_label=T("kpi.definition"), title=text),
             ),
+            rx.popover.content(rx.text(text, size="2"), max_width="320px"),
         ),
-        rx.popover.content(rx.text(text, size="2"), max_width="320px", on_click=rx.stop_propagation),
+        on_click=rx.stop_propagation,  # the card itself opens its drill-down
     )
 
 
