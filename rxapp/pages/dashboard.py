@@ -262,12 +262,22 @@ def charts_grid() -> rx.Component:
             spacing="3",
             width="100%",
         ),
-        rx.grid(
-            rank_table(D.team_rows, T("dash.team_ranking"), "dash.table.team", "team", note=D.teams_note, id_="team-ranking"),
-            chart(D.activity_fig, id="chart-activity"),
-            columns=two,
-            spacing="3",
-            width="100%",
+        rx.cond(
+            D.team_rows.length() > 0,
+            rx.grid(
+                rank_table(D.team_rows, T("dash.team_ranking"), "dash.table.team", "team", note=D.teams_note, id_="team-ranking"),
+                chart(D.activity_fig, id="chart-activity"),
+                columns=two,
+                spacing="3",
+                width="100%",
+            ),
+            # no team reaches the minimum volume: no empty half-row card, the note says why
+            rx.vstack(
+                chart(D.activity_fig, id="chart-activity"),
+                rx.text(T("dash.team_ranking"), "：", D.teams_note, size="1", color_scheme="gray", id="team-ranking-note"),
+                spacing="1",
+                width="100%",
+            ),
         ),
         chart(D.overdue_fig, id="chart-overdue"),
         spacing="3",
