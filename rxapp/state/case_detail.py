@@ -91,7 +91,7 @@ def _case_fields(v: Q.CaseView) -> dict[str, str]:
         "status_color": STATUS_COLOR.get(v.status, "gray"),
         "channel_key": f"cases.channel.{v.channel}" if v.channel in Channel.ALL else "cases.channel.other",
         "content": v.content,
-        "category": f"{v.category_name}（{v.category_code}）" if v.category_code else "",
+        "category": v.category_name if v.category_code else "",
         "category_code": v.category_code,
         "confidence": str(round(v.confidence * 100)),
         "terms": v.classify_terms,
