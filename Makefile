@@ -36,6 +36,8 @@ browser: ## Debian chromium + a CJK font for the browser tests
 	@if ! command -v chromium >/dev/null || ! fc-list | grep -qi "wenquanyi\|noto sans cjk"; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null && fc-cache -f; \
 	fi
+	@# axe-core, injected by Playwright in the accessibility tests (a project-local copy, never a CDN)
+	@test -f .axe/node_modules/axe-core/axe.min.js || npm install --prefix .axe --no-audit --no-fund -q axe-core@4
 
 migrate: deps
 	.venv/bin/reflex db migrate

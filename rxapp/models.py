@@ -685,8 +685,10 @@ class RollupDay(_CohortCounters, table=True):
 
 
 class RollupOverdue(SQLModel, table=True):
-    """The overdue flow of ``RollupDay`` again, per category and department,
-    for the filtered dashboards (sparse: only late cases have rows)."""
+    """Per deadline day, area, category and department: the overdue flow of
+    ``RollupDay`` again (for the filtered dashboards), and the due cohort of
+    the headline 办结率 (应办结): ``due`` +1 on the deadline day of every
+    accepted case with a deadline, ``due_done`` +1 there if it is done now."""
 
     __table_args__ = _ROLLUP
     area_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
@@ -695,6 +697,8 @@ class RollupOverdue(SQLModel, table=True):
     department_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     overdue_in: int = 0
     overdue_out: int = 0
+    due: int = 0
+    due_done: int = 0
 
 
 class RollupTeam(SQLModel, table=True):

@@ -6,7 +6,6 @@ the caller's scope, checked by the domain functions):
 * ``GET /api/export/cases.xlsx?status=&category=&area=&department=&overdue=&from=&to=&q=&sort=``
   — the drill-down case list (at most 50,000 rows)."""
 
-from datetime import date
 
 from fastapi import APIRouter, Depends, Query
 from sqlmodel import Session
@@ -14,9 +13,12 @@ from sqlmodel import Session
 from rxapp.api.deps import domain_error_response, require_actor, run_db, xlsx_response
 from rxapp.domain import metrics, queries
 from rxapp.domain.access import Actor
+from rxapp.domain.clock import today
 from rxapp.domain.cases import STATUS_ZH
 from rxapp.domain.errors import DomainError
 from rxapp.domain.excel import Column, write_xlsx
+
+from rxapp.i18n import translate
 
 router = APIRouter(prefix="/api/export", tags=["exports"])
 
@@ -29,17 +31,19 @@ KPI_COLUMNS = [
     Column("分母", "int", width=10),
     Column("说明", width=44),
 ]
+_def = lambda key: translate(f"kpi.def.{key}", "zh")  # noqa: E731  (the dashboard's own definitions)
 KPI_ROWS = [
-    ("completion_rate", "办结率", "办结（已办结或已关闭）÷ 受理，按受理时间统计", True),
-    ("on_time_rate", "按时办结率", "期限内办结 ÷ 办结（含延期后的期限）", True),
-    ("overdue_now", "超期件", "当前在办且已过办理期限", False),
-    ("satisfaction_rate", "满意率", "满意与基本满意 ÷ 评价", True),
+    ("due_completion_rate", "办结率（应办结）", _def("due_completion_rate"), True),
+    ("completion_rate", "受理办结率", _def("completion_rate"), True),
+    ("on_time_rate", "按时办结率", _def("on_time_rate"), True),
+    ("overdue_now", "超期件", _def("overdue_now"), False),
+    ("satisfaction_rate", "满意率", _def("satisfaction_rate"), True),
     ("mean_score", "平均评分（1–5）", "评价分数平均值", False),
-    ("follow_up_rate", "回访率", "办结后回访 ÷ 办结", True),
-    ("handling_median_days", "办理时长中位数（工作日）", "受理至办结的工作日数", False),
-    ("handling_p90_days", "办理时长 P90（工作日）", "受理至办结的工作日数，第90百分位", False),
-    ("intake_today", "今日受理", "今天受理的诉求", False),
-    ("intake_month", "本月受理", "本月受理的诉求", False),
+    ("follow_up_rate", "回访率", _def("follow_up_rate"), True),
+    ("handling_median_days", "办理时长中位数（工作日）", _def("handling_time"), False),
+    ("handling_p90_days", "办理时长 P90（工作日）", _def("handling_time"), False),
+    ("intake_today", "今日受理", _def("intake_today"), False),
+    ("intake_month", "本月受理", _def("intake_month"), False),
 ]
 RANK_COLUMNS = [
     Column("排名（由差到好）", "int", width=10),
@@ -74,7 +78,7 @@ def _dashboard_query(period: str, date_from: str | None, date_to: str | None, ar
 @router.get("/dashboard.xlsx", summary="驾驶舱指标导出")
 async def export_dashboard(
     actor: Actor = Depends(require_actor),
-    period: str = Query("this_month", max_length=16),
+    period: str = Query(metrics.DEFAULT_PERIOD, max_length=16),
     date_from: str | None = Query(None, alias="from", max_length=10),
     date_to: str | None = Query(None, alias="to", max_length=10),
     area: str | None = Query(None, max_length=10),
@@ -98,7 +102,7 @@ async def export_dashboard(
         data = await run_db(build)
     except DomainError as exc:
         return domain_error_response(exc)
-    return xlsx_response(data, f"驾驶舱指标_{date.today():%Y%m%d}.xlsx")
+    return xlsx_response(data, f"驾驶舱指标_{today():%Y%m%d}.xlsx")
 
 
 @router.get("/cases.xlsx", summary="诉求清单导出")
@@ -150,4 +154,4 @@ async def export_cases(
         data = await run_db(build)
     except DomainError as exc:
         return domain_error_response(exc)
-    return xlsx_response(data, f"诉求清单_{date.today():%Y%m%d}.xlsx")
+    return xlsx_response(data, f"诉求清单_{today():%Y%m%d}.xlsx")

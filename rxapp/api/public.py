@@ -19,6 +19,7 @@ from rxapp.domain.clock import today
 from rxapp.domain.errors import DomainError
 from rxapp.domain.excel import Column, write_xlsx
 from rxapp.domain.metrics import kpis_public
+from rxapp.i18n import translate
 
 router = APIRouter(tags=["public"])
 
@@ -30,6 +31,19 @@ def _date(value: str, field: str, default: date) -> date:
         return date.fromisoformat(value)
     except ValueError:
         raise DomainError("日期格式应为YYYY-MM-DD", field) from None
+
+
+# each figure of /api/kpis -> its definition in the message catalog (the dashboard's own)
+KPI_DEFINITIONS = {
+    "due_completion_rate": "due_completion_rate",
+    "completion_rate": "completion_rate",
+    "on_time_rate": "on_time_rate",
+    "overdue_now": "overdue_now",
+    "satisfaction_rate": "satisfaction_rate",
+    "follow_up_rate": "follow_up_rate",
+    "handling_median_days": "handling_time",
+    "handling_p90_days": "handling_time",
+}
 
 
 @router.get("/api/kpis", summary="公开指标（仅汇总数据）")
@@ -49,6 +63,10 @@ async def public_kpis(
     body = asdict(k)
     body["date_from"] = k.date_from.isoformat()
     body["date_to"] = k.date_to.isoformat()
+    body["definitions"] = {
+        key: {"zh": translate(f"kpi.def.{name}", "zh"), "en": translate(f"kpi.def.{name}", "en")}
+        for key, name in KPI_DEFINITIONS.items()
+    }
     return JSONResponse(body)
 
 

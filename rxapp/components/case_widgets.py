@@ -1,5 +1,5 @@
 """Pieces the case pages share: status badge, labelled field, selects over
-option rows, the pager and the card frame."""
+option rows and the card frame (the pager: ``rxapp.components.pager``)."""
 
 from collections.abc import Sequence
 
@@ -68,33 +68,6 @@ def named_select(name: str, default: rx.Var | str, options: rx.Var, first: tuple
         name=name,
         default_value=default,
         **props,
-    )
-
-
-def pager(total_text: rx.Var, page: rx.Var, pages: rx.Var, go, loading: rx.Var) -> rx.Component:
-    return rx.hstack(
-        rx.text(total_text, size="2", color_scheme="gray"),
-        rx.spacer(),
-        rx.button(
-            rx.icon("chevron-left", size=14),
-            T("pager.prev"),
-            on_click=go(page - 1),
-            disabled=(page <= 1) | loading,
-            variant="soft",
-            size="1",
-        ),
-        rx.text(page, " / ", pages, size="2", white_space="nowrap"),
-        rx.button(
-            T("pager.next"),
-            rx.icon("chevron-right", size=14),
-            on_click=go(page + 1),
-            disabled=(page >= pages) | loading,
-            variant="soft",
-            size="1",
-        ),
-        width="100%",
-        align="center",
-        spacing="2",
     )
 
 

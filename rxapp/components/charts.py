@@ -54,10 +54,12 @@ def trend(points, lang: str) -> go.Figure:
     title = translate("dash.chart.trend", lang)
     if not points:
         return empty(title, lang)
-    months = [p.month for p in points]
+    # the running month stays on the axis, named partial and drawn lighter (its counts are so far)
+    months = [p.month + (translate("kpi.partial", lang) if getattr(p, "partial", False) else "") for p in points]
+    opacity = [0.45 if getattr(p, "partial", False) else 1.0 for p in points]
     fig = go.Figure()
-    fig.add_bar(x=months, y=[p.accepted for p in points], name=translate("dash.series.accepted", lang), marker_color=MUTED)
-    fig.add_bar(x=months, y=[p.done for p in points], name=translate("dash.series.done", lang), marker_color=ACCENT)
+    fig.add_bar(x=months, y=[p.accepted for p in points], name=translate("dash.series.accepted", lang), marker={"color": MUTED, "opacity": opacity})
+    fig.add_bar(x=months, y=[p.done for p in points], name=translate("dash.series.done", lang), marker={"color": ACCENT, "opacity": opacity})
     fig.add_scatter(
         x=months,
         y=[p.completion_rate for p in points],
@@ -134,7 +136,10 @@ def team_activity(rows, lang: str) -> go.Figure:
     fig = go.Figure()
     fig.add_bar(y=names, x=[r.visits for r in rows][::-1], orientation="h", name=translate("dash.series.visits", lang), marker_color=ACCENT)
     fig.add_bar(y=names, x=[r.diaries for r in rows][::-1], orientation="h", name=translate("dash.series.diaries", lang), marker_color=MUTED)
-    fig.update_layout(barmode="group", xaxis={"title": {"text": translate("dash.unit.times", lang)}, "tickformat": ",d"})
+    top = max([r.visits for r in rows] + [r.diaries for r in rows] + [1])
+    # whole-number ticks (a count of visits): at least one apart, about five of them
+    axis = {"title": {"text": translate("dash.unit.times", lang)}, "tickformat": ",d", "tick0": 0, "dtick": max(1, -(-top // 5))}
+    fig.update_layout(barmode="group", xaxis=axis)
     return _layout(fig, title, height=max(260, 30 * len(rows) + 110))
 
 

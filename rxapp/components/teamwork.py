@@ -1,5 +1,5 @@
 """UI pieces the team-work pages share (/diary, /households, /meetings):
-cards, labelled fields with their error, selects over option rows, the pager,
+cards, labelled fields with their error, selects over option rows,
 dialog buttons.  Phone first: everything stacks at 390 px, tables scroll
 inside their card."""
 
@@ -129,19 +129,6 @@ def stat(label_key: str, value, unit_key: str, icon: str, stat_id: str) -> rx.Co
             margin_top="4px",
         ),
         **{**styles.CARD, "padding": "12px"},
-    )
-
-
-def pager(total_text: rx.Var, page: rx.Var, pages: rx.Var, go, loading: rx.Var) -> rx.Component:
-    return rx.hstack(
-        rx.text(total_text, size="2", color_scheme="gray"),
-        rx.spacer(),
-        rx.button(rx.icon("chevron-left", size=14), on_click=go(page - 1), disabled=(page <= 1) | loading, variant="soft", size="1", aria_label="上一页"),
-        rx.text(page, " / ", pages, size="2"),
-        rx.button(rx.icon("chevron-right", size=14), on_click=go(page + 1), disabled=(page >= pages) | loading, variant="soft", size="1", aria_label="下一页"),
-        width="100%",
-        align="center",
-        spacing="2",
     )
 
 

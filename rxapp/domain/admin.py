@@ -26,7 +26,7 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
@@ -95,6 +95,7 @@ _LABELS = {
     "year": "年份",
     "text": "节假日安排",
     "rate_limit_per_minute": "每分钟调用上限",
+    "case_code": "诉求编号",
 }
 
 ROLE_ZH = {
@@ -973,14 +974,63 @@ class SmsRow:
     next_attempt_at: datetime | None
 
 
-def list_sms(session: Session, *, actor: Actor, page: int = 1, page_size: int = 20) -> tuple[list[SmsRow], int]:
-    """The SMS log, newest first."""
+SMS_DIRECTIONS = ("in", "out")
+SMS_STATUSES = ("queued", "sent", "failed", "received", "kept")
+
+
+def list_sms(
+    session: Session,
+    *,
+    actor: Actor,
+    phone: str = "",
+    case_code: str = "",
+    day: str = "",
+    direction: str = "",
+    status: str = "",
+    page: int = 1,
+    page_size: int = 20,
+) -> tuple[list[SmsRow], int]:
+    """The SMS log, newest first, searched in SQL: phone (digits, a part of
+    the number), case code (a part of it), one day (``YYYY-MM-DD``),
+    direction and state (one of their values, "" = any)."""
     _admin(actor)
     page, size = _page_args(page, page_size)
-    total = session.exec(select(func.count()).select_from(Sms)).one()
+    phone_q = _text(phone, "phone", max_len=20)
+    code_q = _text(case_code, "case_code", max_len=20).upper()
+    if phone_q and not phone_q.isdigit():
+        raise DomainError("手机号只能包含数字", "phone")
+    if code_q and not code_q.isalnum():
+        raise DomainError("诉求编号只能包含字母和数字", "case_code")
+    if direction not in ("", *SMS_DIRECTIONS):
+        raise DomainError("方向无效", "direction")
+    if status not in ("", *SMS_STATUSES):
+        raise DomainError("状态无效", "status")
+    cond = []
+    if phone_q:
+        cond.append(Sms.phone.contains(phone_q, autoescape=True))
+    if code_q:
+        cond.append(Case.code.contains(code_q, autoescape=True))
+    if day:
+        try:
+            d = date.fromisoformat(day) if isinstance(day, str) and len(day) == 10 else None
+        except ValueError:
+            d = None
+        if d is None:
+            raise DomainError("日期无效", "day")
+        start = datetime(d.year, d.month, d.day)
+        cond += [Sms.created_at >= start, Sms.created_at < start + timedelta(days=1)]
+    if direction:
+        cond.append(Sms.direction == direction)
+    if status:
+        cond.append(Sms.status == status)
+    count = select(func.count()).select_from(Sms)
+    if code_q:
+        count = count.join(Case, Case.id == Sms.case_id)
+    total = session.exec(count.where(*cond)).one()
     stmt = (
         select(Sms, Case.code)
         .outerjoin(Case, Case.id == Sms.case_id)
+        .where(*cond)
         .order_by(Sms.id.desc())
         .offset((page - 1) * size)
         .limit(size)

@@ -22,7 +22,7 @@ def choices(session: Session) -> Choices:
     deps = session.exec(select(Department).where(Department.active).order_by(Department.id)).all()
     return Choices(
         categories=[
-            {"code": c.code, "id": c.code, "label": f"{c.name_zh}（{c.code}）", "name": c.name_zh, "department_id": str(c.department_id or "")}
+            {"code": c.code, "id": c.code, "label": c.name_zh, "name": c.name_zh, "department_id": str(c.department_id or "")}
             for c in cats
         ],
         departments=[{"id": str(d.id), "label": d.name_zh} for d in deps],

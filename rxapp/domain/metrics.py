@@ -3,9 +3,16 @@
 One definition per KPI (DESIGN.md's table; the counters are defined once in
 :mod:`rxapp.domain.rollup`).  Over a period (a range of days) and an area:
 
-* **completion rate** 办结率 = done ÷ accepted, over the cases *accepted* in
-  the period (the cohort).  Accepted: ``accepted_at`` set and status not
-  ``rejected`` / ``duplicate``.  Done: resolved or closed now.
+* **completion rate** 办结率, the headline (12345 practice, 应办结口径) =
+  done ÷ due: the accepted cases *due* in the period — deadline on a day
+  from its first day to its last (today at the latest), plus those due
+  earlier and still not done — of which done now (``due_completion_rate``;
+  the due cohort lives in ``RollupOverdue``).  A month in progress does not
+  look like a collapse: a case not yet due does not count.
+* **completion rate so far** 受理办结率 = done ÷ accepted, over the cases
+  *accepted* in the period (the cohort; ``completion_rate``).  Accepted:
+  ``accepted_at`` set and status not ``rejected`` / ``duplicate``.  Done:
+  resolved or closed now.
 * **on-time rate** 按时办结率 = resolved on or before the case's current
   deadline (extended, or renewed on reopening) ÷ resolved, same cohort; the
   resolution time is the one that stands (``resolved_at``, else ``closed_at``).
@@ -18,14 +25,17 @@ One definition per KPI (DESIGN.md's table; the counters are defined once in
 * **follow-up rate** 回访率 = resolved cases contacted at or after the standing
   resolution (``followed_up_at >= resolved_at``) ÷ resolved.
 * **handling time** 办理时长 = working days from acceptance to the standing
-  resolution (the working-day calendar); median and p90 by nearest rank over a
-  histogram of quarter-day bins, reported as the bin's midpoint (within
-  ±0.125 working day of the exact value); the mean is exact.
+  resolution (the working-day calendar); median and p90 by nearest rank,
+  exact: the histogram of quarter-day bins finds the bin holding the rank,
+  then one indexed read of that bin's handling rows gives the case's own
+  value; the mean is exact.
 * **intake** 受理量 = cases accepted today / this calendar month so far (fixed
   windows, whatever the period); ``received`` 来件量 counts every submitted
   case, rejected and duplicates included.
 
 Every KPI carries the value of the previous period of the same length:
+the last 30 days (the default: always a full month of deadlines, whatever
+the day of the month) ↔ the 30 days before;
 this month (1st … today) ↔ last month (1st … same day, clamped); last month ↔
 the month before; this year (1 Jan … today) ↔ last year (1 Jan … same day);
 a custom range of n days ↔ the n days just before it; intake today ↔
@@ -140,7 +150,9 @@ GROUPS = {
 # ----------------------------------------------------------------------------
 # The query (validated: everything from a client is untrusted)
 # ----------------------------------------------------------------------------
-Period = Literal["this_month", "last_month", "this_year", "custom"]
+Period = Literal["last_30_days", "this_month", "last_month", "this_year", "custom"]
+DEFAULT_PERIOD = "last_30_days"
+ROLLING_DAYS = 30
 
 
 def _add_years(d: date, years: int) -> date:
@@ -156,7 +168,7 @@ class DashboardQuery(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
-    period: Period = "this_month"
+    period: Period = DEFAULT_PERIOD
     date_from: date | None = None
     date_to: date | None = None
     area_id: int | None = Field(default=None, ge=1, le=MAX_ID)
@@ -288,6 +300,9 @@ def _month_to_date_before(today: date) -> Window:
 
 def period_windows(query: DashboardQuery, today: date) -> tuple[Window, Window]:
     """(the period, the previous period of the same length)."""
+    if query.period == "last_30_days":
+        start = today - timedelta(days=ROLLING_DAYS - 1)
+        return Window(start, today), Window(start - timedelta(days=ROLLING_DAYS), start - timedelta(days=1))
     if query.period == "this_month":
         return Window(_month_start(today), today), _month_to_date_before(today)
     if query.period == "last_month":
@@ -325,7 +340,8 @@ class Kpi:
 class Kpis:
     accepted: Kpi
     done: Kpi
-    completion_rate: Kpi
+    due_completion_rate: Kpi  # the headline: done ÷ due (numerator / denominator: the counts)
+    completion_rate: Kpi  # done ÷ accepted so far
     on_time_rate: Kpi
     overdue_now: Kpi
     satisfaction_rate: Kpi
@@ -348,6 +364,7 @@ class MonthPoint:
     done: int  # of that cohort, done now
     completion_rate: float | None
     done_in: int  # resolved or closed during the month (any cohort)
+    partial: bool = False  # the month is still running (counts so far)
 
 
 @dataclass(frozen=True)
@@ -433,6 +450,9 @@ class PublicKpis:
     accepted: int
     done: int
     completion_rate: float | None
+    due: int
+    due_done: int
+    due_completion_rate: float | None
     resolved: int
     on_time_rate: float | None
     overdue_now: int
@@ -747,21 +767,24 @@ def _totals(ctx: _Ctx, window: Window) -> Counters:
 # ----------------------------------------------------------------------------
 # Handling-time histogram
 # ----------------------------------------------------------------------------
-def _case_bins(ctx: _Ctx, ranges: list[tuple[date, date]]) -> dict[int, int]:
-    if not ranges:
-        return {}
+def _handling_rows(ctx: _Ctx, ranges: list[tuple[date, date]], *cols):
+    """SELECT ``cols`` over the handling rows of the cases accepted in ``ranges``."""
     if ctx.key is None:  # community / grid: find the cases by their area index, then their handling rows
         span = or_(*[and_(Case.accepted_at >= Window(a, b).lo, Case.accepted_at < Window(a, b).hi) for a, b in ranges])
-        q = (
-            select(CaseHandling.bin, func.count())
+        return (
+            select(*cols)
             .select_from(Case)
             .join(CaseHandling, CaseHandling.case_id == Case.id)
             .where(R.counted_sql(), span, *ctx.case_conditions())
-            .group_by(CaseHandling.bin)
         )
-    else:
-        span = or_(*[and_(CaseHandling.day >= _dk(a), CaseHandling.day <= _dk(b)) for a, b in ranges])
-        q = select(CaseHandling.bin, func.count()).where(span, *ctx.handling_conditions()).group_by(CaseHandling.bin)
+    span = or_(*[and_(CaseHandling.day >= _dk(a), CaseHandling.day <= _dk(b)) for a, b in ranges])
+    return select(*cols).where(span, *ctx.handling_conditions())
+
+
+def _case_bins(ctx: _Ctx, ranges: list[tuple[date, date]]) -> dict[int, int]:
+    if not ranges:
+        return {}
+    q = _handling_rows(ctx, ranges, CaseHandling.bin, func.count()).group_by(CaseHandling.bin)
     return {int(b): int(n) for b, n in ctx.run(q).all()}
 
 
@@ -784,23 +807,67 @@ def _histogram(ctx: _Ctx, window: Window) -> dict[int, int]:
     return _case_bins(ctx, [(window.start, window.end)])
 
 
-def percentile(hist: Mapping[int, int], p: float) -> float | None:
-    """Nearest-rank percentile (rank ⌈p·n⌉) of a bin histogram, as the bin's midpoint in working days."""
+def exact_percentile(ctx: _Ctx, window: Window, hist: Mapping[int, int], p: float) -> float | None:
+    """Nearest-rank percentile (rank ⌈p·n⌉) in working days, exact: the
+    histogram ``hist`` of the window's cases finds the bin holding the rank;
+    the rank's own handling time is then read from that bin's rows (ordered
+    by seconds, one row at an offset)."""
     n = sum(hist.values())
     if n <= 0:
         return None
     rank = max(1, math.ceil(p * n))
     seen = 0
     for b in sorted(hist):
+        if seen + hist[b] >= rank:
+            q = (
+                _handling_rows(ctx, [(window.start, window.end)], CaseHandling.secs)
+                .where(CaseHandling.bin == b)
+                .order_by(CaseHandling.secs)
+                .offset(rank - seen - 1)
+                .limit(1)
+            )
+            secs = ctx.run(q).scalar_one_or_none()
+            return R.bin_value(b) if secs is None else secs / R.DAY_SECS
         seen += hist[b]
-        if seen >= rank:
-            return R.bin_value(b)
-    return R.bin_value(max(hist))  # pragma: no cover - unreachable
+    return None  # pragma: no cover - unreachable
 
 
 # ----------------------------------------------------------------------------
 # Live and flow figures
 # ----------------------------------------------------------------------------
+def _due(ctx: _Ctx, window: Window, today: date) -> tuple[int, int]:
+    """(due, done) of the headline 办结率: the accepted cases with a deadline
+    on a day from the window's start to its end (today at the latest), plus
+    those due before the window and still not done; done = resolved or closed now."""
+    upto = min(window.end, today)
+    if upto < window.start:
+        return 0, 0
+    lo, hi = _dk(window.start), _dk(upto)
+    if ctx.key is not None:
+        o = RollupOverdue
+        inside = and_(o.day >= lo, o.day <= hi)
+        conds = [o.area_id == ctx.key, o.day <= hi]
+        if ctx.category_id is not None:
+            conds.append(o.category_id == ctx.category_id)
+        if ctx.department_id is not None:
+            conds.append(o.department_id == ctx.department_id)
+        q = select(
+            func.coalesce(func.sum(case((inside, o.due), else_=0)), 0),
+            func.coalesce(func.sum(case((inside, o.due_done), else_=0)), 0),
+            func.coalesce(func.sum(case((o.day < lo, o.due - o.due_done), else_=0)), 0),
+        ).where(*conds)
+    else:
+        w = Window(window.start, upto)
+        done = R.done_sql()
+        inside = Case.deadline >= w.lo
+        q = select(
+            func.coalesce(func.sum(case((inside, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((and_(inside, done), 1), else_=0)), 0),
+            func.coalesce(func.sum(case((and_(~inside, ~done), 1), else_=0)), 0),
+        ).where(R.counted_sql(), Case.deadline.is_not(None), Case.deadline < w.hi, *ctx.case_conditions())
+    due_in, done_in, carried = (int(x) for x in ctx.run(q).one())
+    return due_in + carried, done_in
+
 def _overdue_now(ctx: _Ctx, at: datetime) -> dict[int, int]:
     """{department id (0 = none): open cases past their deadline now}."""
     dept = func.coalesce(Case.department_id, 0)
@@ -922,7 +989,7 @@ class _Values:
 def _values(ctx: _Ctx, window: Window) -> _Values:
     c = _totals(ctx, window)
     hist = _histogram(ctx, window) if c["resolved"] else {}
-    return _Values(c, percentile(hist, 0.5), percentile(hist, 0.9))
+    return _Values(c, exact_percentile(ctx, window, hist, 0.5), exact_percentile(ctx, window, hist, 0.9))
 
 
 def _kpi(value, previous, num: int | None = None, den: int | None = None) -> Kpi:
@@ -1009,9 +1076,11 @@ def dashboard(session: Session, *, actor: Actor, query: DashboardQuery | Mapping
     overdue_before = _overdue_at_end_of(ctx, overdue_day)
     (t_acc, t_rec), (y_acc, y_rec), (m_acc, m_rec), (pm_acc, pm_rec) = (_intake(ctx, w) for w in intake_windows)
     c, pc = v.c, pv.c
+    (due, due_done), (p_due, p_due_done) = _due(ctx, cur, today), _due(ctx, prev, today)
     kpis = Kpis(
         accepted=_kpi(c["accepted"], pc["accepted"]),
         done=_kpi(c["done"], pc["done"]),
+        due_completion_rate=_kpi(_rate(due_done, due), _rate(p_due_done, p_due), due_done, due),
         completion_rate=_kpi(v.completion, pv.completion, c["done"], c["accepted"]),
         on_time_rate=_kpi(v.on_time, pv.on_time, c["on_time"], c["resolved"]),
         overdue_now=_kpi(sum(overdue.values()), overdue_before),
@@ -1028,7 +1097,7 @@ def dashboard(session: Session, *, actor: Actor, query: DashboardQuery | Mapping
     )
 
     # charts
-    trend = _trend(ctx, cur)
+    trend = _trend(ctx, cur, today)
     cats = _category_points(ctx, cur)
     children = _children(ctx)
     child_level = CHILD_LEVEL.get(ctx.level)
@@ -1078,10 +1147,11 @@ def dashboard(session: Session, *, actor: Actor, query: DashboardQuery | Mapping
     )
 
 
-def _trend(ctx: _Ctx, window: Window) -> list[MonthPoint]:
+def _trend(ctx: _Ctx, window: Window, today: date) -> list[MonthPoint]:
     """Monthly cohort (accepted, done now) with the month's intake and
     throughput: the 12 months ending with the period's last month, or the
-    period's own months when it is longer (at most 120)."""
+    period's own months when it is longer (at most 120).  The running month
+    stays on the axis, marked ``partial``."""
     last = _month_start(window.end)
     first = _month_start(window.start)
     months = _months(first, last)
@@ -1132,6 +1202,7 @@ def _trend(ctx: _Ctx, window: Window) -> list[MonthPoint]:
             done=v["done"],
             completion_rate=_rate(v["done"], v["accepted"]),
             done_in=v["done_in"],
+            partial=k == _mk(today) and today < _month_end(today),
         )
         for k, v in by_month.items()
     ]
@@ -1193,12 +1264,15 @@ def _team_activity(ctx: _Ctx, today: date, limit: int) -> tuple[list[TeamActivit
 # ----------------------------------------------------------------------------
 def kpis_public(session: Session, *, date_from: date, date_to: date, area_id: int | None = None, now: datetime | None = None) -> PublicKpis:
     """The KPI table for the public: aggregates only, any area, cohort of the
-    cases accepted from ``date_from`` to ``date_to`` (inclusive, ≤ 10 years)."""
+    cases accepted from ``date_from`` to ``date_to`` (inclusive, ≤ 10 years);
+    the headline 办结率 over the cases due in that range (see the module)."""
     q = parse_query({"period": "custom", "date_from": date_from, "date_to": date_to, "area_id": area_id})
     at = now or clock_now()
     ctx = _context(session, None, q)
-    v = _values(ctx, Window(q.date_from, q.date_to))
+    window = Window(q.date_from, q.date_to)
+    v = _values(ctx, window)
     c = v.c
+    due, due_done = _due(ctx, window, at.date())
     return PublicKpis(
         area_id=ctx.area.id,
         area_name=ctx.area.name,
@@ -1207,6 +1281,9 @@ def kpis_public(session: Session, *, date_from: date, date_to: date, area_id: in
         accepted=c["accepted"],
         done=c["done"],
         completion_rate=v.completion,
+        due=due,
+        due_done=due_done,
+        due_completion_rate=_rate(due_done, due),
         resolved=c["resolved"],
         on_time_rate=v.on_time,
         overdue_now=sum(_overdue_now(ctx, at).values()),

@@ -666,7 +666,7 @@ class KpiLine:
     level: str
     period: str  # 本月 / 本年
     accepted: int
-    completion_rate: float | None
+    completion_rate: float | None  # the headline 办结率: done ÷ due (see rxapp.domain.metrics)
     on_time_rate: float | None
     satisfaction_rate: float | None
 
@@ -691,7 +691,7 @@ def kpi_lines(session: Session, *, area_id: object | None = None) -> list[KpiLin
     for a in areas:
         for label, start in periods:
             k = kpis_public(session, date_from=start, date_to=d, area_id=a.id)
-            lines.append(KpiLine(a.id, a.name, a.level, label, k.accepted, k.completion_rate, k.on_time_rate, k.satisfaction_rate))
+            lines.append(KpiLine(a.id, a.name, a.level, label, k.accepted, k.due_completion_rate, k.on_time_rate, k.satisfaction_rate))
     return lines
 
 

@@ -40,6 +40,10 @@ Definitions (one per KPI, used by the dashboard, the public API and the tests):
   (``bin = secs // 21600``, bins ≥ 240 = 60 working days merged), so a
   percentile read from the histogram is exact to the bin: the dashboard
   reports the bin's midpoint, within ±0.125 working day of the true value.
+* **due** (应办结, the headline 办结率's cohort; ``RollupOverdue``): every
+  accepted case with a deadline, keyed by the deadline's day; **due_done**:
+  of those, done now.  The cases due in a period [s, e] are those keyed on
+  s … e plus the earlier ones not done (Σ due − due_done before s).
 * **received** (来件): every case, any outcome, keyed by ``submitted_at``.
 * **done_in**: resolved cases keyed by ``done_at`` (throughput of a month).
 * **overdue flow** (day rollup, and per category and department in
@@ -154,7 +158,7 @@ HANDLING_COLS = ("day", "district_id", "township_id", "community_id", "grid_id",
 TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "rollupmonth": (("area_id", "month", "category_id", "department_id"), MONTH_COLS),
     "rollupday": (("area_id", "day"), DAY_COLS),
-    "rollupoverdue": (("area_id", "category_id", "day", "department_id"), ("overdue_in", "overdue_out")),
+    "rollupoverdue": (("area_id", "category_id", "day", "department_id"), ("overdue_in", "overdue_out", "due", "due_done")),
     "rollupteam": (("month", "team_id", "grid_id", "community_id", "township_id", "district_id"), TEAM_COLS),
     "rolluphandling": (("area_id", "month", "bin"), ("n",)),
 }
@@ -373,6 +377,9 @@ def contribution(case_row: Any, overrides: Mapping[int, YearSchedule] | WorkCloc
             "secs": secs,
             "bin": b,
         }
+    if deadline is not None:
+        for a in areas:
+            add(out["rollupoverdue"], (a, cat, day_key(deadline), dept), {"due": 1, "due_done": int(done)})
     if deadline is not None and (not done or (resolved and done_at > deadline)):
         for a in areas:
             add(day_rows, (a, day_key(deadline)), {"overdue_in": 1})
@@ -660,7 +667,7 @@ def _key_int(session: Session, name: str, unit: str) -> str:
     return f"CAST(replace({name}, '-', '') AS INTEGER)"
 
 
-_BASE_COLS = tuple(c for c in DAY_COLS if c != "handling_secs")
+_BASE_COLS = tuple(c for c in DAY_COLS if c != "handling_secs") + ("due", "due_done")
 
 
 def _base_sql(session: Session) -> str:
@@ -690,6 +697,7 @@ def _base_sql(session: Session) -> str:
         stream(done_at, {"done_in": one}, and_(counted_sql(), resolved_sql())),
         stream(Case.deadline, {"overdue_in": one}, and_(counted_sql(), late)),
         stream(done_at, {"overdue_out": one}, and_(counted_sql(), late_done)),
+        stream(Case.deadline, {"due": one, "due_done": coh["done"]}, and_(counted_sql(), Case.deadline.is_not(None))),
     )
     return str(base.compile(dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True}))
 
@@ -744,7 +752,8 @@ def rebuild_rollups(session: Session) -> dict[str, Any]:
             "SUM(secs) AS handling_secs FROM casehandling GROUP BY day, district_id, township_id, category_id, department_id"
         )
         conn.exec_driver_sql(
-            "CREATE TEMPORARY TABLE _rb_day AS " + _merged(session, "d", ("district_id", "township_id"), DAY_COLS)
+            "CREATE TEMPORARY TABLE _rb_day AS "  # the due stream's rows feed only rollupoverdue
+            + _merged(session, "d", ("district_id", "township_id"), DAY_COLS, "WHERE due = 0")
         )
         conn.exec_driver_sql(  # rows of the overdue flow alone have nothing for the month rollup
             "CREATE TEMPORARY TABLE _rb_month AS "
@@ -765,10 +774,12 @@ def rebuild_rollups(session: Session) -> dict[str, Any]:
         conn.exec_driver_sql("DROP TABLE IF EXISTS _rb_over")
         conn.exec_driver_sql(
             f"CREATE TEMPORARY TABLE _rb_over AS SELECT {_key_int(session, 'dd', 'day')} AS k, district_id, township_id, "
-            "category_id, department_id, overdue_in, overdue_out FROM _rb_base WHERE overdue_in <> 0 OR overdue_out <> 0"
+            "category_id, department_id, overdue_in, overdue_out, due, due_done FROM _rb_base "
+            "WHERE overdue_in <> 0 OR overdue_out <> 0 OR due <> 0"
         )
+        over_cols = TABLES["rollupoverdue"][1]
         for sql in _levels(
-            "rollupoverdue", "_rb_over", ("area_id", "day", "category_id", "department_id"), ("overdue_in", "overdue_out"), ("k", "category_id", "department_id")
+            "rollupoverdue", "_rb_over", ("area_id", "day", "category_id", "department_id"), over_cols, ("k", "category_id", "department_id")
         ):
             conn.exec_driver_sql(sql)
         for tmp in ("_rb_base", "_rb_hsum", "_rb_day", "_rb_month", "_rb_over"):

@@ -5,6 +5,7 @@ import reflex as rx
 from rxapp.components import styles
 from rxapp.components.admin_classify import classify_tab
 from rxapp.components.layout import app_page, page_title
+from rxapp.components.pager import list_pager
 from rxapp.components.widgets import empty_state, field_error
 from rxapp.models import Role
 from rxapp.state.admin import (
@@ -71,33 +72,6 @@ def table(headers: list[str], body: rx.Component, **props) -> rx.Component:
         ),
         width="100%",
         overflow_x="auto",
-    )
-
-
-def pager(state, total_key: str) -> rx.Component:
-    return rx.hstack(
-        rx.text(T(total_key).replace("{n}", state.total.to_string()), size="2", color_scheme="gray"),
-        rx.spacer(),
-        rx.button(
-            rx.icon("chevron-left", size=14),
-            T("pager.prev"),
-            on_click=state.go_page(state.page - 1),
-            disabled=(state.page <= 1) | state.loading,
-            variant="soft",
-            size="1",
-        ),
-        rx.text(state.page, " / ", state.pages, size="2"),
-        rx.button(
-            T("pager.next"),
-            rx.icon("chevron-right", size=14),
-            on_click=state.go_page(state.page + 1),
-            disabled=(state.page >= state.pages) | state.loading,
-            variant="soft",
-            size="1",
-        ),
-        width="100%",
-        align="center",
-        spacing="2",
     )
 
 
@@ -382,7 +356,7 @@ def users_tab() -> rx.Component:
                 rx.foreach(S.users, user_row),
             ),
         ),
-        pager(S, "admin.users.total"),
+        list_pager(S, "admin.users.total"),
         user_dialog(),
         reset_dialog(),
     )
@@ -614,7 +588,7 @@ def teams_tab() -> rx.Component:
                 rx.foreach(S.teams, team_row),
             ),
         ),
-        pager(S, "admin.teams.total"),
+        list_pager(S, "admin.teams.total"),
         rename_dialog(),
         create_team_dialog(),
     )
@@ -825,7 +799,17 @@ def sms_row(m) -> rx.Component:
         rx.table.cell(rx.badge(UiState.t[m["direction_key"]], variant="soft", color_scheme="gray")),
         rx.table.cell(m["phone"], white_space="nowrap"),
         rx.table.cell(
-            rx.text(m["text"], size="2", title=m["text"], overflow="hidden", text_overflow="ellipsis", white_space="nowrap"),
+            rx.link(
+                m["text"],
+                size="2",
+                title=m["text"],
+                overflow="hidden",
+                text_overflow="ellipsis",
+                white_space="nowrap",
+                display="block",
+                cursor="pointer",
+                on_click=AdminSmsState.open_message(m["id"]),
+            ),
             max_width="360px",
         ),
         rx.table.cell(rx.cond(m["case_code"] != "", rx.link(m["case_code"], href="/cases/" + m["case_code"]))),
@@ -836,8 +820,69 @@ def sms_row(m) -> rx.Component:
             )
         ),
         rx.table.cell(m["attempts"], text_align="right"),
-        rx.table.cell(rx.text(m["last_error"], size="1", color_scheme="red")),
+        # a note such as "became case ZS…" is not an error: red only for a failed send
+        rx.table.cell(rx.text(m["last_error"], size="1", color_scheme=rx.cond(m["status"] == "failed", "red", "gray"))),
         align="center",
+    )
+
+
+def _sms_select(value, options: list[tuple[str, str]], on_change, label_key: str, id_: str) -> rx.Component:
+    return rx.select.root(
+        rx.select.trigger(aria_label=T(label_key), min_width="120px"),
+        rx.select.content(
+            rx.select.item(T("lists.sms.any").replace("{what}", T(label_key)), value="all"),
+            *[rx.select.item(T(key), value=value) for value, key in options],
+        ),
+        value=value,
+        on_change=on_change,
+        size="2",
+        id=id_,
+    )
+
+
+def sms_filters() -> rx.Component:
+    S = AdminSmsState
+    return rx.hstack(
+        rx.form(
+            rx.hstack(
+                rx.input(name="phone", default_value=S.phone, placeholder=T("admin.sms.phone"), aria_label=T("admin.sms.phone"), size="2", width="150px"),
+                rx.input(name="code", default_value=S.case_code, placeholder=T("lists.sms.code"), aria_label=T("lists.sms.code"), size="2", width="170px"),
+                rx.input(name="day", type="date", default_value=S.day, aria_label=T("lists.sms.day"), size="2"),
+                rx.button(rx.icon("search", size=14), T("lists.sms.search"), type="submit", size="2", variant="soft"),
+                wrap="wrap",
+                spacing="2",
+                align="center",
+            ),
+            on_submit=S.search,
+            id="sms-search",
+        ),
+        _sms_select(S.direction, [("in", "admin.sms.in"), ("out", "admin.sms.out")], S.set_direction, "admin.sms.direction", "sms-direction"),
+        _sms_select(
+            S.sms_status,
+            [(s, f"admin.sms.status.{s}") for s in ("queued", "sent", "failed", "received", "kept")],
+            S.set_sms_status,
+            "admin.sms.status",
+            "sms-state",
+        ),
+        wrap="wrap",
+        spacing="2",
+        align="center",
+        width="100%",
+    )
+
+
+def sms_message_dialog() -> rx.Component:
+    S = AdminSmsState
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title(S.opened["phone"], " · ", S.opened["created_at"]),
+            rx.text(S.opened["text"], white_space="pre-wrap", size="3", id="sms-full-text"),
+            rx.cond(S.opened["last_error"], rx.text(S.opened["last_error"], size="1", color_scheme="gray", margin_top="8px")),
+            rx.flex(rx.dialog.close(rx.button(T("lists.sms.close"), variant="soft")), justify="end", margin_top="12px"),
+            max_width="520px",
+        ),
+        open=S.opened.length() > 0,
+        on_open_change=S.close_message,
     )
 
 
@@ -845,6 +890,8 @@ def sms_tab() -> rx.Component:
     S = AdminSmsState
     return section(
         rx.hstack(rx.text(T("admin.sms.help"), size="2", color_scheme="gray"), rx.spacer(), busy(S.loading), width="100%", align="center"),
+        sms_filters(),
+        sms_message_dialog(),
         rows_or_empty(
             S.messages,
             S.loading,
@@ -862,7 +909,7 @@ def sms_tab() -> rx.Component:
                 rx.foreach(S.messages, sms_row),
             ),
         ),
-        pager(S, "admin.sms.total"),
+        list_pager(S, "admin.sms.total"),
     )
 
 

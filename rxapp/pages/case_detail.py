@@ -9,7 +9,7 @@ from rxapp.components.media import case_media_panel
 from rxapp.components.widgets import field_error
 from rxapp.components.maps import case_map
 from rxapp.state.base import STAFF, T, UiState
-from rxapp.state.cases import CaseDetailState
+from rxapp.state.case_detail import CaseDetailState
 
 S = CaseDetailState
 C = S.case

@@ -3,11 +3,13 @@
 import reflex as rx
 
 from rxapp.components import styles
-from rxapp.components.case_widgets import card, option_select, pager, role_in, status_badge
+from rxapp.components.case_widgets import card, option_select, role_in, status_badge
+from rxapp.components.pager import list_pager
 from rxapp.components.layout import app_page, page_title
 from rxapp.components.widgets import empty_state
 from rxapp.state.base import STAFF, AppState, T, UiState
-from rxapp.state.cases import ALL, INTAKE_ROLES, VIEWS, CaseListState
+from rxapp.state.case_common import ALL, INTAKE_ROLES, VIEWS
+from rxapp.state.case_list import CaseListState
 
 S = CaseListState
 SORT_KEYS = [("newest", "cases.sort.newest"), ("oldest", "cases.sort.oldest"), ("deadline", "cases.sort.deadline"), ("updated", "cases.sort.updated")]
@@ -313,15 +315,10 @@ def case_list() -> rx.Component:
         page_title("nav.cases", rx.cond(S.loading, rx.spinner(size="2")), new_case_button()),
         rx.cond(S.notice != "", rx.callout(S.notice, icon="info", color_scheme="amber", size="1", width="100%")),
         view_tabs(),
+        rx.cond(S.view == "follow_up", rx.text(T("lists.follow_up.note"), size="1", color_scheme="gray", id="follow-up-note")),
         rx.cond(S.view == ALL, filter_bar()),
         results(),
-        pager(
-            T("cases.total").replace("{n}", S.total.to_string()),
-            S.page,
-            S.pages,
-            S.go_page,
-            S.loading,
-        ),
+        list_pager(S, "cases.total"),
         spacing="3",
         width="100%",
     )

@@ -10,7 +10,8 @@ from rxapp.components.widgets import field_error
 from rxapp.models import AreaLevel
 from rxapp.components.maps import place_picker
 from rxapp.state.base import T
-from rxapp.state.cases import INTAKE_CHANNELS, INTAKE_ROLES, NONE, CaseNewState
+from rxapp.state.case_common import INTAKE_CHANNELS, INTAKE_ROLES, NONE
+from rxapp.state.case_new import CaseNewState
 from rxapp.state.intake_assist import IntakeAssistState
 
 S = CaseNewState

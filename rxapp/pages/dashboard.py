@@ -31,6 +31,7 @@ def select_box(value, options, on_change, placeholder_key: str, all_key: str, id
 def period_picker() -> rx.Component:
     return rx.hstack(
         rx.segmented_control.root(
+            rx.segmented_control.item(T("kpi.period.last_30_days"), value="last_30_days"),
             rx.segmented_control.item(T("dash.period.this_month"), value="this_month"),
             rx.segmented_control.item(T("dash.period.last_month"), value="last_month"),
             rx.segmented_control.item(T("dash.period.this_year"), value="this_year"),
@@ -103,6 +104,7 @@ def filters() -> rx.Component:
             align="center",
             spacing="3",
         ),
+        rx.cond(D.period == "last_30_days", rx.text(T("kpi.period.explain"), size="1", color_scheme="gray", id="period-explain")),
         rx.cond(D.error != "", rx.callout(D.error, icon="triangle-alert", color_scheme="red", size="1", width="100%")),
         spacing="3",
         width="100%",
@@ -136,9 +138,31 @@ def live_badge() -> rx.Component:
     )
 
 
+def definition(text: rx.Var) -> rx.Component:
+    """The KPI's one-line definition: on hover (tooltip) and on tap (popover)."""
+    return rx.box(
+        rx.popover.root(
+            rx.popover.trigger(
+                rx.icon_button(rx.icon("info", size=14), variant="ghost", size="1", color_scheme="gray", aria_label=T("kpi.definition"), title=text),
+            ),
+            rx.popover.content(rx.text(text, size="2"), max_width="320px"),
+        ),
+        on_click=rx.stop_propagation,  # the card itself opens its drill-down
+    )
+
+
 def kpi_card(card: rx.Var) -> rx.Component:
     return rx.box(
-        rx.text(card["label"], size="2", color_scheme="gray"),
+        rx.hstack(
+            rx.text(card["label"], size="2", color_scheme="gray"),
+            rx.cond(card["definition"] != "", definition(card["definition"])),
+            spacing="1",
+            align="center",
+        ),
+        rx.cond(
+            card["key"] == "due_completion_rate",
+            rx.text(card["definition"], size="1", color_scheme="gray", id="kpi-definition-headline"),
+        ),
         rx.hstack(
             rx.text(
                 card["value"],
@@ -179,6 +203,8 @@ def chart(fig, **props) -> rx.Component:
         rx.plotly(data=fig.to(go.Figure), config={"displaylogo": False, "responsive": True}, locale="zh-CN", width="100%", **props),
         width="100%",
         min_width="0",
+        # on a phone plotly's toolbar would cover titles: hide it there
+        style={"@media (max-width: 640px)": {"& .modebar-container": {"display": "none"}}},
         **styles.CARD,
     )
 
@@ -242,12 +268,22 @@ def charts_grid() -> rx.Component:
             spacing="3",
             width="100%",
         ),
-        rx.grid(
-            rank_table(D.team_rows, T("dash.team_ranking"), "dash.table.team", "team", note=D.teams_note, id_="team-ranking"),
-            chart(D.activity_fig, id="chart-activity"),
-            columns=two,
-            spacing="3",
-            width="100%",
+        rx.cond(
+            D.team_rows.length() > 0,
+            rx.grid(
+                rank_table(D.team_rows, T("dash.team_ranking"), "dash.table.team", "team", note=D.teams_note, id_="team-ranking"),
+                chart(D.activity_fig, id="chart-activity"),
+                columns=two,
+                spacing="3",
+                width="100%",
+            ),
+            # no team reaches the minimum volume: no empty half-row card, the note says why
+            rx.vstack(
+                chart(D.activity_fig, id="chart-activity"),
+                rx.text(T("dash.team_ranking"), "：", D.teams_note, size="1", color_scheme="gray", id="team-ranking-note"),
+                spacing="1",
+                width="100%",
+            ),
         ),
         chart(D.overdue_fig, id="chart-overdue"),
         spacing="3",

@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from rxapp.components.pager import list_pager
 from rxapp.components.layout import app_page, page_title
 from rxapp.components.media import visit_media_dialog, visit_photos
 from rxapp.components.teamwork import (
@@ -18,7 +19,6 @@ from rxapp.components.teamwork import (
     meta,
     named_select,
     option_select,
-    pager,
     paragraph,
     stat,
     table,
@@ -157,7 +157,7 @@ def diary_list() -> rx.Component:
         card_title("tw.diary.list", export_button(L.diaries_export, "diaries-export"), icon="list"),
         chips(),
         loading_or_empty(L.rows, L.loading, rx.vstack(rx.foreach(L.rows, diary_card), spacing="0", width="100%")),
-        pager(T("tw.total").replace("{n}", L.total.to_string()), L.page, L.pages, L.go_page, L.loading),
+        list_pager(L, "tw.total"),
         padding="12px",
     )
 

@@ -58,6 +58,7 @@ def home() -> rx.Component:
             HomeState.schedule_warning != "",
             rx.callout(HomeState.schedule_warning, icon="calendar-x", color_scheme="amber", width="100%", id="schedule-warning"),
         ),
+        rx.cond(HomeState.schedule_note != "", rx.text(HomeState.schedule_note, size="1", color_scheme="gray", id="schedule-note")),
         identity_card(),
         rx.cond(HomeState.loaded, numbers(), rx.text(T("home.loading"), color_scheme="gray")),
         hotspot_card(),  # dispatchers, leaders: open hot spots in scope (热点事件)

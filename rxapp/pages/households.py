@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from rxapp.components.pager import list_pager, pager
 from rxapp.components.layout import app_page, page_title
 from rxapp.components.teamwork import (
     ALL,
@@ -17,7 +18,6 @@ from rxapp.components.teamwork import (
     meta,
     named_select,
     option_select,
-    pager,
     static_select,
     table,
     text_area,
@@ -122,7 +122,7 @@ def registry_tab() -> rx.Component:
                 rx.foreach(S.rows, household_row),
             ),
         ),
-        pager(T("tw.total").replace("{n}", S.total.to_string()), S.page, S.pages, S.go_page, S.loading),
+        list_pager(S, "tw.total"),
         padding="12px",
     )
 

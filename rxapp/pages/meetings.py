@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from rxapp.components.pager import list_pager
 from rxapp.components.layout import app_page, page_title
 from rxapp.components.media import item_media_dialog, item_photos
 from rxapp.components.teamwork import (
@@ -17,7 +18,6 @@ from rxapp.components.teamwork import (
     loading_or_empty,
     meta,
     named_select,
-    pager,
     paragraph,
     text_area,
 )
@@ -182,7 +182,7 @@ def meetings_page() -> rx.Component:
         filters(),
         card(
             loading_or_empty(S.rows, S.loading, rx.vstack(rx.foreach(S.rows, meeting_card), spacing="0", width="100%")),
-            pager(T("tw.total").replace("{n}", S.total.to_string()), S.page, S.pages, S.go_page, S.loading),
+            list_pager(S, "tw.total"),
             padding="12px",
         ),
         create_dialog(),

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import reflex as rx
 
@@ -29,12 +29,11 @@ from rxapp.domain.errors import DomainError
 from rxapp.i18n import translate
 from rxapp.models import AreaLevel, Role
 from rxapp.state.base import AppState, UiState, access, run_db
+from rxapp.state.paged import ALL, Filter, PagedList, filter_setter
 
 ADMIN = ("admin",)
-PAGE_SIZE = 20
 TABS = ("users", "categories", "teams", "holidays", "api_keys", "sms", "classify")
 NONE = "none"  # a select's "nothing chosen" (Radix items cannot have the value "")
-ALL = "all"
 MAX_FORM_TEXT = 20_000
 
 
@@ -71,14 +70,6 @@ def _field(form: Mapping[str, Any], key: str) -> Any:
     if isinstance(value, str) and len(value) > MAX_FORM_TEXT:
         raise DomainError("输入内容过长", key)
     return value
-
-
-def _page(value: Any, pages: int) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= pages else 1
-
-
-def _pages(total: int, size: int = PAGE_SIZE) -> int:
-    return max(1, -(-total // size))
 
 
 def _choices(rows: list[A.Choice]) -> list[dict[str, str]]:
@@ -129,6 +120,9 @@ class AdminState(AppState):
             await self._refresh_shared(actor)
         except DomainError as exc:
             return self._fail(exc)
+        linked = self.router.url.query_parameters.get("tab", "")
+        if linked in TABS:  # a link (or Back) names the tab
+            self.tab = linked
         return TAB_LOADERS[self.tab if self.tab in TABS else "users"]()
 
     @rx.event
@@ -140,7 +134,32 @@ class AdminState(AppState):
         if not isinstance(value, str) or value not in TABS:
             return None
         self.tab = value
-        return TAB_LOADERS[value]()
+        return [rx.call_script(f"window.history.replaceState(window.history.state, '', '/admin?tab={value}')"), TAB_LOADERS[value]()]
+
+
+class AdminListTab(PagedList, mixin=True):
+    """A paged list tab of /admin: its query in the URL beside ``tab``."""
+
+    LIST_ROLES: ClassVar[tuple[str, ...]] = ADMIN
+    LIST_TAB: ClassVar[str] = ""
+
+    def _list_url_extra(self) -> dict[str, str]:
+        return {"tab": self.LIST_TAB}
+
+    @rx.event
+    async def load(self):
+        """The tab opens: the query of a link to it (validated), then its rows."""
+        try:
+            actor = await self.require(*ADMIN)
+        except DomainError as exc:
+            yield self._fail(exc)
+            return
+        params = dict(self.router.url.query_parameters)
+        if params.get("tab") == self.LIST_TAB:
+            self._list_reset()
+            self._list_from_url(params)
+        async for ev in self._list_reload(actor, first_page=False, url=False):
+            yield ev
 
 
 # ----------------------------------------------------------------------------
@@ -173,12 +192,11 @@ USER_FIELDS = ("username", "display_name", "role", "scope_area_id", "team_id", "
 
 
 @access(ADMIN)
-class AdminUsersState(AdminState):
+class AdminUsersState(AdminListTab, AdminState):
+    LIST_TAB = "users"
+    LIST_FILTERS = (Filter("query", kind="text", label="查询条件"),)
     users: list[dict[str, str]] = []
-    total: int = 0
-    page: int = 1
     query: str = ""
-    loading: bool = True  # until the tab's first load
 
     # create / edit dialog ("" = closed)
     dialog: str = ""
@@ -202,64 +220,14 @@ class AdminUsersState(AdminState):
     reset_error: str = ""
 
     @rx.var
-    def pages(self) -> int:
-        return _pages(self.total)
-
-    @rx.var
     def form_scope_options(self) -> list[dict[str, str]]:
         return self.extra_scope + self.scope_options
 
-    async def _fetch(self, actor) -> None:
-        self.loading = True
-        query, page = self.query, self.page
-        try:
-            rows, total = await run_db(lambda s: A.list_users(s, actor=actor, query=query, page=page, page_size=PAGE_SIZE))
-            if not rows and total and page > 1:  # the page emptied under us: show the last one
-                page = self.page = _pages(total)
-                rows, total = await run_db(lambda s: A.list_users(s, actor=actor, query=query, page=page, page_size=PAGE_SIZE))
-            self.users = [_user_row(r) for r in rows]
-            self.total = total
-        finally:
-            self.loading = False
-
-    @rx.event
-    async def load(self):
-        try:
-            actor = await self.require("admin")
-            self.loading = True
-            yield
-            await self._fetch(actor)
-        except DomainError as exc:
-            self.loading = False
-            yield self._fail(exc)
-
-    @rx.event
-    async def search(self, form_data: dict):
-        try:
-            actor = await self.require("admin")
-            query = _field(_form(form_data), "query")
-            if not isinstance(query, str) or len(query.strip()) > 64:
-                raise DomainError("查询条件过长", "query")
-            self.query = query.strip()
-            self.page = 1
-            self.loading = True
-            yield
-            await self._fetch(actor)
-        except DomainError as exc:
-            self.loading = False
-            yield self._fail(exc)
-
-    @rx.event
-    async def go_page(self, page: Any):
-        try:
-            actor = await self.require("admin")
-            self.page = _page(page, self.pages)
-            self.loading = True
-            yield
-            await self._fetch(actor)
-        except DomainError as exc:
-            self.loading = False
-            yield self._fail(exc)
+    async def _list_fetch(self, actor) -> None:
+        query, page, size = self.query, self.page, self.page_size
+        rows, total = await run_db(lambda s: A.list_users(s, actor=actor, query=query, page=page, page_size=size))
+        self.users = [_user_row(r) for r in rows]
+        self.total = total
 
     # -- the create / edit dialog --------------------------------------------
     def _clear_form(self) -> None:
@@ -390,7 +358,7 @@ class AdminUsersState(AdminState):
             user = await run_db(lambda s: A.create_user(s, actor=actor, data=data))
             self.dialog = ""
             self._clear_form()
-            await self._fetch(actor)
+            await self._list_fetch(actor)
             return await self._ok("admin.users.created", name=user.username)
         except DomainError as exc:
             return self._show_error(exc)
@@ -407,7 +375,7 @@ class AdminUsersState(AdminState):
             await run_db(lambda s: A.update_user(s, actor=actor, user_id=user_id, data=data, expected_version=version))
             self.dialog = ""
             self._clear_form()
-            await self._fetch(actor)
+            await self._list_fetch(actor)
             return await self._ok("common.saved")
         except DomainError as exc:
             return self._show_error(exc)
@@ -420,7 +388,7 @@ class AdminUsersState(AdminState):
             await run_db(
                 lambda s: A.set_user_active(s, actor=actor, user_id=user_id, active=active, expected_version=version)
             )
-            await self._fetch(actor)
+            await self._list_fetch(actor)
             return await self._ok("admin.users.enabled" if active is True else "admin.users.disabled_done")
         except DomainError as exc:
             return self._fail(exc)
@@ -430,7 +398,7 @@ class AdminUsersState(AdminState):
         try:
             actor = await self.require("admin")
             await run_db(lambda s: A.unlock_user(s, actor=actor, user_id=user_id))
-            await self._fetch(actor)
+            await self._list_fetch(actor)
             return await self._ok("admin.users.unlocked")
         except DomainError as exc:
             return self._fail(exc)
@@ -464,7 +432,7 @@ class AdminUsersState(AdminState):
             await run_db(lambda s: A.reset_password(s, actor=actor, user_id=user_id, new_password=password))
             name = self.reset_username
             self.reset_id = self.reset_username = self.reset_error = ""
-            await self._fetch(actor)
+            await self._list_fetch(actor)
             return await self._ok("admin.users.password_reset", name=name)
         except DomainError as exc:
             self.reset_error = exc.message
@@ -555,12 +523,11 @@ def _team_row(t: A.TeamRow) -> dict[str, str]:
 
 
 @access(ADMIN)
-class AdminTeamsState(AdminState):
+class AdminTeamsState(AdminListTab, AdminState):
+    LIST_TAB = "teams"
+    LIST_FILTERS = (Filter("township", options="township_options", label="乡镇街道"),)
     teams: list[dict[str, str]] = []
-    total: int = 0
-    page: int = 1
     township: str = ALL
-    loading: bool = True  # until the tab's first load
 
     rename_id: str = ""
     rename_name: str = ""
@@ -573,58 +540,13 @@ class AdminTeamsState(AdminState):
     grid_options: list[dict[str, str]] = []
     create_errors: dict[str, str] = {}
 
-    @rx.var
-    def pages(self) -> int:
-        return _pages(self.total)
+    set_township = filter_setter("township")
 
-    async def _fetch(self, actor) -> None:
-        self.loading = True
-        township, page = _opt_id(self.township), self.page
-        try:
-            rows, total = await run_db(
-                lambda s: A.list_teams(s, actor=actor, township_id=township, page=page, page_size=PAGE_SIZE)
-            )
-            self.teams = [_team_row(t) for t in rows]
-            self.total = total
-        finally:
-            self.loading = False
-
-    @rx.event
-    async def load(self):
-        try:
-            actor = await self.require("admin")
-            self.loading = True
-            yield
-            await self._fetch(actor)
-        except DomainError as exc:
-            self.loading = False
-            yield self._fail(exc)
-
-    @rx.event
-    async def set_township(self, value: Any):
-        try:
-            actor = await self.require("admin")
-            choice = _choice(value)
-            self.township = choice if choice == ALL or any(o["id"] == choice for o in self.township_options) else ALL
-            self.page = 1
-            self.loading = True
-            yield
-            await self._fetch(actor)
-        except DomainError as exc:
-            self.loading = False
-            yield self._fail(exc)
-
-    @rx.event
-    async def go_page(self, page: Any):
-        try:
-            actor = await self.require("admin")
-            self.page = _page(page, self.pages)
-            self.loading = True
-            yield
-            await self._fetch(actor)
-        except DomainError as exc:
-            self.loading = False
-            yield self._fail(exc)
+    async def _list_fetch(self, actor) -> None:
+        township, page, size = _opt_id(self.township), self.page, self.page_size
+        rows, total = await run_db(lambda s: A.list_teams(s, actor=actor, township_id=township, page=page, page_size=size))
+        self.teams = [_team_row(t) for t in rows]
+        self.total = total
 
     @rx.event
     async def open_rename(self, team_id: Any):
@@ -654,7 +576,7 @@ class AdminTeamsState(AdminState):
             await run_db(lambda s: A.rename_team(s, actor=actor, team_id=team_id, name=name, leader_name=leader))
             self.rename_id = ""
             self.rename_errors = {}
-            await self._fetch(actor)
+            await self._list_fetch(actor)
             return await self._ok("common.saved")
         except DomainError as exc:
             self.rename_errors = {exc.field if exc.field in ("name", "leader_name") else "form": exc.message}
@@ -716,7 +638,7 @@ class AdminTeamsState(AdminState):
             team = await run_db(lambda s: A.create_team(s, actor=actor, grid_id=grid, name=name, leader_name=leader))
             self.create_open = False
             self.create_errors = {}
-            await self._fetch(actor)
+            await self._list_fetch(actor)
             return await self._ok("admin.teams.created", name=team.name)
         except DomainError as exc:
             self.create_errors = {exc.field if exc.field in ("grid_id", "name", "leader_name") else "form": exc.message}
@@ -915,48 +837,49 @@ def _sms_row(m: A.SmsRow) -> dict[str, str]:
 
 
 @access(ADMIN)
-class AdminSmsState(AdminState):
+class AdminSmsState(AdminListTab, AdminState):
+    LIST_TAB = "sms"
+    LIST_FILTERS = (
+        Filter("phone", kind="text", max_len=20, label="手机号"),
+        Filter("case_code", kind="text", param="code", max_len=20, label="诉求编号"),
+        Filter("day", kind="date", label="日期"),
+        Filter("direction", values=A.SMS_DIRECTIONS, label="方向"),
+        Filter("sms_status", values=A.SMS_STATUSES, param="state", label="状态"),
+    )
     messages: list[dict[str, str]] = []
-    total: int = 0
-    page: int = 1
-    loading: bool = True  # until the tab's first load
+    phone: str = ""
+    case_code: str = ""
+    day: str = ""
+    direction: str = ALL
+    sms_status: str = ALL
+    opened: dict[str, str] = {}  # the message whose full text is shown
 
-    @rx.var
-    def pages(self) -> int:
-        return _pages(self.total)
+    set_direction = filter_setter("direction")
+    set_sms_status = filter_setter("sms_status")
 
-    async def _fetch(self, actor) -> None:
-        self.loading = True
-        page = self.page
-        try:
-            rows, total = await run_db(lambda s: A.list_sms(s, actor=actor, page=page, page_size=PAGE_SIZE))
-            self.messages = [_sms_row(m) for m in rows]
-            self.total = total
-        finally:
-            self.loading = False
-
-    @rx.event
-    async def load(self):
-        try:
-            actor = await self.require("admin")
-            self.loading = True
-            yield
-            await self._fetch(actor)
-        except DomainError as exc:
-            self.loading = False
-            yield self._fail(exc)
+    async def _list_fetch(self, actor) -> None:
+        page, size = self.page, self.page_size
+        args = {
+            "phone": self.phone,
+            "case_code": self.case_code,
+            "day": self.day,
+            "direction": "" if self.direction == ALL else self.direction,
+            "status": "" if self.sms_status == ALL else self.sms_status,
+        }
+        rows, total = await run_db(lambda s: A.list_sms(s, actor=actor, page=page, page_size=size, **args))
+        self.messages = [_sms_row(m) for m in rows]
+        self.total = total
 
     @rx.event
-    async def go_page(self, page: Any):
-        try:
-            actor = await self.require("admin")
-            self.page = _page(page, self.pages)
-            self.loading = True
-            yield
-            await self._fetch(actor)
-        except DomainError as exc:
-            self.loading = False
-            yield self._fail(exc)
+    async def open_message(self, sms_id: Any):
+        """The full text of one message of this page (a row click)."""
+        await self.require("admin")
+        self.opened = next((m for m in self.messages if m["id"] == sms_id), {}) if isinstance(sms_id, str) else {}
+
+    @rx.event
+    async def close_message(self, open_: Any = False):
+        if open_ is not True:
+            self.opened = {}
 
 
 TAB_LOADERS = {

@@ -11,10 +11,10 @@ every screen within about a second, and idle dashboards cost nothing.
 """
 
 import asyncio
+import json
 import logging
 import time
 from collections import OrderedDict
-from datetime import date
 from urllib.parse import urlencode
 
 import reflex as rx
@@ -24,6 +24,7 @@ from rxapp import formatting as fmt
 from rxapp.components import charts
 from rxapp.domain import lookups, metrics
 from rxapp.domain.access import Actor
+from rxapp.domain.clock import today
 from rxapp.domain.overview import missing_schedule_warning
 from rxapp.domain.errors import DomainError
 from rxapp.i18n import translate
@@ -32,7 +33,7 @@ from rxapp.state.base import AppState, UiState, access, run_db
 log = logging.getLogger(__name__)
 
 DASHBOARD_ROLES = ("leader", "admin")
-PERIODS = ("this_month", "last_month", "this_year", "custom")
+PERIODS = ("last_30_days", "this_month", "last_month", "this_year", "custom")
 
 # --------------------------------------------------------------------------
 # process-wide change probe and shared results
@@ -64,7 +65,7 @@ async def shared_view(actor: Actor, query: metrics.DashboardQuery, mark: tuple, 
     computed once per (scope, query, change mark) and rendered once per
     language, shared by every viewer: 200 open dashboards cost one
     computation, one rendering and one figure serialisation when a case changes."""
-    key = (actor.role, actor.scope_area_id, query.model_dump_json(), mark, date.today().isoformat())
+    key = (actor.role, actor.scope_area_id, query.model_dump_json(), mark, today().isoformat())
 
     async def build() -> dict:
         result = await _shared(_results, key, lambda: run_db(lambda s: metrics.dashboard(s, actor=actor, query=query)))
@@ -224,7 +225,7 @@ class CaseFilters(rx.State, mixin=True):
 @access(DASHBOARD_ROLES)
 class DashboardState(CaseFilters, AppState):
     # filters (validated server-side on every change)
-    period: str = "this_month"
+    period: str = metrics.DEFAULT_PERIOD
     date_from: str = ""
     date_to: str = ""
     area_id: int = 0
@@ -306,15 +307,45 @@ class DashboardState(CaseFilters, AppState):
         self.children = [{"id": str(i), "name": n} for i, n in kids]
 
     # --------------------------------------------------------------- events
+    def _url_query(self) -> dict[str, str]:
+        params = {
+            "period": self.period if self.period != metrics.DEFAULT_PERIOD else "",
+            "area": str(self.area_id or ""),
+            "category": self.category_code,
+            "department": self.department_id,
+        }
+        if self.period == "custom":
+            params.update({"from": self.date_from, "to": self.date_to})
+        return {k: v for k, v in params.items() if v}
+
+    def _url_event(self):
+        """The filters into the address bar (no navigation): shareable, and Back from a drill-down restores them."""
+        query = urlencode(self._url_query())
+        url = "/dashboard" + (f"?{query}" if query else "")
+        return rx.call_script(f"window.history.replaceState(window.history.state, '', {json.dumps(url)})")
+
+    def _from_url(self, params) -> None:
+        """A link's filters (each checked again by parse_query on refresh; a bad one shows its error)."""
+        period = params.get("period", "")
+        self.period = period if period in PERIODS else metrics.DEFAULT_PERIOD
+        area = params.get("area", "")
+        self.area_id = int(area) if area.isdigit() and len(area) <= 10 else 0
+        category = params.get("category", "")
+        self.category_code = category.upper()[:16] if category.isalnum() else ""
+        department = params.get("department", "")
+        self.department_id = department if department.isdigit() and len(department) <= 10 else ""
+        self.date_from, self.date_to = params.get("from", "")[:10], params.get("to", "")[:10]
+
     @rx.event
     async def load(self):
         actor = await self.require(*DASHBOARD_ROLES)
         _seen(self.router.session.client_token)
         self.loading = True
-        self.area_id = 0
+        self._from_url(self.router.url.query_parameters)
         yield
         await self._load_options()
-        self.schedule_warning = await run_db(lambda s: missing_schedule_warning(s))
+        # the missing holiday schedule is the administrators' job to fix: only they are warned
+        self.schedule_warning = await run_db(lambda s: missing_schedule_warning(s)) if actor.role == "admin" else ""
         await self._refresh(actor, force=True)
         await self._crumbs(self._shown_area_id, actor)
 
@@ -347,9 +378,10 @@ class DashboardState(CaseFilters, AppState):
             return
         self.period = value
         if value == "custom" and not (self.date_from and self.date_to):
-            today = date.today()
-            self.date_from, self.date_to = today.replace(day=1).isoformat(), today.isoformat()
+            day = today()
+            self.date_from, self.date_to = day.replace(day=1).isoformat(), day.isoformat()
         await self._refresh(actor, force=True)
+        return self._url_event()
 
     @rx.event
     async def set_dates(self, form: dict):
@@ -357,6 +389,7 @@ class DashboardState(CaseFilters, AppState):
         start, end = str(form.get("date_from", ""))[:10], str(form.get("date_to", ""))[:10]
         self.period, self.date_from, self.date_to = "custom", start, end
         await self._refresh(actor, force=True)
+        return self._url_event()
 
     @rx.event
     async def set_area(self, value: str):
@@ -373,18 +406,21 @@ class DashboardState(CaseFilters, AppState):
             self.area_id = previous
             return
         await self._crumbs(self._shown_area_id, actor)
+        return self._url_event()
 
     @rx.event
     async def set_category(self, value: str):
         actor = await self.require(*DASHBOARD_ROLES)
         if self._take_category(value):
             await self._refresh(actor, force=True)
+            return self._url_event()
 
     @rx.event
     async def set_department(self, value: str):
         actor = await self.require(*DASHBOARD_ROLES)
         if self._take_department(value):
             await self._refresh(actor, force=True)
+            return self._url_event()
 
     @rx.event
     def toggle_live(self):
@@ -446,11 +482,13 @@ def _render(d: metrics.Dashboard, lang: str) -> dict:
     out["generated_at"] = fmt.moment(d.generated_at, lang)
     k = d.kpis
     completion = k.completion_rate.value
+    due_rate = k.due_completion_rate.value
 
-    def card(key, kpi, value, change, *, target="", tone="neutral", unit="", hint=""):
+    def card(key, kpi, value, change, *, target="", tone="neutral", unit="", hint="", label=""):
         return {
             "key": key,
-            "label": t(f"dash.kpi.{key}"),
+            "label": label or t(f"dash.kpi.{key}"),
+            "definition": t(f"kpi.def.{key}"),
             "value": value,
             "unit": unit,
             "change": change,
@@ -463,13 +501,23 @@ def _render(d: metrics.Dashboard, lang: str) -> dict:
     days_unit = t("dash.unit.days")
     out["cards"] = [
         card(
+            "due_completion_rate",
+            k.due_completion_rate,
+            fmt.percent(due_rate, lang, 2),
+            fmt.points_change(k.due_completion_rate.change, lang),
+            tone="neutral" if due_rate is None else ("good" if due_rate >= charts.TARGET else "bad"),
+            label=t("kpi.name.due_completion_rate"),
+            hint=t("dash.target_hint")
+            + f" · {fmt.number(k.due_completion_rate.numerator, lang)}/{fmt.number(k.due_completion_rate.denominator, lang)}",
+        ),
+        card(
             "completion_rate",
             k.completion_rate,
             fmt.percent(completion, lang, 2),
             fmt.points_change(k.completion_rate.change, lang),
             target="accepted",
-            tone="neutral" if completion is None else ("good" if completion >= charts.TARGET else "bad"),
-            hint=t("dash.target_hint") + f" · {fmt.number(k.completion_rate.numerator, lang)}/{fmt.number(k.completion_rate.denominator, lang)}",
+            label=t("kpi.name.completion_rate"),
+            hint=f"{fmt.number(k.completion_rate.numerator, lang)}/{fmt.number(k.completion_rate.denominator, lang)}",
         ),
         card("on_time_rate", k.on_time_rate, fmt.percent(k.on_time_rate.value, lang), fmt.points_change(k.on_time_rate.change, lang), target="resolved"),
         card(

@@ -16,17 +16,15 @@ from rxapp.domain.households import area_choices, household_choices
 from rxapp.domain.cases import STATUS_ZH
 from rxapp.models import AreaLevel, Role
 from rxapp.state.base import AppState, access, run_db
+from rxapp.state.paged import Filter, PagedList, filter_setter
 from rxapp.state.teamwork import (
     ALL,
-    PAGE_SIZE,
     TEAMWORK_ROLES,
     choice,
     day_text,
     error_map,
     field,
     form_of,
-    page_number,
-    pages_of,
     path_id,
     recent_months,
     say,
@@ -46,7 +44,12 @@ def _area_options(rows) -> list[dict[str, str]]:
 # /diary — lists by month, area, team and member; the month's team counts
 # ============================================================================
 @access(TEAMWORK_ROLES)
-class DiaryListState(AppState):
+class DiaryListState(PagedList, AppState):
+    LIST_ROLES = TEAMWORK_ROLES
+    LIST_FILTERS = (
+        Filter("month", options="month_options", initial="", label="月份"),
+        Filter("area", options="area_options", clears=("team", "team_label", "member", "member_label"), label="区域"),
+    )
     month: str = ""
     month_options: list[str] = []
     area: str = ALL
@@ -56,9 +59,6 @@ class DiaryListState(AppState):
     member: str = ""
     member_label: str = ""
     rows: list[dict[str, str]] = []
-    total: int = 0
-    page: int = 1
-    loading: bool = True
     activity: list[dict[str, str]] = []
     members: list[dict[str, str]] = []
     sum_visits: int = 0
@@ -67,9 +67,8 @@ class DiaryListState(AppState):
     comments: list[dict[str, str]] = []
     is_member: bool = False
 
-    @rx.var
-    def pages(self) -> int:
-        return pages_of(self.total)
+    set_month = filter_setter("month")
+    set_area = filter_setter("area")
 
     def _export(self, name: str, **extra: str) -> str:
         params = {"month": self.month, **({"area": self.area} if self.area != ALL else {}), **extra}
@@ -83,24 +82,20 @@ class DiaryListState(AppState):
     def diaries_export(self) -> str:
         return self._export("diaries", **({"team": self.team} if self.team else {}))
 
-    async def _fetch(self, actor) -> None:
-        month, page = self.month, self.page
+    async def _list_fetch(self, actor) -> None:
+        month, page, size = self.month, self.page, self.page_size
         area = None if self.area == ALL else self.area
         team, member = self.team or None, self.member or None
         members_team = team or (str(actor.team_id) if actor.role == Role.MEMBER and actor.team_id else None)
 
         def work(sess):
-            rows, total = D.list_diaries(sess, actor=actor, month=month, area_id=area, team_id=team, user_id=member, page=page, page_size=PAGE_SIZE)
+            rows, total = D.list_diaries(sess, actor=actor, month=month, area_id=area, team_id=team, user_id=member, page=page, page_size=size)
             activity = D.activity_for(sess, actor=actor, month=month, area_id=area)
             members = D.team_members_for(sess, actor=actor, team_id=members_team, month=month) if members_team else []
             comments = D.recent_comments(sess, actor=actor) if actor.role == Role.MEMBER else []
             return rows, total, activity, members, comments
 
-        self.loading = True
-        try:
-            rows, total, activity, members, comments = await run_db(work)
-        finally:
-            self.loading = False
+        rows, total, activity, members, comments = await run_db(work)
         self.rows = [
             {
                 "id": str(r.id),
@@ -133,42 +128,29 @@ class DiaryListState(AppState):
             actor = await self.require(*TEAMWORK_ROLES)
             self.is_member = actor.role == Role.MEMBER
             self.month_options = recent_months()
-            if self.month not in self.month_options:
-                self.month = this_month()
-            self.page = 1
-            self.loading = True
             if actor.role != Role.MEMBER:
                 levels = (AreaLevel.CITY, AreaLevel.DISTRICT, AreaLevel.TOWNSHIP, AreaLevel.COMMUNITY)
                 self.area_options = _area_options(await run_db(lambda sess: area_choices(sess, actor=actor, levels=levels)))
             else:
                 self.area_options = []
-                self.area = ALL
-            yield
-            await self._fetch(actor)
+            self._list_reset()
+            self.team = self.team_label = self.member = self.member_label = ""
+            self.month = this_month()
+            self._list_from_url(self.router.url.query_parameters)
         except DomainError as exc:
             self.loading = False
             yield toast_error(exc.message)
+            return
+        async for ev in self._list_reload(actor, first_page=False, url=False):
+            yield ev
 
     async def _refilter(self):
         try:
             actor = await self.require(*TEAMWORK_ROLES)
             self.page = 1
-            await self._fetch(actor)
+            await self._list_fetch(actor)
         except DomainError as exc:
             return toast_error(exc.message)
-
-    @rx.event
-    async def set_month(self, value: Any):
-        if isinstance(value, str) and value in self.month_options:
-            self.month = value
-        return await self._refilter()
-
-    @rx.event
-    async def set_area(self, value: Any):
-        picked = choice(value, self.area_options)
-        self.area = picked or ALL
-        self.team = self.team_label = self.member = self.member_label = ""
-        return await self._refilter()
 
     @rx.event
     async def pick_team(self, team_id: Any):
@@ -196,15 +178,6 @@ class DiaryListState(AppState):
     async def clear_member(self):
         self.member = self.member_label = ""
         return await self._refilter()
-
-    @rx.event
-    async def go_page(self, page: Any):
-        try:
-            actor = await self.require(*TEAMWORK_ROLES)
-            self.page = page_number(page, self.pages)
-            await self._fetch(actor)
-        except DomainError as exc:
-            return toast_error(exc.message)
 
 
 # ============================================================================

@@ -13,7 +13,8 @@ class HomeState(AppState):
     accepted_today: int = 0
     accepted_this_month: int = 0
     loaded: bool = False
-    schedule_warning: str = ""
+    schedule_warning: str = ""  # administrators: theirs to fix
+    schedule_note: str = ""  # leaders: a quiet note, deadlines may move
 
     @rx.event
     async def load(self):
@@ -24,5 +25,6 @@ class HomeState(AppState):
         self.accepted_today = o.accepted_today
         self.accepted_this_month = o.accepted_this_month
         if actor.role in ("leader", "admin"):
-            self.schedule_warning = await run_db(lambda s: missing_schedule_warning(s))
+            text = await run_db(lambda s: missing_schedule_warning(s))
+            self.schedule_warning, self.schedule_note = (text, "") if actor.role == "admin" else ("", text)
         self.loaded = True

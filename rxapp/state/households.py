@@ -15,17 +15,15 @@ from rxapp.domain import households as H
 from rxapp.domain.errors import DomainError
 from rxapp.models import AreaLevel, Role
 from rxapp.state.base import AppState, access, run_db
+from rxapp.state.paged import DEFAULT_PAGE_SIZE as PAGE_SIZE, Filter, PagedList, filter_setter, int_in, pages_of
 from rxapp.state.teamwork import (
     ALL,
-    PAGE_SIZE,
     TEAMWORK_ROLES,
     choice,
     day_text,
     error_map,
     field,
     form_of,
-    page_number,
-    pages_of,
     path_id,
     s,
     say,
@@ -89,7 +87,13 @@ def _resident_data(f) -> dict[str, Any]:
 # /households — the registry and the skill search
 # ============================================================================
 @access(TEAMWORK_ROLES)
-class HouseholdsState(AppState):
+class HouseholdsState(PagedList, AppState):
+    LIST_ROLES = TEAMWORK_ROLES
+    LIST_FILTERS = (
+        Filter("area", options="area_options", label="区域"),
+        Filter("query", kind="text", max_len=40, label="查询条件"),
+        Filter("need", kind="text", max_len=20, label="需求"),
+    )
     tab: str = "registry"
     area_options: list[dict[str, str]] = []
     grid_options: list[dict[str, str]] = []  # administrators pick the grid of a new household
@@ -101,9 +105,6 @@ class HouseholdsState(AppState):
     need: str = ""
     query: str = ""
     rows: list[dict[str, str]] = []
-    total: int = 0
-    page: int = 1
-    loading: bool = True
 
     # skill search
     skill: str = ""
@@ -118,9 +119,7 @@ class HouseholdsState(AppState):
     create_open: bool = False
     create_errors: dict[str, str] = {}
 
-    @rx.var
-    def pages(self) -> int:
-        return pages_of(self.total)
+    set_area = filter_setter("area")
 
     @rx.var
     def skill_pages(self) -> int:
@@ -133,14 +132,10 @@ class HouseholdsState(AppState):
             params["area"] = self.skill_area
         return "/api/export/teamwork/skills.xlsx?" + urlencode(params)
 
-    async def _fetch(self, actor) -> None:
+    async def _list_fetch(self, actor) -> None:
         area = None if self.area == ALL else self.area
-        need, query, page = self.need, self.query, self.page
-        self.loading = True
-        try:
-            rows, total = await run_db(lambda sess: H.list_households(sess, actor=actor, area_id=area, query=query, need=need, page=page, page_size=PAGE_SIZE))
-        finally:
-            self.loading = False
+        need, query, page, size = self.need, self.query, self.page, self.page_size
+        rows, total = await run_db(lambda sess: H.list_households(sess, actor=actor, area_id=area, query=query, need=need, page=page, page_size=size))
         self.rows = [_household(r) for r in rows]
         self.total = total
 
@@ -162,57 +157,24 @@ class HouseholdsState(AppState):
             actor = await self.require(*TEAMWORK_ROLES)
             self.is_leader = actor.role == Role.LEADER
             self.can_create = actor.role in EDITORS
-            self.page, self.loading = 1, True
             choices = await run_db(lambda sess: H.area_choices(sess, actor=actor))
             self.area_options = [{"id": str(c.id), "label": c.label, "level": c.level} for c in choices]
             self.grid_options = [o for o in self.area_options if o["level"] == AreaLevel.GRID] if actor.role == Role.ADMIN else []
-            if choice(self.area, self.area_options) is None:
-                self.area = ALL
             if choice(self.skill_area, self.area_options) is None:
                 self.skill_area = ALL
-            yield
-            await self._fetch(actor)
+            self._list_reset()
+            self._list_from_url(self.router.url.query_parameters)
         except DomainError as exc:
             self.loading = False
             yield toast_error(exc.message)
+            return
+        async for ev in self._list_reload(actor, first_page=False, url=False):
+            yield ev
 
     @rx.event
     async def set_tab(self, value: Any):
         if isinstance(value, str) and value in ("registry", "skills"):
             self.tab = value
-
-    @rx.event
-    async def set_area(self, value: Any):
-        try:
-            actor = await self.require(*TEAMWORK_ROLES)
-            self.area = choice(value, self.area_options) or ALL
-            self.page = 1
-            await self._fetch(actor)
-        except DomainError as exc:
-            return toast_error(exc.message)
-
-    @rx.event
-    async def search(self, form_data: dict):
-        try:
-            actor = await self.require(*TEAMWORK_ROLES)
-            f = form_of(form_data)
-            query, need = field(f, "query") or "", field(f, "need") or ""
-            if not isinstance(query, str) or not isinstance(need, str):
-                raise DomainError("查询条件无效", "query")
-            self.query, self.need = query.strip()[:40], need.strip()[:20]
-            self.page = 1
-            await self._fetch(actor)
-        except DomainError as exc:
-            return toast_error(exc.message)
-
-    @rx.event
-    async def go_page(self, page: Any):
-        try:
-            actor = await self.require(*TEAMWORK_ROLES)
-            self.page = page_number(page, self.pages)
-            await self._fetch(actor)
-        except DomainError as exc:
-            return toast_error(exc.message)
 
     # -- skill search -----------------------------------------------------------
     @rx.event
@@ -248,7 +210,7 @@ class HouseholdsState(AppState):
     async def go_skill_page(self, page: Any):
         try:
             actor = await self.require(*TEAMWORK_ROLES)
-            self.skill_page = page_number(page, self.skill_pages)
+            self.skill_page = min(int_in(page, 1, self.skill_pages) or 1, self.skill_pages)
             await self._fetch_skills(actor)
         except DomainError as exc:
             return toast_error(exc.message)

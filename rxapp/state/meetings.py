@@ -14,17 +14,15 @@ from rxapp.domain.households import area_choices
 from rxapp.domain.clock import today
 from rxapp.models import AreaLevel, MeetingKind, Role
 from rxapp.state.base import AppState, access, run_db
+from rxapp.state.paged import Filter, PagedList, filter_setter
 from rxapp.state.teamwork import (
     ALL,
-    PAGE_SIZE,
     TEAMWORK_ROLES,
     choice,
     day_text,
     error_map,
     field,
     form_of,
-    page_number,
-    pages_of,
     path_id,
     recent_months,
     s,
@@ -45,16 +43,23 @@ def _counts(c: MT.ItemCounts) -> dict[str, str]:
 # /meetings
 # ============================================================================
 @access(TEAMWORK_ROLES)
-class MeetingsState(AppState):
+class MeetingsState(PagedList, AppState):
+    LIST_ROLES = TEAMWORK_ROLES
+    LIST_FILTERS = (
+        Filter("kind", values=MeetingKind.ALL, label="类型"),
+        Filter("status", values=(MT.OPEN, MT.CLOSED), label="状态"),
+        Filter("month", options="month_options", label="月份"),
+    )
     kind: str = ALL
     status: str = ALL
     month: str = ALL
     month_options: list[str] = []
     rows: list[dict[str, str]] = []
-    total: int = 0
-    page: int = 1
-    loading: bool = True
     is_member: bool = False
+
+    set_kind = filter_setter("kind")
+    set_status = filter_setter("status")
+    set_month = filter_setter("month")
 
     create_open: bool = False
     create_kind: str = MeetingKind.HOUSEHOLD_REP
@@ -62,20 +67,12 @@ class MeetingsState(AppState):
     area_options: list[dict[str, str]] = []  # leaders and administrators name the area
     today_text: str = ""
 
-    @rx.var
-    def pages(self) -> int:
-        return pages_of(self.total)
-
-    async def _fetch(self, actor) -> None:
+    async def _list_fetch(self, actor) -> None:
         kind = None if self.kind == ALL else self.kind
         status = None if self.status == ALL else self.status
         month = None if self.month == ALL else self.month
-        page = self.page
-        self.loading = True
-        try:
-            rows, total = await run_db(lambda sess: MT.list_meetings(sess, actor=actor, kind=kind, month=month, status=status, page=page, page_size=PAGE_SIZE))
-        finally:
-            self.loading = False
+        page, size = self.page, self.page_size
+        rows, total = await run_db(lambda sess: MT.list_meetings(sess, actor=actor, kind=kind, month=month, status=status, page=page, page_size=size))
         self.rows = [
             {
                 "id": str(r.id),
@@ -102,44 +99,15 @@ class MeetingsState(AppState):
             self.is_member = actor.role == Role.MEMBER
             self.month_options = recent_months()
             self.today_text = today().isoformat()
-            self.page, self.loading, self.create_open = 1, True, False
-            yield
-            await self._fetch(actor)
+            self.create_open = False
+            self._list_reset()
+            self._list_from_url(self.router.url.query_parameters)
         except DomainError as exc:
             self.loading = False
             yield toast_error(exc.message)
-
-    async def _refilter(self):
-        try:
-            actor = await self.require(*TEAMWORK_ROLES)
-            self.page = 1
-            await self._fetch(actor)
-        except DomainError as exc:
-            return toast_error(exc.message)
-
-    @rx.event
-    async def set_kind(self, value: Any):
-        self.kind = value if value in MeetingKind.ALL else ALL
-        return await self._refilter()
-
-    @rx.event
-    async def set_status(self, value: Any):
-        self.status = value if value in (MT.OPEN, MT.CLOSED) else ALL
-        return await self._refilter()
-
-    @rx.event
-    async def set_month(self, value: Any):
-        self.month = value if isinstance(value, str) and value in self.month_options else ALL
-        return await self._refilter()
-
-    @rx.event
-    async def go_page(self, page: Any):
-        try:
-            actor = await self.require(*TEAMWORK_ROLES)
-            self.page = page_number(page, self.pages)
-            await self._fetch(actor)
-        except DomainError as exc:
-            return toast_error(exc.message)
+            return
+        async for ev in self._list_reload(actor, first_page=False, url=False):
+            yield ev
 
     @rx.event
     async def open_create(self):

@@ -30,7 +30,6 @@ from rxapp.models import Role
 from rxapp.state.base import UiState
 
 TEAMWORK_ROLES = (Role.MEMBER, Role.LEADER, Role.ADMIN)
-PAGE_SIZE = 20
 ALL = "all"  # a filter select's "any" (Radix items cannot have the value "")
 MAX_FORM_TEXT = 25_000  # longer than any field accepts: garbage is refused early
 
@@ -81,16 +80,6 @@ def choice(value: Any, options: list[dict[str, str]], key: str = "id") -> str | 
     if not isinstance(value, str) or len(value) > 32:
         return None
     return value if any(o.get(key) == value for o in options) else None
-
-
-def page_number(value: Any, pages: int) -> int:
-    if isinstance(value, str) and value.isdigit() and len(value) < 8:
-        value = int(value)
-    return value if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= pages else 1
-
-
-def pages_of(total: int, size: int = PAGE_SIZE) -> int:
-    return max(1, -(-total // size))
 
 
 def path_id(path: str | None) -> int | None:

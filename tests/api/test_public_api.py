@@ -43,6 +43,10 @@ async def test_kpis_are_public_aggregates(client, published):
     assert r.status_code == 200, r.text
     body = r.json()
     assert isinstance(body["accepted"], int) and "completion_rate" in body and "on_time_rate" in body
+    # the headline over the cases due, beside done ÷ accepted, each with the dashboard's definition
+    assert isinstance(body["due"], int) and isinstance(body["due_done"], int) and "due_completion_rate" in body
+    assert "到期" in body["definitions"]["due_completion_rate"]["zh"] and "due" in body["definitions"]["due_completion_rate"]["en"]
+    assert body["definitions"]["completion_rate"]["en"].startswith("Of the cases accepted")
     assert PHONE not in r.text and "王小明" not in r.text
 
 

@@ -15,6 +15,9 @@ ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-results"
 PORT = int(os.environ.get("GRIDDESK_TEST_PORT", "3100"))
 CHROMIUM = os.environ.get("GRIDDESK_CHROMIUM", "/usr/bin/chromium")
+# The browser suite runs on a set clock (rxapp.domain.clock): the 5th of a month,
+# when a month-to-date completion rate looked like a collapse.
+CLOCK = os.environ.get("GRIDDESK_CLOCK", "2026-12-05T10:30:00")
 SERVER: dict = {}  # the running app: its process group id and log file, for resource checks
 
 
@@ -31,7 +34,7 @@ def app_db(tmp_path_factory) -> str:
     path = tmp_path_factory.mktemp("browser") / "browser.db"
     url = f"sqlite:///{path}"
     subprocess.run(
-        [sys.executable, "-m", "rxapp.seed", "--cases", "400", "--grids-per-township", "1", "--db", url, "--random-seed", "7"],
+        [sys.executable, "-m", "rxapp.seed", "--cases", "400", "--grids-per-township", "1", "--db", url, "--random-seed", "7", "--now", CLOCK[:16]],
         cwd=ROOT,
         env={**os.environ, "GRIDDESK_DEMO": "1"},  # demo accounts and key
         check=True,
@@ -43,7 +46,7 @@ def app_db(tmp_path_factory) -> str:
 @pytest.fixture(scope="session")
 def app_url(app_db) -> str:
     # demo data, so demo mode (the app refuses demo credentials without it)
-    env = {**os.environ, "REFLEX_DB_URL": app_db, "GRIDDESK_DEMO": "1", "GRIDDESK_ORIGINS": f"http://localhost:{PORT},http://127.0.0.1:{PORT}"}
+    env = {**os.environ, "GRIDDESK_CLOCK": CLOCK, "REFLEX_DB_URL": app_db, "GRIDDESK_DEMO": "1", "GRIDDESK_ORIGINS": f"http://localhost:{PORT},http://127.0.0.1:{PORT}"}
     ARTIFACTS.mkdir(exist_ok=True)
     log = open(ARTIFACTS / "app-server.log", "w")
     proc = subprocess.Popen(

@@ -197,11 +197,14 @@ def test_every_kpi_of_the_month_against_hand_computed_values(session, world, mar
     assert k.mean_score.value == pytest.approx((5 + 3 + 2 + 4) / 4)
     # followed up after the standing resolution: A C G (D's contact predates its second resolution; B none)
     assert (k.follow_up_rate.numerator, k.follow_up_rate.denominator) == (3, 5)
-    # handling 2.25, 7, 2, 4, 5 working days: bins 9, 28, 8, 16, 20 -> median bin 16, p90 bin 28 (midpoints)
-    assert k.handling_median_days.value == pytest.approx(4.125)
-    assert k.handling_p90_days.value == pytest.approx(7.125)
+    # handling 2.25, 7, 2, 4, 5 working days: nearest rank 3 of 5 = 4.0, rank 5 of 5 = 7.0, exactly
+    assert k.handling_median_days.value == pytest.approx(4.0)
+    assert k.handling_p90_days.value == pytest.approx(7.0)
     assert k.handling_mean_days.value == pytest.approx((2.25 + 7 + 2 + 4 + 5) / 5)
-    assert abs(k.handling_median_days.value - 4.0) <= 0.125 and abs(k.handling_p90_days.value - 7.0) <= 0.125
+    # the headline 办结率 counts the cases due: deadlines in March A B C D G H I (F is a duplicate),
+    # plus L, due Feb 10 and still open; done A B C D G.  February: J K L due, J K done.
+    assert (k.due_completion_rate.numerator, k.due_completion_rate.denominator) == (5, 8)
+    assert k.due_completion_rate.value == pytest.approx(5 / 8) and k.due_completion_rate.previous == pytest.approx(2 / 3)
     # overdue now: H, I, L; at the end of Mar 18 (one period earlier): I, L (G was late Mar 12-15 only)
     assert (k.overdue_now.value, k.overdue_now.previous, k.overdue_now.change) == (3, 2, 1)
     # intake: today M; this month (Apr 1-15) M vs Mar 1-15: A B C D G I
@@ -214,6 +217,24 @@ def test_every_kpi_of_the_month_against_hand_computed_values(session, world, mar
     assert {(r.department_id, r.overdue) for r in dash.overdue_by_department} == {(env, 2), (safety, 1)}
 
 
+def test_due_completion_counts_only_cases_due_and_agrees_below_the_rollups(session, world, march):
+    """Mid-April, "this month" has no deadline yet except the open ones carried
+    over (H, I, L): 0 of 3, not a collapse of the cases accepted in April (M is
+    not yet due and does not count).  A grid reads the cases, a city the rollups."""
+    k = dashboard(session, actor=world.actors["leader"], query={"period": "this_month"}, now=NOW).kpis
+    assert (k.due_completion_rate.numerator, k.due_completion_rate.denominator) == (0, 3)
+    grid = dashboard(session, actor=world.actors["leader"], query={"period": "last_month", "area_id": world.areas["g1"].id}, now=NOW).kpis
+    # g1's March deadlines: A B D G H; carried: L.  Done: A B D G
+    assert (grid.due_completion_rate.numerator, grid.due_completion_rate.denominator) == (4, 6)
+    public = kpis_public(session, date_from=date(2026, 3, 1), date_to=date(2026, 3, 31), now=NOW)
+    assert (public.due_done, public.due, public.due_completion_rate) == (5, 8, pytest.approx(5 / 8))
+
+
+def test_the_trend_keeps_the_running_month_marked_partial(session, world, march):
+    trend = dashboard(session, actor=world.actors["leader"], query={"period": "this_month"}, now=NOW).trend
+    assert trend[-1].month == "2026-04" and trend[-1].partial and not any(p.partial for p in trend[:-1])
+
+
 def test_previous_period_values_and_changes(session, world, march):
     k = dashboard(session, actor=world.actors["leader"], query={"period": "last_month"}, now=NOW).kpis
     # February: K done on time, L open
@@ -223,8 +244,8 @@ def test_previous_period_values_and_changes(session, world, march):
     assert k.on_time_rate.previous == 1.0 and k.on_time_rate.change == pytest.approx(0.8 - 1.0)
     assert k.satisfaction_rate.previous == 1.0 and k.mean_score.previous == 5.0
     assert k.follow_up_rate.previous == 1.0
-    # K: Tue 09:00 -> Thu 09:00 = 2.0 working days, bin 8
-    assert k.handling_median_days.previous == pytest.approx(2.125)
+    # K: Tue 09:00 -> Thu 09:00 = 2.0 working days, exactly
+    assert k.handling_median_days.previous == pytest.approx(2.0)
     assert k.handling_median_days.change == pytest.approx(4.125 - 2.125)
 
 
@@ -232,7 +253,7 @@ def test_a_case_counts_in_the_month_it_was_accepted(session, world, march):
     jan = dashboard(session, actor=world.actors["leader"], query={"period": "custom", "date_from": "2026-01-01", "date_to": "2026-01-31"}, now=NOW)
     feb = dashboard(session, actor=world.actors["leader"], query={"period": "custom", "date_from": "2026-02-01", "date_to": "2026-02-28"}, now=NOW)
     assert (jan.kpis.accepted.value, jan.kpis.done.value) == (1, 1)  # J
-    assert jan.kpis.handling_median_days.value == pytest.approx(0.375)  # 10 h = 0.4167 days: bin 1
+    assert jan.kpis.handling_median_days.value == pytest.approx(10 / 24)  # 10 working hours, exactly
     assert (feb.kpis.accepted.value, feb.kpis.done.value) == (2, 1)  # K, L: not J
     trend = {p.month: p for p in dashboard(session, actor=world.actors["leader"], query={"period": "last_month"}, now=NOW).trend}
     assert len(trend) == 12 and list(trend)[-1] == "2026-03"

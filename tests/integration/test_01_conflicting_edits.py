@@ -26,7 +26,7 @@ from rxapp.domain import cases as C
 from rxapp.domain.access import actor_for
 from rxapp.domain.errors import DomainError, StaleVersion
 from rxapp.models import Case, CaseEvent, CaseStatus, User
-from rxapp.state.cases import CaseDetailState
+from rxapp.state.case_detail import CaseDetailState
 from tests.integration.clients import SocketClient, login_cookie
 from tests.integration.conftest import assert_rollups_consistent, in_thread
 

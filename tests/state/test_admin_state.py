@@ -152,8 +152,9 @@ async def test_every_tab_loads_for_admin(admin_db, tokens):
 @pytest.mark.anyio
 async def test_set_tab_switches_and_loads_only_known_tabs(admin_db, tokens):
     _, page = await state(AdminState, tokens("admin"))
-    ev = await call(page.set_tab, "teams")
+    url, ev = await call(page.set_tab, "teams")
     assert page.tab == "teams" and ev.fn.__qualname__ == "AdminTeamsState.load"
+    assert "/admin?tab=teams" in str(url.args[0][1]._js_expr)  # the tab is in the address bar
     for garbage in ["../users", {"tab": "sms"}, None, 7]:
         assert await call(page.set_tab, garbage) is None
     assert page.tab == "teams"
@@ -272,7 +273,9 @@ async def test_teams_filter_rename_and_create(admin_db, tokens):
     await call(s.load_page)
     await call(s.set_township, str(admin_db.areas["changguo"]))
     assert s.total == 1 and s.teams[0]["members"] == "0"
-    await call(s.set_township, "../etc")  # not a township: back to all
+    await call(s.set_township, "../etc")  # not a township: ignored
+    assert s.township == str(admin_db.areas["changguo"]) and s.total == 1
+    await call(s.set_township, "all")
     assert s.township == "all" and s.total == 4
     team = s.teams[0]
     await call(s.open_rename, team["id"])

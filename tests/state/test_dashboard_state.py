@@ -30,7 +30,8 @@ async def test_leaders_and_admins_get_kpis_for_their_own_scope(state_db, login_t
     assert await guard_allows(root, DashboardState, "load")
     await run(d.load())
     assert d.error == "" and not d.loading
-    assert [c["key"] for c in d.cards][:3] == ["completion_rate", "on_time_rate", "overdue_now"]
+    assert [c["key"] for c in d.cards][:4] == ["due_completion_rate", "completion_rate", "on_time_rate", "overdue_now"]
+    assert all(c["definition"] for c in d.cards)  # every figure carries its one-line definition
     expected = {"leader": "舟山市", "admin": "舟山市", "leader_putuo": "普陀区", "leader_zhujiajian": "朱家尖街道"}[username]
     assert d.area_name == expected
     assert d.breadcrumb[0]["name"] == expected  # never above the viewer's scope

@@ -8,7 +8,7 @@ from rxapp.domain import cases as C
 from rxapp.domain.clock import month_key, today
 from rxapp.domain.errors import AccessDenied
 from rxapp.models import Evaluation, EvaluationKind
-from rxapp.state.cases import CaseDetailState
+from rxapp.state.case_detail import CaseDetailState
 from rxapp.state.public import BoardAdminState, TeamScoreState
 from tests.state.helpers import guard_allows, root_with_cookie
 from tests.state.test_cases_state import call, db, state, token, unique  # noqa: F401  (token: fixture)
