@@ -300,6 +300,10 @@ class CaseNewState(AppState):
         except DomainError as exc:
             yield self._show_error(exc)
             return
+        from rxapp.state.place import PlaceState  # place.py imports this module
+
+        # the spot picked on the map (resolved on the server), while it still lies in the chosen grid
+        data.update((await self.get_state(PlaceState)).point_for(data["grid_id"]))
         channel = self.channel
         visit_id, household_id = self._visit_id or None, self._household_id or None
         self.submitting = True

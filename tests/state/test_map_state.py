@@ -216,3 +216,23 @@ async def test_the_case_map_is_shown_only_to_staff_who_may_see_the_case(state_db
     assert mine.has_point and mine.fig["data"]
     other = await case_map_for("leader_zhujiajian")
     assert not other.has_point and other.fig["data"] == []
+
+
+@pytest.mark.anyio
+async def test_a_staff_case_keeps_the_spot_picked_on_the_map(state_db, grid_shapes, login_token):
+    from rxapp.db import get_engine
+    from rxapp.models import Case
+    from rxapp.state.cases import CaseNewState
+
+    root, p = await picker_on("/cases/new", login_token("dispatcher_zhujiajian"))
+    intake = await root.get_state(CaseNewState)
+    await run(intake.load())
+    lon, lat = grid_shapes["g1"]
+    await run(p.pick(f"{lon:.6f},{lat:.6f},3"))
+    assert p.error == "" and intake.grid == str(state_db.areas["g1"].id)
+    form = {"nonce": intake.nonce, "content": "海滨路路灯坏了好几天", "requester_name": "王先生", "requester_phone": "13900007777", "requester_address": "海滨路9号"}
+    await run(intake.submit(form))
+    with Session(get_engine()) as s:
+        case = s.exec(select(Case).where(Case.requester_phone == "13900007777")).one()
+    assert case.grid_id == state_db.areas["g1"].id
+    assert case.lon == pytest.approx(lon, abs=1e-5) and case.lat == pytest.approx(lat, abs=1e-5)
