@@ -29,6 +29,8 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from rxapp.api.media import upload_limit
+
 JSON_BODY_LIMIT = 64 * 1024
 # the hook for photo uploads (Open311 POST ``media``, /public/submit): per file,
 # files per request, and the whole multipart body with its text fields
@@ -82,7 +84,8 @@ class BodyLimit:
         if scope["type"] != "http" or scope.get("method") in ("GET", "HEAD", "OPTIONS"):
             return await self.app(scope, receive, send)
         headers = {k.lower(): v for k, v in scope.get("headers", [])}
-        limit = body_limit_for(headers.get(b"content-type", b"").decode("latin-1"))
+        # an upload route's own ceiling (rxapp.api.media: 3 photos public, 5 files staff) wins
+        limit = upload_limit(scope) or body_limit_for(headers.get(b"content-type", b"").decode("latin-1"))
         declared = headers.get(b"content-length", b"")
         if declared:
             if not declared.isdigit() or int(declared) > limit:
