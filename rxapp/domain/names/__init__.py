@@ -46,7 +46,15 @@ class KnownNames:
 
     @staticmethod
     def _marker(session: Session) -> tuple[int, int, int]:
-        row = session.exec(select(func.max(Resident.id), func.max(Household.id), func.max(Case.id))).one()
+        # three scalar subqueries (each an index lookup), not one select over
+        # the three tables, which would be their cross product
+        row = session.exec(
+            select(
+                select(func.max(Resident.id)).scalar_subquery(),
+                select(func.max(Household.id)).scalar_subquery(),
+                select(func.max(Case.id)).scalar_subquery(),
+            )
+        ).one()
         return tuple(int(x or 0) for x in row)  # type: ignore[return-value]
 
     def _fetch(self, session: Session, since: tuple[int, int, int]) -> set[str]:
