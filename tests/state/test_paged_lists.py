@@ -95,14 +95,14 @@ async def test_admin_sms_log_is_searched_by_phone_code_day_direction_and_state(s
     case = submit(state_db, unique())
 
     def add(s):
-        s.add(Sms(direction="in", phone="13911112222", text="路灯坏了" * 30, status="received", case_id=case.id, last_error=f"已立案 {case.code}", created_at=datetime(2026, 11, 3, 9)))
+        s.add(Sms(direction="in", phone="13966662222", text="路灯坏了" * 30, status="received", case_id=case.id, last_error=f"已立案 {case.code}", created_at=datetime(2026, 11, 3, 9)))
         s.add(Sms(direction="out", phone="13733334444", text="您的诉求已受理", status="failed", last_error="gateway down", created_at=datetime(2026, 11, 4, 9)))
         s.commit()
 
     db(add)
-    _, s = await state(AdminSmsState, token("admin"), "/admin?tab=sms&phone=1391111")
+    _, s = await state(AdminSmsState, token("admin"), "/admin?tab=sms&phone=1396666")  # a prefix no other test sends to
     await call(s.load)
-    assert [m["phone"] for m in s.messages] == ["13911112222"]
+    assert [m["phone"] for m in s.messages] == ["13966662222"]
     await call(s.search, {"phone": "", "code": case.code[-6:], "day": "2026-11-03"})
     assert [m["case_code"] for m in s.messages] == [case.code]
     await call(s.search, {"phone": "", "code": "", "day": ""})
@@ -116,7 +116,7 @@ async def test_admin_sms_log_is_searched_by_phone_code_day_direction_and_state(s
     await call(s.set_direction, "all")
     await call(s.set_sms_status, "all")
     await call(s.search, {"phone": "", "code": "", "day": ""})
-    row = next(m for m in s.messages if m["phone"] == "13911112222")
+    row = next(m for m in s.messages if m["phone"] == "13966662222")
     await call(s.open_message, row["id"])
     assert s.opened["text"] == "路灯坏了" * 30  # the full text on click
     await call(s.open_message, "99999999")
