@@ -43,7 +43,7 @@ def _decode_frame(payload) -> str:
 
 def _secrets(app_db) -> dict[str, set[str]]:
     from rxapp.domain.privacy import mask_address
-    from rxapp.models import Case, Household, Resident, TeamMember
+    from rxapp.models import Area, Case, Household, Resident, TeamMember
 
     names: set[str] = set()
     phones: set[str] = set()
@@ -63,14 +63,22 @@ def _secrets(app_db) -> dict[str, set[str]]:
             addresses.add(addr)
         for name in s.exec(select(TeamMember.name).where(TeamMember.party_member)).all():
             names.add(name)  # party members are masked like residents
+        area_names = sorted(s.exec(select(Area.name)).all(), key=len, reverse=True)
     eng.dispose()
+
+    def only_areas(text: str) -> bool:
+        # a place named by its areas alone (the map's "朱家尖街道 白山社区 第2网格") is public, not a street
+        for n in area_names:
+            text = text.replace(n, "")
+        return len(text.strip()) < 3
+
     # the street part of an address (what stays after the community) must never show
     streets = set()
     for a in addresses:
-        if a:
+        if a and not only_areas(a):
             streets.add(a)
             rest = a[len(mask_address(a)) :]
-            if len(rest) >= 3:
+            if len(rest) >= 3 and not only_areas(rest):
                 streets.add(rest)
     return {
         "name": {n.strip() for n in names if n and len(n.strip()) >= 2},
