@@ -84,7 +84,7 @@ def gateway_from_env() -> SmsGateway:
     name = (os.environ.get("GRIDDESK_SMS_PROVIDER") or os.environ.get("GRIDDESK_SMS_GATEWAY") or "outbox").strip().lower()
     if name == "outbox":
         return OutboxOnlyGateway()
-    from rxapp.domain.sms_providers import gateway_for  # imports httpx only when a provider is used
+    from rxapp.domain.sms_providers import gateway_for  # imports the provider SDKs only when one is used
 
     return gateway_for(name)
 

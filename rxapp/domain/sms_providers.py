@@ -1,12 +1,17 @@
-"""SMS provider adapters behind ``SmsGateway``: Alibaba Cloud SMS (dysmsapi,
-RPC signature v1) and Tencent Cloud SMS (TC3-HMAC-SHA256), over httpx.
+"""SMS provider adapters behind ``SmsGateway``: Alibaba Cloud SMS through the
+official ``alibabacloud-dysmsapi20170525`` SDK (signature v3,
+ACS3-HMAC-SHA256) and Tencent Cloud SMS through the official
+``tencentcloud-sdk-python-sms`` SDK (TC3-HMAC-SHA256).  No request is signed
+by hand here; the SDKs do it.
 
 Chinese providers only send approved templates, so each adapter sends every
 notice through one generic template whose single parameter carries the text
 (e.g. ``${content}`` / ``{1}``); the signature 【…】 is the provider's
 SignName, so our own prefix is taken off.  Errors become ``SmsSendError``:
 throttling, provider-side faults, 5xx and network errors are retryable; a
-bad number, template, signature or credential is not.
+bad number, template, signature or credential is not.  The SDKs' own retry
+loops are left off: the outbox (``rxapp.domain.sms.deliver_due``) retries
+with its backoff, so one ``send`` is one HTTP request.
 
 Configuration (environment):
 
@@ -21,67 +26,58 @@ Configuration (environment):
   ``GRIDDESK_TENCENT_TEMPLATE_ID``, optional ``GRIDDESK_TENCENT_ENDPOINT``
   (default https://sms.tencentcloudapi.com/), ``GRIDDESK_TENCENT_REGION``
   (default ap-guangzhou)
+
+The endpoint is a URL; its scheme and host[:port] are handed to the SDK
+(``Config.protocol``/``Config.endpoint``, ``HttpProfile.protocol``/
+``HttpProfile.endpoint``), which is how the tests point both SDKs at a local
+server that checks their signatures.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import os
-import time
-import uuid
-from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
-from urllib.parse import quote, urlsplit
+from collections.abc import Mapping
+from urllib.parse import urlsplit
 
-import httpx
+from alibabacloud_dysmsapi20170525 import models as ali_models
+from alibabacloud_dysmsapi20170525.client import Client as AliyunClient
+from alibabacloud_tea_openapi import utils_models as ali_openapi
+from darabonba.exceptions import ResponseException as AliyunResponseError
+from darabonba.exceptions import UnretryableException as AliyunTransportError
+from darabonba.runtime import RuntimeOptions
+from tencentcloud.common import credential as tc_credential
+from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
+from tencentcloud.common.profile.client_profile import ClientProfile
+from tencentcloud.common.profile.http_profile import HttpProfile
+from tencentcloud.sms.v20210111 import models as tc_models
+from tencentcloud.sms.v20210111.sms_client import SmsClient
 
 from rxapp.domain.sms import SIGNATURE, SmsSendError
 
-TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+CONNECT_TIMEOUT_S = 5
+READ_TIMEOUT_S = 10
 
 
 def _body_text(text: str) -> str:
     return text[len(SIGNATURE) :] if text.startswith(SIGNATURE) else text
 
 
-def _post_or_get(fn: Callable[[], httpx.Response], provider: str) -> httpx.Response:
-    try:
-        resp = fn()
-    except httpx.HTTPError as exc:  # timeouts, refused connections: try again later
-        raise SmsSendError(f"{provider}: {type(exc).__name__}: {exc}", retryable=True) from None
-    if resp.status_code >= 500 or resp.status_code == 429:
-        raise SmsSendError(f"{provider}: HTTP {resp.status_code}", retryable=True)
-    return resp
+def _split_endpoint(endpoint: str) -> tuple[str, str]:
+    """``https://host[:port]/`` → (``https``, ``host[:port]``); a bare host means https."""
+    parts = urlsplit(endpoint if "://" in endpoint else f"https://{endpoint}")
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise SmsConfigError(f"SMS endpoint {endpoint!r} is not an http(s) URL")
+    return parts.scheme, parts.netloc
 
 
-def _json(resp: httpx.Response, provider: str) -> dict:
-    try:
-        data = resp.json()
-    except ValueError:
-        raise SmsSendError(f"{provider}: HTTP {resp.status_code}, unreadable answer", retryable=resp.status_code >= 500) from None
-    if not isinstance(data, dict):
-        raise SmsSendError(f"{provider}: unexpected answer", retryable=False)
-    return data
+class SmsConfigError(RuntimeError):
+    """A provider is chosen but not configured: refuse to start rather than drop notices."""
 
 
 # ----------------------------------------------------------------------------
-# Alibaba Cloud dysmsapi (RPC style, signature v1)
+# Alibaba Cloud dysmsapi (official SDK)
 # ----------------------------------------------------------------------------
-def percent_encode(value: str) -> str:
-    """RFC 3986 encoding as the RPC signature wants it (space %20, ~ kept)."""
-    return quote(value, safe="~")
-
-
-def aliyun_signature(params: Mapping[str, str], secret: str, method: str = "GET") -> str:
-    canonical = "&".join(f"{percent_encode(k)}={percent_encode(v)}" for k, v in sorted(params.items()))
-    string_to_sign = f"{method}&{percent_encode('/')}&{percent_encode(canonical)}"
-    digest = hmac.new(f"{secret}&".encode(), string_to_sign.encode(), hashlib.sha1).digest()
-    return base64.b64encode(digest).decode()
-
-
 # Error codes that may clear up by themselves (throttling, provider faults)
 ALIYUN_RETRYABLE = ("isv.BUSINESS_LIMIT_CONTROL", "Throttling", "ServiceUnavailable", "InternalError", "isp.SYSTEM_ERROR")
 
@@ -99,51 +95,53 @@ class AliyunSmsGateway:
         template_param: str = "content",
         endpoint: str = "https://dysmsapi.aliyuncs.com/",
         region: str = "cn-hangzhou",
-        client: httpx.Client | None = None,
     ):
-        self.access_key_id = access_key_id
-        self.access_key_secret = access_key_secret
         self.sign_name = sign_name
         self.template_code = template_code
         self.template_param = template_param
         self.endpoint = endpoint
         self.region = region
-        self.client = client or httpx.Client(timeout=TIMEOUT)
-
-    def signed_params(self, phone: str, text: str, *, nonce: str | None = None, timestamp: str | None = None) -> dict[str, str]:
-        params = {
-            "AccessKeyId": self.access_key_id,
-            "Action": "SendSms",
-            "Format": "JSON",
-            "PhoneNumbers": phone,
-            "RegionId": self.region,
-            "SignName": self.sign_name,
-            "SignatureMethod": "HMAC-SHA1",
-            "SignatureNonce": nonce or uuid.uuid4().hex,
-            "SignatureVersion": "1.0",
-            "TemplateCode": self.template_code,
-            "TemplateParam": json.dumps({self.template_param: _body_text(text)}, ensure_ascii=False, separators=(",", ":")),
-            "Timestamp": timestamp or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "Version": "2017-05-25",
-        }
-        return {"Signature": aliyun_signature(params, self.access_key_secret), **params}
+        protocol, host = _split_endpoint(endpoint)
+        self.client = AliyunClient(
+            ali_openapi.Config(
+                access_key_id=access_key_id,
+                access_key_secret=access_key_secret,
+                endpoint=host,
+                protocol=protocol,
+                region_id=region,
+                connect_timeout=CONNECT_TIMEOUT_S * 1000,
+                read_timeout=READ_TIMEOUT_S * 1000,
+            )
+        )
 
     def send(self, phone: str, text: str) -> str | None:
-        params = self.signed_params(phone, text)
-        resp = _post_or_get(lambda: self.client.get(self.endpoint, params=params), self.name)
-        data = _json(resp, self.name)
-        code = str(data.get("Code", ""))
+        request = ali_models.SendSmsRequest(
+            phone_numbers=phone,
+            sign_name=self.sign_name,
+            template_code=self.template_code,
+            template_param=json.dumps({self.template_param: _body_text(text)}, ensure_ascii=False, separators=(",", ":")),
+        )
+        try:
+            resp = self.client.send_sms_with_options(request, RuntimeOptions())
+        except AliyunResponseError as exc:  # the provider answered 4xx/5xx
+            status = getattr(exc, "status_code", None) or 0
+            code = str(getattr(exc, "code", "") or "")
+            retryable = status >= 500 or status == 429 or getattr(exc, "retry_after", None) is not None or code.startswith(ALIYUN_RETRYABLE)
+            raise SmsSendError(f"{self.name}: {code or status} HTTP {status}".strip(), retryable=retryable) from None
+        except AliyunTransportError as exc:  # refused, timed out, or an unreadable (non-JSON) answer
+            inner = getattr(exc, "inner_exception", None) or exc
+            raise SmsSendError(f"{self.name}: {type(inner).__name__}: {inner}"[:300], retryable=True) from None
+        body = resp.body
+        code = str(getattr(body, "code", "") or "")
         if code == "OK":
-            return str(data.get("BizId") or data.get("RequestId") or "")[:64] or "ok"
-        message = f"{self.name}: {code or resp.status_code} {data.get('Message', '')}".strip()
+            return str(body.biz_id or body.request_id or "")[:64] or "ok"
+        message = f"{self.name}: {code or 'no code'} {getattr(body, 'message', '') or ''}".strip()
         raise SmsSendError(message, retryable=code.startswith(ALIYUN_RETRYABLE))
 
 
 # ----------------------------------------------------------------------------
-# Tencent Cloud SMS (API 3.0, TC3-HMAC-SHA256)
+# Tencent Cloud SMS (official SDK, API 2021-01-11)
 # ----------------------------------------------------------------------------
-TENCENT_SERVICE = "sms"
-TENCENT_VERSION = "2021-01-11"
 TENCENT_RETRYABLE = (
     "RequestLimitExceeded",
     "InternalError",
@@ -151,31 +149,10 @@ TENCENT_RETRYABLE = (
     "LimitExceeded.PhoneNumberOneHourLimit",
     "FailedOperation.JsonParseFail",
     "ResourceUnavailable",
+    # the SDK's names for a refused/timed-out connection and for a non-200 answer
+    "ClientNetworkError",
+    "ServerNetworkError",
 )
-
-
-def _hmac256(key: bytes, msg: str) -> bytes:
-    return hmac.new(key, msg.encode("utf-8"), hashlib.sha256).digest()
-
-
-def tencent_authorization(*, secret_id: str, secret_key: str, host: str, payload: str, timestamp: int, service: str = TENCENT_SERVICE) -> str:
-    """The ``Authorization`` header of a POST with a JSON body (TC3-HMAC-SHA256)."""
-    day = datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%d")
-    canonical_request = "\n".join(
-        [
-            "POST",
-            "/",
-            "",
-            f"content-type:application/json; charset=utf-8\nhost:{host}\n",
-            "content-type;host",
-            hashlib.sha256(payload.encode("utf-8")).hexdigest(),
-        ]
-    )
-    scope = f"{day}/{service}/tc3_request"
-    string_to_sign = "\n".join(["TC3-HMAC-SHA256", str(timestamp), scope, hashlib.sha256(canonical_request.encode("utf-8")).hexdigest()])
-    key = _hmac256(_hmac256(_hmac256(("TC3" + secret_key).encode("utf-8"), day), service), "tc3_request")
-    signature = hmac.new(key, string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
-    return f"TC3-HMAC-SHA256 Credential={secret_id}/{scope}, SignedHeaders=content-type;host, Signature={signature}"
 
 
 class TencentSmsGateway:
@@ -191,69 +168,41 @@ class TencentSmsGateway:
         template_id: str,
         endpoint: str = "https://sms.tencentcloudapi.com/",
         region: str = "ap-guangzhou",
-        client: httpx.Client | None = None,
     ):
-        self.secret_id = secret_id
-        self.secret_key = secret_key
         self.sdk_app_id = sdk_app_id
         self.sign_name = sign_name
         self.template_id = template_id
         self.endpoint = endpoint
         self.region = region
-        self.client = client or httpx.Client(timeout=TIMEOUT)
-
-    def request(self, phone: str, text: str, timestamp: int | None = None) -> tuple[str, dict[str, str]]:
-        payload = json.dumps(
-            {
-                "PhoneNumberSet": [f"+86{phone}"],
-                "SmsSdkAppId": self.sdk_app_id,
-                "SignName": self.sign_name,
-                "TemplateId": self.template_id,
-                "TemplateParamSet": [_body_text(text)],
-            },
-            ensure_ascii=False,
-            separators=(",", ":"),
-        )
-        ts = int(time.time()) if timestamp is None else timestamp
-        host = urlsplit(self.endpoint).netloc
-        headers = {
-            "Authorization": tencent_authorization(secret_id=self.secret_id, secret_key=self.secret_key, host=host, payload=payload, timestamp=ts),
-            "Content-Type": "application/json; charset=utf-8",
-            "Host": host,
-            "X-TC-Action": "SendSms",
-            "X-TC-Timestamp": str(ts),
-            "X-TC-Version": TENCENT_VERSION,
-            "X-TC-Region": self.region,
-        }
-        return payload, headers
+        protocol, host = _split_endpoint(endpoint)
+        profile = ClientProfile(httpProfile=HttpProfile(protocol=protocol, endpoint=host, reqTimeout=READ_TIMEOUT_S))
+        self.client = SmsClient(tc_credential.Credential(secret_id, secret_key), region, profile)
 
     def send(self, phone: str, text: str) -> str | None:
-        payload, headers = self.request(phone, text)
-        resp = _post_or_get(lambda: self.client.post(self.endpoint, content=payload.encode("utf-8"), headers=headers), self.name)
-        data = _json(resp, self.name).get("Response")
-        if not isinstance(data, dict):
-            raise SmsSendError(f"{self.name}: unexpected answer", retryable=False)
-        error = data.get("Error")
-        if isinstance(error, dict):
-            code = str(error.get("Code", ""))
-            raise SmsSendError(f"{self.name}: {code} {error.get('Message', '')}".strip(), retryable=code.startswith(TENCENT_RETRYABLE))
-        statuses = data.get("SendStatusSet")
-        status = statuses[0] if isinstance(statuses, list) and statuses and isinstance(statuses[0], dict) else None
+        request = tc_models.SendSmsRequest()
+        request.PhoneNumberSet = [f"+86{phone}"]
+        request.SmsSdkAppId = self.sdk_app_id
+        request.SignName = self.sign_name
+        request.TemplateId = self.template_id
+        request.TemplateParamSet = [_body_text(text)]
+        try:
+            resp = self.client.SendSms(request)
+        except TencentCloudSDKException as exc:
+            code = str(exc.get_code() or "")
+            raise SmsSendError(f"{self.name}: {code} {str(exc.get_message() or '')[:200]}".strip(), retryable=code.startswith(TENCENT_RETRYABLE)) from None
+        statuses = resp.SendStatusSet or []
+        status = statuses[0] if statuses else None
         if status is None:
             raise SmsSendError(f"{self.name}: no send status in answer", retryable=False)
-        code = str(status.get("Code", ""))
+        code = str(status.Code or "")
         if code.lower() == "ok":
-            return str(status.get("SerialNo") or data.get("RequestId") or "")[:64] or "ok"
-        raise SmsSendError(f"{self.name}: {code} {status.get('Message', '')}".strip(), retryable=code.startswith(TENCENT_RETRYABLE))
+            return str(status.SerialNo or resp.RequestId or "")[:64] or "ok"
+        raise SmsSendError(f"{self.name}: {code} {status.Message or ''}".strip(), retryable=code.startswith(TENCENT_RETRYABLE))
 
 
 # ----------------------------------------------------------------------------
 # Configuration
 # ----------------------------------------------------------------------------
-class SmsConfigError(RuntimeError):
-    """A provider is chosen but not configured: refuse to start rather than drop notices."""
-
-
 def _env(env: Mapping[str, str], name: str, default: str | None = None) -> str:
     value = (env.get(name) or "").strip() or default
     if not value:
