@@ -12,7 +12,17 @@ token and a file the caller may not see are the same 404.
 its ceiling with 413 before the body is read: Reflex's ``/_upload`` endpoint
 (ceiling by the handler named in its header: three photos for the public
 pages, five files for staff) and Open311's POST (three photos).  Each file
-is then checked again (10 MB) when it is processed."""
+is then checked again (10 MB) when it is processed.
+
+``UploadGuard`` stands in front of Reflex's ``/_upload``: a request must name
+a registered upload handler and carry a client token shaped like Reflex's
+(a UUID), or it gets one fixed 400; whatever Reflex itself answers with an
+error status (its messages quote the handler name and parser errors) is
+replaced by the same fixed answer, and an exception becomes that 400, not a
+500.  So nothing a client sent comes back from this endpoint."""
+
+import logging
+import re
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
@@ -30,6 +40,77 @@ PUBLIC_BODY_LIMIT = MAX_PUBLIC_FILES * MAX_FILE_BYTES + FORM_OVERHEAD
 STAFF_BODY_LIMIT = MAX_STAFF_FILES * MAX_FILE_BYTES + FORM_OVERHEAD
 # Reflex upload handlers anyone may call (public pages): the smaller ceiling
 PUBLIC_UPLOAD_HANDLERS = ("upload_resident_photos",)
+
+
+UPLOAD_REFUSED = "上传请求无效，请刷新页面后重试"
+_CLIENT_TOKEN = re.compile(r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$")
+_log = logging.getLogger(__name__)
+
+
+def is_upload_handler(name: str) -> bool:
+    """True when ``name`` is a registered event handler that takes ``list[rx.UploadFile]``."""
+    from reflex_base.event import resolve_upload_handler_param
+    from reflex_base.registry import RegistrationContext
+
+    try:
+        registered = RegistrationContext.get().event_handlers.get(name)
+        if registered is None:
+            return False
+        resolve_upload_handler_param(registered.handler)
+    except Exception:  # no registry, a background task, no upload parameter
+        return False
+    return True
+
+
+def _is_upload_post(scope) -> bool:
+    return scope.get("type") == "http" and scope.get("method") == "POST" and scope.get("path", "").rstrip("/").endswith("/_upload")
+
+
+async def _refuse_upload(send, status: int = 400) -> None:
+    response = JSONResponse({"detail": UPLOAD_REFUSED}, status_code=status)
+    await send({"type": "http.response.start", "status": status, "headers": response.raw_headers})
+    await send({"type": "http.response.body", "body": response.body})
+
+
+class UploadGuard:
+    """ASGI middleware for ``POST /_upload`` (see the module docstring)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if not _is_upload_post(scope):
+            return await self.app(scope, receive, send)
+        headers = {k.lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        token = headers.get(b"reflex-client-token", "")
+        handler = headers.get(b"reflex-event-handler", "")
+        if not _CLIENT_TOKEN.match(token) or not is_upload_handler(handler):
+            return await _refuse_upload(send)
+        started = replaced = finished = False
+
+        async def guarded_send(message):
+            nonlocal started, replaced, finished
+            if message["type"] == "http.response.start":
+                started = True
+                if 400 <= message["status"] < 600 and message["status"] != 413:
+                    replaced = True
+                    return await _refuse_upload(send, 400 if message["status"] >= 500 else message["status"])
+            if replaced:
+                return None
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                finished = True
+            return await send(message)
+
+        try:
+            await self.app(scope, receive, guarded_send)
+        except BodyTooLarge:
+            raise
+        except Exception as exc:  # Reflex raises on a malformed form: one line, a 400
+            _log.warning("upload refused: %s", type(exc).__name__)
+            if not started:
+                await _refuse_upload(send)
+            elif not replaced and not finished:  # end the stream the handler began
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 def _headers(served, inline_ok: bool) -> dict[str, str]:

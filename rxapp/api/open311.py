@@ -206,15 +206,17 @@ async def post_request(fmt: Fmt, request: Request) -> Response:
 
 async def _photos(form) -> list[Processed]:
     """The multipart ``media`` files, each checked and re-encoded before the
-    request is taken (a bad photo refuses the whole POST)."""
+    request is taken (a bad photo refuses the whole POST).  Errors name a
+    photo by its place ("第2张照片"), never by the client's file name: an
+    answer carries nothing the client sent."""
     files = [f for f in form.getlist("media") if isinstance(f, StarletteUploadFile)]
     if not files:
         return []
     uploads = []
-    for f in files:
+    for i, f in enumerate(files, 1):
         if f.size is not None and f.size > MAX_FILE_BYTES:
-            raise DomainError(f"“{(f.filename or '')[:40]}”超过10MB", "media")
-        uploads.append((f.filename or "", await f.read(MAX_FILE_BYTES + 1)))
+            raise DomainError(f"第{i}张照片超过10MB", "media")
+        uploads.append((f"第{i}张照片", await f.read(MAX_FILE_BYTES + 1)))
     return await asyncio.to_thread(process_all, uploads, allow_pdf=False, max_files=MAX_PUBLIC_FILES)
 
 
