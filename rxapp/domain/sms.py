@@ -37,6 +37,8 @@ TEMPLATES: Mapping[str, str] = {
 }
 # parameters a caller may leave out
 TEMPLATE_DEFAULTS: Mapping[str, Mapping[str, object]] = {"evaluation_otp": {"minutes": 10}}
+# parameters that carry free text (scrubbed like any public text before sending)
+FREE_TEXT_PARAMS = frozenset({"result", "reason"})
 MAX_TEXT = 1000  # Sms.text column
 MAX_PARAM = 300  # a long result text is cut in the notice, the full text is on the case page
 
@@ -125,6 +127,17 @@ def _param(value: object) -> str:
     return text if len(text) <= MAX_PARAM else text[: MAX_PARAM - 1] + "…"
 
 
+def scrub_free_text(session: Session, params: Mapping[str, object]) -> dict[str, object]:
+    """The free-text parameters (a result, a reason: written by staff, often
+    quoting a case) through the public scrub: a notice leaves for a third
+    party's phone (a merged case's requester hears the lead case's result),
+    so no resident's name, phone, ID number or street address goes with it."""
+    from rxapp.domain.names import scrubber
+
+    scrub = scrubber(session)
+    return {k: scrub(v) if k in FREE_TEXT_PARAMS and isinstance(v, str) else v for k, v in params.items()}
+
+
 def queue_sms(session: Session, *, phone: str, template: str, case_id: int | None, **params: object) -> Sms:
     """Queue one outbound notice (flushed, not committed: it belongs to the caller's transaction)."""
     number = validate_mobile(phone)
@@ -132,7 +145,7 @@ def queue_sms(session: Session, *, phone: str, template: str, case_id: int | Non
     sms = Sms(
         direction="out",
         phone=number,
-        text=render(template, **params),
+        text=render(template, **scrub_free_text(session, params)),
         template=template,
         case_id=case_id,
         status="queued",

@@ -144,3 +144,17 @@ def test_batch_limits_one_run(session):
     gw = FlakyGateway(failures=0)
     assert M.deliver_due(session, gw, now=T0, batch=2)["sent"] == 2
     assert M.deliver_due(session, gw, now=T0, batch=2)["sent"] == 1
+
+
+def test_free_text_in_a_notice_goes_through_the_public_scrub(session, world):
+    """A merged case's requester hears the lead case's result: a third party.
+    Names the database knows, phones, ID numbers and house numbers in the
+    staff-written result are masked; the case codes are not touched."""
+    other = next(iter(world.households.values()))[0].representative
+    result = f"已联系{other}（电话13912345678，身份证330902199001011234），海滨路18号3幢201室的积水已排除"
+    sms = M.queue_sms(session, phone="13800001111", template="duplicate_resolved", case_id=None, code="ZS202611260001", lead="ZS202611260002", result=result)
+    for leaked in (other, "13912345678", "330902199001011234", "18号", "201室"):
+        assert leaked not in sms.text
+    assert "ZS202611260001" in sms.text and "ZS202611260002" in sms.text and other[0] in sms.text and "积水已排除" in sms.text
+    reason = M.queue_sms(session, phone="13800001111", template="rejected", case_id=None, code="ZS202611260003", reason=f"{other}已另行反映")
+    assert other not in reason.text and "已另行反映" in reason.text

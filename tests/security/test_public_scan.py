@@ -125,3 +125,47 @@ async def test_no_stored_name_appears_in_any_public_answer(seeded_url):
 
     found = [(where, name) for where, text in answers.items() for _, name in names.iter(text)]
     assert found == [], f"{len(found)} names in public answers, e.g. {found[:10]}"
+
+
+def test_no_stored_name_leaves_in_an_outbound_sms(seeded_url):
+    """SMS to third parties: a case merged into a lead case (重复件) hears the
+    lead's result, written by staff and often quoting what the lead case
+    says ("走访中彭国平反映…").  Results quoting their case are sent through
+    the real notice code (the lead's own notice and every merged case's);
+    then every outbound SMS in the table is scanned for every stored name.
+    Before: the names the same notices would carry unscrubbed."""
+    from rxapp.domain import cases as C
+    from rxapp.domain import sms as M
+    from rxapp.models import CaseStatus, Sms
+
+    names = _stored_names(seeded_url)
+    engine = make_engine(seeded_url)
+    with Session(engine, expire_on_commit=False) as s:
+        first_new = (s.exec(select(Sms.id).order_by(Sms.id.desc())).first() or 0) + 1
+        cases = s.exec(select(Case).order_by(Case.id)).all()
+        mobile = [c for c in cases if re.fullmatch(r"1[3-9]\d{9}", c.requester_phone or "")]
+        leads = [c for c in mobile if re.search(r"走访|反映", c.content or "") and c.status != CaseStatus.DUPLICATE][:30]
+        others = [c for c in mobile if c not in leads]
+        assert len(leads) >= 10 and len(others) >= 2 * len(leads)
+        before = 0
+        for i, lead in enumerate(leads):
+            result = f"经核实：{lead.content[:200]}。已处理完毕。"
+            for dup in others[2 * i : 2 * i + 2]:  # two other residents' cases merged into this one
+                dup.status, dup.duplicate_of_id = CaseStatus.DUPLICATE, lead.id
+                s.add(dup)
+                before += sum(1 for _ in names.iter(M.render("duplicate_resolved", code=dup.code, lead=lead.code, result=result)))
+            s.flush()
+            C._notify(s, lead, "resolved_with_evaluate_hint", result=result)
+            before += sum(1 for _ in names.iter(M.render("resolved_with_evaluate_hint", code=lead.code, result=result)))
+            C._notify_duplicates(s, lead, result)
+        s.commit()
+        new = s.exec(select(Sms).where(Sms.id >= first_new)).all()
+        outbound = s.exec(select(Sms.text).where(Sms.direction == "out")).all()
+    engine.dispose()
+    assert len(new) == 3 * len(leads) and {m.template for m in new} == {"resolved_with_evaluate_hint", "duplicate_resolved"}
+    after_new = sum(1 for m in new for _ in names.iter(m.text))
+    found = [(text[:60], name) for text in outbound for _, name in names.iter(text)]
+    print(f"outbound SMS scan: {len(new)} notices quoting {len(leads)} cases, names before scrub {before} -> after {after_new}; "
+          f"whole outbound table {len(outbound)} messages, {len(found)} names")
+    assert before > 0, "the quoted cases name residents: the scan would prove nothing"
+    assert found == [], f"{len(found)} names in outbound SMS, e.g. {found[:5]}"
