@@ -111,7 +111,6 @@ def _candidates(session: Session, case: NewCase, nearby: Nearby, settings: Setti
     if place is None:
         return []
     since = case.submitted_at - settings.join_window
-    open_since = case.submitted_at - settings.open_window
     stmt = (
         select(Case.id, Case.content, Case.submitted_at, Case.lat, Case.lon, Case.category_id, Case.requester_phone,
                HotspotCase.hotspot_id, Hotspot.status)
@@ -123,8 +122,6 @@ def _candidates(session: Session, case: NewCase, nearby: Nearby, settings: Setti
             Case.submitted_at >= since,
             or_(Case.submitted_at < case.submitted_at, and_(Case.submitted_at == case.submitted_at, Case.id < case.id)),
             Case.status != CaseStatus.REJECTED,
-            # older than the opening window, only members of an open hot spot matter (they can be joined)
-            or_(Case.submitted_at >= open_since, Hotspot.status.in_(HotspotStatus.OPEN)),
         )
         .order_by(Case.submitted_at.desc())
         .limit(settings.max_candidates)
