@@ -24,7 +24,13 @@ Definitions:
   per-case database round trip costs on this machine in the same run.
 
     .venv/bin/python bench/hotspot_bench.py [--sizes 40000] [--dbs sqlite,postgresql]
-        [--threshold 0.15] [--dir /tmp/griddesk-hotspot-bench] [--keep]
+        [--random-seed 42] [--threshold 0.03] [--dir /tmp/griddesk-hotspot-bench] [--keep] [--reuse]
+        [--dump misses.jsonl]
+
+``--reuse`` replays a database kept by an earlier ``--keep`` run with the same
+size and random seed instead of seeding again (the replay never changes it:
+it is rolled back).  ``--dump FILE`` writes the missed incidents (their first
+reports) and the false hot spots (their members) as JSON lines, to see why.
 """
 
 from __future__ import annotations
@@ -56,15 +62,25 @@ def emit(row: dict) -> None:
     print(json.dumps(row, ensure_ascii=False), flush=True)
 
 
-def fresh_database(db: str, size: int, folder: Path, pg_url: str) -> tuple[str, callable]:
+def fresh_database(db: str, size: int, random_seed: int, folder: Path, pg_url: str,
+                   reuse: bool) -> tuple[str, callable, bool]:
+    """The database's URL, how to drop it, and whether it already holds the seed (``reuse``)."""
     if db == "sqlite":
-        path = folder / f"hotspot-{size}.db"
+        path = folder / f"hotspot-{size}-s{random_seed}.db"
+        if reuse and path.exists():
+            return f"sqlite:///{path}", lambda: None, True
         for suffix in ("", "-wal", "-shm", "-journal"):
             Path(str(path) + suffix).unlink(missing_ok=True)
-        return f"sqlite:///{path}", lambda: [Path(str(path) + s).unlink(missing_ok=True) for s in ("", "-wal", "-shm")]
-    name = f"griddesk_hotspot_bench_{size}"
+        return (f"sqlite:///{path}", lambda: [Path(str(path) + s).unlink(missing_ok=True) for s in ("", "-wal", "-shm")],
+                False)
+    name = f"griddesk_hotspot_bench_{size}_s{random_seed}"
+    url = make_url(pg_url).set(database=name).render_as_string(hide_password=False)
     admin = make_engine(pg_url).execution_options(isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
+        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first() is not None
+        if reuse and exists:
+            admin.dispose()
+            return url, lambda: None, True
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
@@ -75,7 +91,7 @@ def fresh_database(db: str, size: int, folder: Path, pg_url: str) -> tuple[str, 
             c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         a.dispose()
 
-    return make_url(pg_url).set(database=name).render_as_string(hide_password=False), drop
+    return url, drop, False
 
 
 def ms(values: list[float]) -> dict:
@@ -84,11 +100,12 @@ def ms(values: list[float]) -> dict:
             "p95": round(v[int(len(v) * 0.95)] * 1000, 3), "max": round(v[-1] * 1000, 3)}
 
 
-def run(db: str, size: int, url: str, threshold: float) -> None:
+def run(db: str, size: int, url: str, threshold: float, random_seed: int, seeded_already: bool,
+        dump: Path | None) -> None:
     from rxapp.domain.seed import seed
 
     engine = make_engine(url)
-    seeded = seed(engine, cases=size, now=NOW, random_seed=42)
+    seed_s = None if seeded_already else round(seed(engine, cases=size, now=NOW, random_seed=random_seed).seconds, 1)
     settings = D.Settings(threshold=threshold)
     with engine.connect() as conn:
         trans = conn.begin()
@@ -121,6 +138,8 @@ def run(db: str, size: int, url: str, threshold: float) -> None:
                 correct += 1
         eligible = [i for i, k in reports.items() if k >= 3]
         recall = sum(1 for i in eligible if i in surfaced) / len(eligible) if eligible else 0.0
+        if dump is not None:
+            write_dump(conn, dump, db, truth, [i for i in eligible if i not in surfaced], members)
         precision = correct / len(members) if members else 0.0
         ids = [c for c in list(truth)[:2000]] or [1]
         floor = []
@@ -130,10 +149,32 @@ def run(db: str, size: int, url: str, threshold: float) -> None:
             floor.append(time.perf_counter() - t0)
         trans.rollback()
     engine.dispose()
-    emit({"bench": "hotspot", "db": db, "cases": n, "seed_s": round(seeded.seconds, 1), "incidents": len(eligible),
-          "recall_by_3rd": round(recall, 4), "hotspots": len(members), "precision": round(precision, 4),
-          "per_case_ms": ms(costs), "replay_s": round(replay_s, 1), "threshold": threshold})
+    emit({"bench": "hotspot", "db": db, "cases": n, "random_seed": random_seed, "seed_s": seed_s,
+          "incidents": len(eligible), "recall_by_3rd": round(recall, 4), "hotspots": len(members),
+          "precision": round(precision, 4), "per_case_ms": ms(costs), "replay_s": round(replay_s, 1),
+          "threshold": threshold})
     emit({"bench": "hotspot_floor", "db": db, "cases": n, "per_case_ms": ms(floor)})
+
+
+def write_dump(conn, path: Path, db: str, truth: dict[int, int], missed: list[int],
+               members: dict[int, list[int]]) -> None:
+    """Missed incidents (first three reports) and false hot spots (members), as JSON lines."""
+    def texts(ids: list[int]) -> list[list]:
+        rows = conn.execute(select(M.Case.id, M.Case.submitted_at, M.Case.content).where(M.Case.id.in_(ids))
+                            .order_by(M.Case.submitted_at, M.Case.id)).all()
+        return [[str(at)[:16], truth.get(cid), content] for cid, at, content in rows]
+
+    by_incident: dict[int, list[int]] = defaultdict(list)
+    for cid, inc in truth.items():
+        by_incident[inc].append(cid)
+    with path.open("a", encoding="utf-8") as out:
+        for inc in missed:
+            first = sorted(by_incident[inc])[:3]  # case ids follow submission order in the seed
+            out.write(json.dumps({"db": db, "missed_incident": inc, "reports": texts(first)}, ensure_ascii=False) + "\n")
+        for hid, cids in members.items():
+            top = Counter(truth.get(c) for c in cids if truth.get(c) is not None).most_common(1)
+            if not (top and top[0][1] * 2 > len(cids)):
+                out.write(json.dumps({"db": db, "false_hotspot": hid, "members": texts(cids)}, ensure_ascii=False) + "\n")
 
 
 def main() -> None:
@@ -143,17 +184,20 @@ def main() -> None:
     p.add_argument("--threshold", type=float, default=D.DEFAULT.threshold)
     p.add_argument("--dir", default="/tmp/griddesk-hotspot-bench")
     p.add_argument("--pg-url", default=PG_ADMIN_URL)
+    p.add_argument("--random-seed", type=int, default=42)
     p.add_argument("--keep", action="store_true", help="keep the seeded databases")
+    p.add_argument("--reuse", action="store_true", help="replay a database kept by --keep (same size and seed)")
+    p.add_argument("--dump", type=Path, default=None, help="append missed incidents and false hot spots here")
     a = p.parse_args()
     folder = Path(a.dir)
     folder.mkdir(parents=True, exist_ok=True)
     for size in [int(x) for x in a.sizes.split(",") if x]:
         for db in [x for x in a.dbs.split(",") if x]:
-            url, drop = fresh_database(db, size, folder, a.pg_url)
+            url, drop, seeded = fresh_database(db, size, a.random_seed, folder, a.pg_url, a.reuse)
             try:
-                run(db, size, url, a.threshold)
+                run(db, size, url, a.threshold, a.random_seed, seeded, a.dump)
             finally:
-                if not a.keep:
+                if not (a.keep or a.reuse):
                     drop()
 
 

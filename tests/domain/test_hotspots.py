@@ -8,6 +8,7 @@ from sqlmodel import Session, select
 from rxapp.domain import cases as C
 from rxapp.domain.errors import AccessDenied, DomainError, InvalidTransition, StaleVersion
 from rxapp.domain.hotspots import actions as H
+from rxapp.domain.hotspots.concepts import concepts
 from rxapp.domain.hotspots.queries import hotspot_members, hotspots_for_map, list_hotspots, parse_filters
 from rxapp.domain.hotspots.similarity import similarity
 from rxapp.models import Case, CaseEvent, CaseStatus, Channel, Hotspot, HotspotCase, HotspotStatus, Role, Sms
@@ -38,6 +39,37 @@ def _pipe_reports(session, world, n=3, grid="g1", actor="dispatcher"):
 def test_reports_of_one_incident_are_more_alike_than_unrelated_requests():
     assert similarity(PIPE[0], PIPE[1]) > 0.2
     assert similarity(PIPE[0], OTHER) < 0.05
+
+
+POWER = ["停电了", "到现在还没来电，冰箱里东西都化了", "楼里跳闸了，整栋楼没电，电梯也停了"]
+
+
+def test_colloquial_variants_name_one_concept_and_routine_requests_none():
+    assert all("停水" in concepts(t) for t in PIPE)
+    assert all(concepts(t) == {"停电"} for t in POWER[:2]) and "停电" in concepts(POWER[2])
+    assert concepts("来电反映：路灯坏了三盏") == frozenset()  # a channel's boilerplate is not "来电"
+    assert concepts(OTHER) == frozenset() and concepts("家庭医生签约服务怎么办理") == frozenset()
+    assert "工厂排污" in concepts("闻到很浓的臭味，应该是那个厂在偷排")
+    assert "工厂排污" in concepts("工厂烟囱冒黑烟，家家户户不敢开窗")
+
+
+def test_reports_sharing_a_concept_but_few_characters_open_a_hot_spot(session, world):
+    cases = [submit(session, world, t, requester_phone=f"1390000{i:04d}") for i, t in enumerate(POWER)]
+    (spot,) = _spots(session)
+    assert _members(session, spot.id) == sorted(c.id for c in cases) and spot.terms == "停电"
+
+
+def test_one_caller_reporting_three_times_or_a_routine_question_opens_no_hot_spot(session, world):
+    for i in range(3):
+        submit(session, world, PIPE[i], requester_phone="13900009999")  # one resident, three calls
+    for i in range(3):  # three residents asking the same routine question: no incident
+        submit(session, world, "家庭医生签约服务怎么办理，需要带什么材料", grid="g2", requester_phone=f"1390001{i:04d}")
+    assert _spots(session) == []
+    c = submit(session, world, PIPE[3], grid="g2", requester_phone="13900000003")  # a second caller: still two
+    assert _spots(session) == []
+    submit(session, world, PIPE[0], requester_phone="13900000004")  # a third distinct caller: it opens
+    (spot,) = _spots(session)
+    assert spot.case_count == 5 and c.id in _members(session, spot.id)
 
 
 def test_a_hot_spot_opens_with_the_third_similar_report_in_a_community(session, world):

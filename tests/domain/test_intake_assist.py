@@ -36,6 +36,17 @@ def test_possible_duplicates_by_phone_or_similar_text_in_the_community(session, 
     assert possible_duplicates(session, actor=world.actors["member_g4"], text=PIPE[2], grid_id=world.areas["g2"].id) == []
 
 
+def test_a_report_naming_the_same_incident_in_other_words_is_a_possible_duplicate(session, world):
+    from rxapp.domain.hotspots.similarity import similarity
+
+    power = submit(session, world, "停电了", requester_phone="13900004444")
+    submit(session, world, "路灯坏了好几盏，晚上很黑", requester_phone="13900005555")  # no incident concept
+    text = "到现在还没来电，冰箱里东西都化了"
+    assert similarity(text, "停电了") < 0.12  # few shared characters: text alone would not list it
+    rows = possible_duplicates(session, actor=world.actors["dispatcher"], text=text, grid_id=world.areas["g1"].id)
+    assert [r.code for r in rows] == [power.code]
+
+
 def test_the_new_case_is_linked_to_the_chosen_one(session, world):
     a = submit(session, world, PIPE[0], requester_phone="13900001111")
     new = submit(session, world, PIPE[1], requester_phone="13900004444")

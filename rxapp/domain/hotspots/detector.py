@@ -5,17 +5,26 @@ Open311 group commit ``submit_public_batch``), and by the bench replaying the
 seeded history in time order — the same function for both, so the bench
 measures what production runs.
 
-A new case is compared with the recent cases *near* it (``Nearby``: today
-the same community; a distance criterion on the cases' points plugs in the
-same way) that were submitted before it:
+A hot spot is an *incident* many residents report: a burst main, a power cut,
+a plant letting out smoke, a site working at night, a road blocked after a
+storm.  A new case takes part only if its text names an incident concept
+(``concepts``: 停水, 停电, 施工, 噪音, 工厂排污, 道路阻断 …, each with its
+colloquial variants); routine questions and chronic nuisances never do, and
+cost nothing more than that lookup.  It is then compared with the recent
+cases *near* it (``Nearby``: today the same community; a distance criterion
+on the cases' points plugs in the same way) that were submitted before it:
 
-* a candidate is *similar* when the TF-IDF cosine of the texts
-  (``similarity``) reaches ``threshold``;
+* a candidate is *similar* when the two texts share a concept, their
+  suggested categories agree (or one is unknown) and the TF-IDF cosine of the
+  texts (``similarity``) reaches ``threshold`` — a low bar: the concept says
+  what the matter is, the characters only that the texts are about it;
 * if a similar candidate belongs to an open hot spot (new / confirmed)
   within ``join_window``, the case joins the one it is most similar to;
 * otherwise, if at least ``min_reports - 1`` similar candidates within
-  ``open_window`` belong to no hot spot, they and the new case open one —
-  so an incident surfaces with its third report.
+  ``open_window`` belong to no hot spot, all of them name one concept and
+  they come from at least ``min_callers`` distinct phones (one resident
+  calling three times is not three reports), they and the new case open one
+  — so an incident surfaces with its third report.
 
 Handled or dismissed hot spots take no new members: a later report starts
 afresh (and a dispatcher sees it again only if it gathers three reports).
@@ -33,6 +42,7 @@ from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session
 
+from rxapp.domain.hotspots.concepts import concepts
 from rxapp.domain.hotspots.similarity import cosine, vector
 from rxapp.models import Area, Case, CaseStatus, Category, Hotspot, HotspotCase, HotspotStatus
 
@@ -41,9 +51,10 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Settings:
-    threshold: float = 0.12
+    threshold: float = 0.03  # TF-IDF cosine, between texts that already share a concept
     min_reports: int = 3
-    open_window: timedelta = timedelta(hours=48)
+    min_callers: int = 3  # distinct phones among the reports that open a hot spot
+    open_window: timedelta = timedelta(hours=72)  # an incident's reports come within 1–3 days
     join_window: timedelta = timedelta(days=7)
     max_candidates: int = 400
 
@@ -63,6 +74,7 @@ class NewCase:
     grid_id: int | None
     lat: float | None = None
     lon: float | None = None
+    phone: str = ""
 
 
 class Nearby(Protocol):
@@ -100,8 +112,8 @@ def _candidates(session: Session, case: NewCase, nearby: Nearby, settings: Setti
         return []
     since = case.submitted_at - settings.join_window
     stmt = (
-        select(Case.id, Case.content, Case.submitted_at, Case.lat, Case.lon, Case.category_id, HotspotCase.hotspot_id,
-               Hotspot.status)
+        select(Case.id, Case.content, Case.submitted_at, Case.lat, Case.lon, Case.category_id, Case.requester_phone,
+               HotspotCase.hotspot_id, Hotspot.status)
         .select_from(Case)
         .outerjoin(HotspotCase, HotspotCase.case_id == Case.id)
         .outerjoin(Hotspot, Hotspot.id == HotspotCase.hotspot_id)
@@ -120,45 +132,64 @@ def _candidates(session: Session, case: NewCase, nearby: Nearby, settings: Setti
 def match_case(session: Session, case: NewCase, *, nearby: Nearby = NEARBY, settings: Settings = DEFAULT) -> Outcome:
     """Join or open a hot spot for ``case`` (already written, in this transaction)."""
     out = Outcome(case.id)
+    if case.community_id is None or not concepts(case.content):
+        return out  # names no incident (or has no place): no query at all
+    names = _place_names(session, case)
+    text = strip_places(case.content, names)
+    mine = concepts(text)
+    if not mine:
+        return out
     rows = _candidates(session, case, nearby, settings)
     if not rows:
         return out
-    names = _place_names(session, case)
-    v = vector(strip_places(case.content, names))
+    v = vector(text)
     open_since = case.submitted_at - settings.open_window
     best_join: tuple[float, int] | None = None
-    free: list[tuple[int, float, datetime]] = []
-    others: list[tuple[int, dict, datetime]] = []  # recent free cases below the threshold
-    for cid, content, at, lat, lon, category_id, hid, hstatus in rows:
+    free: list[tuple[int, float, datetime, str, frozenset[str]]] = []
+    others: list[tuple[int, str, datetime, str, frozenset[str]]] = []  # recent free cases not similar to this one
+    for cid, content, at, lat, lon, category_id, phone, hid, hstatus in rows:
         # one matter is one kind of matter: the suggested categories agree (or one is unknown)
         if category_id is not None and case.category_id is not None and category_id != case.category_id:
             continue
         if not nearby.accepts(case, lat, lon):
             continue
-        vc = vector(strip_places(content, names))
-        sim = cosine(v, vc)
+        other = strip_places(content, names)
+        theirs = concepts(other)
+        if not theirs:
+            continue
+        sim = cosine(v, vector(other)) if mine & theirs else 0.0
         if sim < settings.threshold:
             if hid is None and at >= open_since:
-                others.append((cid, vc, at))
+                others.append((cid, other, at, phone, theirs))
             continue
         if hid is not None:
             if hstatus in HotspotStatus.OPEN and (best_join is None or sim > best_join[0]):
                 best_join = (sim, hid)
         elif at >= open_since:
-            free.append((cid, sim, at))
-    if best_join is None and len(free) == 1 and others:
-        # single link: the one similar earlier report may itself resemble another
-        anchor = vector(strip_places(next(r[1] for r in rows if r[0] == free[0][0]), names))
-        free += [(cid, cosine(anchor, vc), at) for cid, vc, at in others if cosine(anchor, vc) >= settings.threshold]
+            free.append((cid, sim, at, phone, theirs))
     if best_join is not None:
         _join(session, best_join[1], case, best_join[0])
         out.hotspot_id = best_join[1]
         out.members = [case.id]
         return out
-    if len(free) >= settings.min_reports - 1:
-        hid = _open(session, case, free)
+    if len(free) == 1 and others:
+        # single link: the one similar earlier report may itself resemble another
+        anchor_text = strip_places(next(r[1] for r in rows if r[0] == free[0][0]), names)
+        anchor, anchor_concepts = vector(anchor_text), free[0][4]
+        for cid, other, at, phone, theirs in others:
+            if anchor_concepts & theirs:
+                sim = cosine(anchor, vector(other))
+                if sim >= settings.threshold:
+                    free.append((cid, sim, at, phone, theirs))
+    if len(free) < settings.min_reports - 1:
+        return out
+    common = frozenset.intersection(mine, *(f[4] for f in free))
+    # callers: distinct phones; a report without a phone counts as a caller of its own
+    callers = {p or f"#{cid}" for cid, _, _, p, _ in free} | {case.phone or f"#{case.id}"}
+    if common and len(callers) >= settings.min_callers:
+        hid = _open(session, case, [(c, s, at) for c, s, at, _, _ in free], common)
         out.hotspot_id, out.opened = hid, True
-        out.members = [case.id] + [c for c, _, _ in free]
+        out.members = [case.id] + [f[0] for f in free]
     return out
 
 
@@ -197,7 +228,7 @@ def _join(session: Session, hotspot_id: int, case: NewCase, sim: float) -> None:
     )
 
 
-def _open(session: Session, case: NewCase, free: list[tuple[int, float, datetime]]) -> int:
+def _open(session: Session, case: NewCase, free: list[tuple[int, float, datetime]], common: frozenset[str]) -> int:
     conn = session.connection()
     member_ids = [case.id] + [c for c, _, _ in free]
     cats = Counter(
@@ -210,7 +241,7 @@ def _open(session: Session, case: NewCase, free: list[tuple[int, float, datetime
     first = min([case.submitted_at] + [at for _, _, at in free])
     hid = conn.execute(
         insert(Hotspot.__table__).values(
-            status=HotspotStatus.NEW, title=title, terms="", category_id=category_id, district_id=case.district_id,
+            status=HotspotStatus.NEW, title=title, terms="、".join(sorted(common))[:255], category_id=category_id, district_id=case.district_id,
             township_id=case.township_id, community_id=case.community_id, grid_id=case.grid_id, first_at=first,
             last_at=case.submitted_at, case_count=len(member_ids), lead_case_id=None, decided_by_user_id=None,
             decided_at=None, note="", created_at=case.submitted_at, updated_at=case.submitted_at, version=1,
@@ -224,7 +255,7 @@ def _open(session: Session, case: NewCase, free: list[tuple[int, float, datetime
 
 def new_case_of(case: Case) -> NewCase:
     return NewCase(case.id, case.content, case.submitted_at, case.category_id, case.district_id, case.township_id,
-                   case.community_id, case.grid_id, case.lat, case.lon)
+                   case.community_id, case.grid_id, case.lat, case.lon, case.requester_phone or "")
 
 
 def detect_on_intake(session: Session, case_ids: list[int]) -> list[Outcome]:
@@ -243,7 +274,7 @@ def detect_on_intake(session: Session, case_ids: list[int]) -> list[Outcome]:
 
 
 CASE_FIELDS = (Case.id, Case.content, Case.submitted_at, Case.category_id, Case.district_id, Case.township_id,
-               Case.community_id, Case.grid_id, Case.lat, Case.lon)
+               Case.community_id, Case.grid_id, Case.lat, Case.lon, Case.requester_phone)
 
 
 def replay_detector(session: Session, *, since: datetime | None = None, until: datetime | None = None,

@@ -24,6 +24,7 @@ from rxapp.domain import cases as lifecycle
 from rxapp.domain.access import Actor, case_scope_clause
 from rxapp.domain.clock import now
 from rxapp.domain.errors import AccessDenied, DomainError
+from rxapp.domain.hotspots.concepts import concepts
 from rxapp.domain.hotspots.detector import DEFAULT, strip_places
 from rxapp.domain.hotspots.similarity import cosine, vector
 from rxapp.domain.validate import int_field
@@ -33,6 +34,9 @@ S = CaseStatus
 ASSIST_ROLES = (Role.DISPATCHER, Role.MEMBER, Role.ADMIN)
 WINDOW = timedelta(days=30)
 MAX_ROWS = 10
+# Text alone: the cosine at which two requests read as one matter (the detector's threshold before
+# the concept lexicon); texts naming one incident concept need only the detector's own low bar.
+TEXT_THRESHOLD = 0.12
 
 
 @dataclass(frozen=True)
@@ -106,13 +110,15 @@ def possible_duplicates(session: Session, *, actor: object, text: object, phone:
         .order_by(Case.submitted_at.desc()).limit(400)
     )
     names = tuple(n for n in (session.get(Area, community_id).name if community_id else "",) if n)
-    v = vector(strip_places(content, names)) if content else {}
+    mine = strip_places(content, names)
+    v, my_concepts = (vector(mine), concepts(mine)) if content else ({}, frozenset())
     scored = []
     cats = dict(session.exec(select(Category.id, Category.name_zh)).all())
     for c, hid in session.exec(stmt).all():
         same_phone = bool(number) and c.requester_phone == number
-        sim = cosine(v, vector(strip_places(c.content, names))) if v else 0.0
-        if same_phone or sim >= DEFAULT.threshold:
+        theirs = strip_places(c.content, names)
+        sim = cosine(v, vector(theirs)) if v else 0.0
+        if same_phone or sim >= TEXT_THRESHOLD or (sim >= DEFAULT.threshold and my_concepts & concepts(theirs)):
             scored.append((same_phone, sim, KnownCase(
                 c.code, lifecycle.STATUS_ZH.get(c.status, c.status), c.submitted_at.strftime("%Y-%m-%d"),
                 cats.get(c.category_id, ""), c.content[:60], "phone" if same_phone else "text", hid)))

@@ -51,7 +51,8 @@ def _idf() -> tuple[dict[int, float], float]:
     return {k: math.log((1 + n) / (1 + d)) + 1.0 for k, d in df.items()}, unseen
 
 
-def _clean(text: str) -> str:
+def clean(text: str) -> str:
+    """The text without the boilerplate a channel puts before it."""
     text = (text or "").strip()
     for prefix in _STRIP:
         if text.startswith(prefix):
@@ -62,7 +63,7 @@ def _clean(text: str) -> str:
 @lru_cache(maxsize=200_000)
 def vector(text: str) -> dict[int, float]:
     """The L2-normalised TF-IDF vector of a text, as {feature: weight}."""
-    row = _HASHER.transform([_clean(text)])
+    row = _HASHER.transform([clean(text)])
     idf, unseen = _idf()
     out: dict[int, float] = {}
     for k, tf in zip(row.indices, row.data):
