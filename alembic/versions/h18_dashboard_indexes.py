@@ -1,0 +1,42 @@
+"""dashboard indexes: every filtered dashboard view fast at a million cases (issue 18)
+
+Covering indexes for a category or department filter over a period (the
+team and area rankings read them without touching the table), the received
+flow of a filter, and community / grid scopes by accept time.
+
+Revision ID: h18_dashboard_indexes
+Revises: e15d0e5c0a1b
+Create Date: 2026-12-05 23:55:00.000000
+
+"""
+from typing import Sequence, Union
+
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision: str = 'h18_dashboard_indexes'
+down_revision: Union[str, Sequence[str], None] = 'e15d0e5c0a1b'
+branch_labels: Union[str, Sequence[str], None] = None
+depends_on: Union[str, Sequence[str], None] = None
+
+RANK_COLS = ['status', 'district_id', 'township_id', 'team_id', 'deadline', 'resolved_at', 'closed_at']
+INDEXES = {
+    'ix_case_category_accepted': ['category_id', 'accepted_at', 'department_id', *RANK_COLS],
+    'ix_case_department_accepted': ['department_id', 'accepted_at', 'category_id', *RANK_COLS],
+    'ix_case_category_submitted': ['category_id', 'submitted_at'],
+    'ix_case_department_submitted': ['department_id', 'submitted_at'],
+    'ix_case_community_accepted': ['community_id', 'accepted_at'],
+    'ix_case_grid_accepted': ['grid_id', 'accepted_at'],
+}
+
+
+def upgrade() -> None:
+    """Upgrade schema."""
+    for name, columns in INDEXES.items():
+        op.create_index(name, 'case', columns, unique=False)
+
+
+def downgrade() -> None:
+    """Downgrade schema."""
+    for name in reversed(INDEXES):
+        op.drop_index(name, table_name='case')
