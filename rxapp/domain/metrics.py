@@ -52,11 +52,13 @@ Community and grid scopes read their (few) cases directly.  Overdue is live.
 Scope is enforced in SQL: the area must lie inside the actor's scope.
 
 Cost: an unfiltered refresh of a city, district or township reads only
-rollups (and the few open cases for "overdue now"): ~15–25 ms at a million
-cases (``bench/dashboard_bench.py``).  With a category or department filter
-the team ranking reads the period's cases of that filter (the team rollup has
-no category / department): cheap for a month, a few hundred ms for a year at
-a million cases.
+rollups (and the few open cases for "overdue now").  With a category or
+department filter the team ranking and the intake windows read the period's
+cases of that filter from covering indexes (``ix_case_category_accepted`` /
+``ix_case_department_accepted``: the rankings' columns are in the index, so no
+table row is touched); community and grid scopes read their own cases by
+``(community_id | grid_id, accepted_at)``.  ``bench/dashboard_bench.py`` times
+every scope × category × department × period cell beside a ``count(*)`` floor.
 """
 
 from __future__ import annotations
@@ -651,6 +653,11 @@ def _case_sum_cols(cols: tuple[str, ...]) -> tuple:
     )
 
 
+def _by_group(rows, cols: tuple[str, ...]) -> dict[int, Counters]:
+    """{g: counters} of rows ``(g, *cols)`` (plain tuples: a city has thousands of teams)."""
+    return {int(r[0]): dict(zip(cols, map(int, r[1:]))) for r in rows}
+
+
 def _case_counters(ctx: _Ctx, ranges: list[tuple[date, date]], cols: tuple[str, ...], group: str | None) -> dict[int, Counters]:
     """Cohort counters straight from the cases accepted in ``ranges`` (indexed on accepted_at)."""
     if not ranges:
@@ -668,12 +675,9 @@ def _case_counters(ctx: _Ctx, ranges: list[tuple[date, date]], cols: tuple[str, 
     q = q.where(R.counted_sql(), span, *ctx.case_conditions())
     if group is not None:
         q = q.group_by(gcol)
-    out = {}
-    for row in ctx.run(q).all():
-        m = row._mapping
-        if group is None and not m["accepted"]:
-            continue
-        out[int(m["g"])] = {c: int(m[c]) for c in cols}
+    out = _by_group(ctx.run(q).all(), cols)
+    if group is None and not out.get(0, {}).get("accepted"):
+        return {}
     return out
 
 
@@ -732,7 +736,7 @@ def _rollup_rows(ctx: _Ctx, months: list[int], cols: tuple[str, ...], group: str
     q = select(gcol.label("g"), *_sums(model, cols)).where(*conds)
     if group is not None:
         q = q.group_by(gcol)
-    return {int(r._mapping["g"]): {c: int(r._mapping[c]) for c in cols} for r in ctx.run(q).all()}
+    return _by_group(ctx.run(q).all(), cols)
 
 
 def _cohort(ctx: _Ctx, window: Window, cols: tuple[str, ...] = R.COHORT, group: str | None = None, children: list[int] | None = None) -> dict[int, Counters]:
@@ -750,7 +754,7 @@ def _cohort(ctx: _Ctx, window: Window, cols: tuple[str, ...] = R.COHORT, group: 
         q = select(gcol.label("g"), *_sums(RollupDay, cols)).where(area_cond, RollupDay.day >= lo, RollupDay.day <= hi)
         if group is not None:
             q = q.group_by(RollupDay.area_id)
-        return {int(r._mapping["g"]): {c: int(r._mapping[c]) for c in cols} for r in ctx.run(q).all()}
+        return _by_group(ctx.run(q).all(), cols)
     # 2. month rollups (+/- the cases of partly covered months)
     month_ok = (rollup_scope and group in (None, "category", "district", "township")) or (
         group in ("team", "community", "grid") and not ctx.filtered and set(cols) <= set(R.TEAM_COLS)
