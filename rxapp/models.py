@@ -399,6 +399,9 @@ class Case(CaseBase, table=True):
         Index("ix_case_department_submitted", "department_id", "submitted_at"),
         Index("ix_case_community_accepted", "community_id", "accepted_at"),
         Index("ix_case_grid_accepted", "grid_id", "accepted_at"),
+        # overdue now of a district / township, filtered or not, from the index alone
+        Index("ix_case_district_status_deadline", "district_id", "status", "deadline", "category_id", "department_id"),
+        Index("ix_case_township_status_deadline", "township_id", "status", "deadline", "category_id", "department_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

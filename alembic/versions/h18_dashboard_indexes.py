@@ -2,8 +2,9 @@
 
 Covering indexes for a category or department filter over a period (the
 team and area rankings read them without touching the table), the received
-flow of a filter, community / grid scopes by accept time, and a handling-time
-percentile's bin read from the index alone.
+flow of a filter, community / grid scopes by accept time, the live overdue
+count of a district / township, and a handling-time percentile's bin read
+from the index alone.
 
 Revision ID: h18_dashboard_indexes
 Revises: e15d0e5c0a1b
@@ -28,6 +29,8 @@ INDEXES = {
     'ix_case_department_submitted': ['department_id', 'submitted_at'],
     'ix_case_community_accepted': ['community_id', 'accepted_at'],
     'ix_case_grid_accepted': ['grid_id', 'accepted_at'],
+    'ix_case_district_status_deadline': ['district_id', 'status', 'deadline', 'category_id', 'department_id'],
+    'ix_case_township_status_deadline': ['township_id', 'status', 'deadline', 'category_id', 'department_id'],
 }
 HANDLING_INDEXES = {'ix_casehandling_bin_day': ['bin', 'day', 'secs']}
 
