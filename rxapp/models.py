@@ -371,6 +371,10 @@ class CaseBase(SQLModel):
     lon: float | None = Field(default=None, ge=-180, le=180)
 
 
+# what the rankings of a filtered dashboard read besides the filter and the accept time
+_RANK_INDEX_COLS = ("status", "district_id", "township_id", "team_id", "deadline", "resolved_at", "closed_at")
+
+
 class Case(CaseBase, table=True):
     """One resident request (诉求 / 工单).
 
@@ -387,6 +391,17 @@ class Case(CaseBase, table=True):
         Index("ix_case_submitted", "submitted_at"),
         Index("ix_case_community_submitted", "community_id", "submitted_at"),  # hot spots, intake duplicates
         Index("ix_case_phone_submitted", "requester_phone", "submitted_at"),  # caller history at intake
+        # the filtered dashboards (issue 18): a category / department over a period, read from
+        # the index alone for the rankings (status, deadline and resolution decide done / on time)
+        Index("ix_case_category_accepted", "category_id", "accepted_at", "department_id", *_RANK_INDEX_COLS),
+        Index("ix_case_department_accepted", "department_id", "accepted_at", "category_id", *_RANK_INDEX_COLS),
+        Index("ix_case_category_submitted", "category_id", "submitted_at"),
+        Index("ix_case_department_submitted", "department_id", "submitted_at"),
+        Index("ix_case_community_accepted", "community_id", "accepted_at"),
+        Index("ix_case_grid_accepted", "grid_id", "accepted_at"),
+        # overdue now of a district / township, filtered or not, from the index alone
+        Index("ix_case_district_status_deadline", "district_id", "status", "deadline", "category_id", "department_id"),
+        Index("ix_case_township_status_deadline", "township_id", "status", "deadline", "category_id", "department_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -746,6 +761,7 @@ class CaseHandling(SQLModel, table=True):
 
     __table_args__ = (
         Index("ix_casehandling_day_bin", "day", "bin"),
+        Index("ix_casehandling_bin_day", "bin", "day", "secs"),  # a percentile's own bin, from the index alone
         Index("ix_casehandling_township_day", "township_id", "day", "bin"),
         Index("ix_casehandling_district_day", "district_id", "day", "bin"),
         Index("ix_casehandling_category_day", "category_id", "day", "bin"),

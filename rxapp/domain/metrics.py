@@ -52,18 +52,21 @@ Community and grid scopes read their (few) cases directly.  Overdue is live.
 Scope is enforced in SQL: the area must lie inside the actor's scope.
 
 Cost: an unfiltered refresh of a city, district or township reads only
-rollups (and the few open cases for "overdue now"): ~15–25 ms at a million
-cases (``bench/dashboard_bench.py``).  With a category or department filter
-the team ranking reads the period's cases of that filter (the team rollup has
-no category / department): cheap for a month, a few hundred ms for a year at
-a million cases.
+rollups (and the few open cases for "overdue now").  With a category or
+department filter the team ranking and the intake windows read the period's
+cases of that filter from covering indexes (``ix_case_category_accepted`` /
+``ix_case_department_accepted``: the rankings' columns are in the index, so no
+table row is touched); community and grid scopes read their own cases by
+``(community_id | grid_id, accepted_at)``.  ``bench/dashboard_bench.py`` times
+every scope × category × department × period cell beside a ``count(*)`` floor.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 
@@ -635,17 +638,31 @@ def _sums(model, cols: Iterable[str]) -> list:
     return [func.coalesce(func.sum(getattr(model, c)), 0).label(c) for c in cols]
 
 
+@functools.cache
+def _cohort_exprs() -> dict[str, Any]:
+    """``R.cohort_sql()`` built once: SQLAlchemy expressions are immutable, and
+    building them anew cost more than the queries of a small scope."""
+    return R.cohort_sql()
+
+
+@functools.cache
+def _case_sum_cols(cols: tuple[str, ...]) -> tuple:
+    exprs = _cohort_exprs()
+    return tuple(
+        func.coalesce(func.sum(CaseHandling.secs if c == "handling_secs" else exprs[c]), 0).label(c) for c in cols
+    )
+
+
+def _by_group(rows, cols: tuple[str, ...]) -> dict[int, Counters]:
+    """{g: counters} of rows ``(g, *cols)`` (plain tuples: a city has thousands of teams)."""
+    return {int(r[0]): dict(zip(cols, map(int, r[1:]))) for r in rows}
+
+
 def _case_counters(ctx: _Ctx, ranges: list[tuple[date, date]], cols: tuple[str, ...], group: str | None) -> dict[int, Counters]:
     """Cohort counters straight from the cases accepted in ``ranges`` (indexed on accepted_at)."""
     if not ranges:
         return {}
-    exprs = R.cohort_sql()
-    select_cols = []
-    for c in cols:
-        if c == "handling_secs":
-            select_cols.append(func.coalesce(func.sum(CaseHandling.secs), 0).label(c))
-        else:
-            select_cols.append(func.coalesce(func.sum(exprs[c]), 0).label(c))
+    select_cols = _case_sum_cols(cols)
     span = or_(*[and_(Case.accepted_at >= Window(a, b).lo, Case.accepted_at < Window(a, b).hi) for a, b in ranges])
     if group is None:
         q = select(literal(0).label("g"), *select_cols)
@@ -658,12 +675,9 @@ def _case_counters(ctx: _Ctx, ranges: list[tuple[date, date]], cols: tuple[str, 
     q = q.where(R.counted_sql(), span, *ctx.case_conditions())
     if group is not None:
         q = q.group_by(gcol)
-    out = {}
-    for row in ctx.run(q).all():
-        m = row._mapping
-        if group is None and not m["accepted"]:
-            continue
-        out[int(m["g"])] = {c: int(m[c]) for c in cols}
+    out = _by_group(ctx.run(q).all(), cols)
+    if group is None and not out.get(0, {}).get("accepted"):
+        return {}
     return out
 
 
@@ -722,7 +736,7 @@ def _rollup_rows(ctx: _Ctx, months: list[int], cols: tuple[str, ...], group: str
     q = select(gcol.label("g"), *_sums(model, cols)).where(*conds)
     if group is not None:
         q = q.group_by(gcol)
-    return {int(r._mapping["g"]): {c: int(r._mapping[c]) for c in cols} for r in ctx.run(q).all()}
+    return _by_group(ctx.run(q).all(), cols)
 
 
 def _cohort(ctx: _Ctx, window: Window, cols: tuple[str, ...] = R.COHORT, group: str | None = None, children: list[int] | None = None) -> dict[int, Counters]:
@@ -740,7 +754,7 @@ def _cohort(ctx: _Ctx, window: Window, cols: tuple[str, ...] = R.COHORT, group: 
         q = select(gcol.label("g"), *_sums(RollupDay, cols)).where(area_cond, RollupDay.day >= lo, RollupDay.day <= hi)
         if group is not None:
             q = q.group_by(RollupDay.area_id)
-        return {int(r._mapping["g"]): {c: int(r._mapping[c]) for c in cols} for r in ctx.run(q).all()}
+        return _by_group(ctx.run(q).all(), cols)
     # 2. month rollups (+/- the cases of partly covered months)
     month_ok = (rollup_scope and group in (None, "category", "district", "township")) or (
         group in ("team", "community", "grid") and not ctx.filtered and set(cols) <= set(R.TEAM_COLS)
@@ -1027,28 +1041,21 @@ def _team_scope(ctx: _Ctx):
 # ----------------------------------------------------------------------------
 def _rank(rows: list[tuple[int, str, Counters]], min_volume: int) -> list[RankRow]:
     """Worst first by completion rate, then on-time rate; rows under
-    ``min_volume`` accepted cases follow, unranked (a small area's rate says little)."""
-    built = []
+    ``min_volume`` accepted cases follow, unranked (a small area's rate says little).
+    Sorted as plain tuples and built once (a city has thousands of teams)."""
+    big, small = [], []
     for gid, name, c in rows:
-        built.append(
-            RankRow(
-                id=gid,
-                name=name,
-                accepted=c["accepted"],
-                done=c["done"],
-                resolved=c["resolved"],
-                on_time=c["on_time"],
-                completion_rate=_rate(c["done"], c["accepted"]),
-                on_time_rate=_rate(c["on_time"], c["resolved"]),
-                rank=None,
-            )
-        )
-    big = [r for r in built if r.accepted >= min_volume]
-    small = [r for r in built if r.accepted < min_volume]
-    big.sort(key=lambda r: (r.completion_rate, r.on_time_rate if r.on_time_rate is not None else 1.0, -r.accepted, r.id))
-    small.sort(key=lambda r: (-r.accepted, r.id))
-    ranked = [replace(r, rank=i + 1) for i, r in enumerate(big)]
-    return ranked + small
+        accepted, done, resolved, on_time = c["accepted"], c["done"], c["resolved"], c["on_time"]
+        completion, timely = _rate(done, accepted), _rate(on_time, resolved)
+        if accepted >= min_volume:
+            key = (completion, timely if timely is not None else 1.0, -accepted, gid)
+            big.append((key, gid, name, accepted, done, resolved, on_time, completion, timely))
+        else:
+            small.append(((-accepted, gid), gid, name, accepted, done, resolved, on_time, completion, timely))
+    big.sort(key=lambda r: r[0])
+    small.sort(key=lambda r: r[0])
+    ranked = [RankRow(*r[1:], rank=i + 1) for i, r in enumerate(big)]
+    return ranked + [RankRow(*r[1:], rank=None) for r in small]
 
 
 # ----------------------------------------------------------------------------
@@ -1185,7 +1192,7 @@ def _trend(ctx: _Ctx, window: Window, today: date) -> list[MonthPoint]:
             ("done_in", done_at, and_(R.counted_sql(), R.resolved_sql()), literal(1)),
         ):
             mk = R.month_sql(s, when)
-            q = select(mk, func.count(), func.sum(R.cohort_sql()["done"]) if col == "accepted" else literal(0))
+            q = select(mk, func.count(), func.sum(_cohort_exprs()["done"]) if col == "accepted" else literal(0))
             q = q.where(when >= span.lo, when < span.hi, *conds)
             if counted is not None:
                 q = q.where(counted)
@@ -1231,29 +1238,25 @@ def _category_points(ctx: _Ctx, window: Window) -> list[CategoryPoint]:
 
 
 def _team_activity(ctx: _Ctx, today: date, limit: int) -> tuple[list[TeamActivity], TeamActivity]:
-    """Visits and diaries of each team in the area this calendar month, least active first."""
+    """Visits and diaries of each team in the area this calendar month, least active first.
+
+    Counted per team of the scope (correlated, on the (team, day) indexes):
+    a grid's dashboard reads its own team's month, not the whole city's."""
     first = _month_start(today)
     visits = (
-        select(Visit.team_id.label("team_id"), func.count().label("n"))
-        .where(Visit.visited_on >= first, Visit.visited_on <= today)
-        .group_by(Visit.team_id)
-        .subquery()
+        select(func.count())
+        .where(Visit.team_id == Team.id, Visit.visited_on >= first, Visit.visited_on <= today)
+        .correlate(Team)
+        .scalar_subquery()
     )
     diaries = (
-        select(Diary.team_id.label("team_id"), func.count().label("n"))
-        .where(Diary.day >= first, Diary.day <= today)
-        .group_by(Diary.team_id)
-        .subquery()
+        select(func.count())
+        .where(Diary.team_id == Team.id, Diary.day >= first, Diary.day <= today)
+        .correlate(Team)
+        .scalar_subquery()
     )
-    v = func.coalesce(visits.c.n, 0)
-    d = func.coalesce(diaries.c.n, 0)
-    q = (
-        select(Team.id, Team.name, v, d)
-        .outerjoin(visits, visits.c.team_id == Team.id)
-        .outerjoin(diaries, diaries.c.team_id == Team.id)
-        .where(_team_scope(ctx), Team.active == true())
-    )
-    rows = [TeamActivity(int(i), n, int(a), int(b)) for i, n, a, b in ctx.run(q).all()]
+    q = select(Team.id, Team.name, visits, diaries).where(_team_scope(ctx), Team.active == true())
+    rows = [TeamActivity(int(i), n, int(a or 0), int(b or 0)) for i, n, a, b in ctx.run(q).all()]
     totals = TeamActivity(0, f"{len(rows)}个团队", sum(r.visits for r in rows), sum(r.diaries for r in rows))
     rows.sort(key=lambda r: (r.visits + r.diaries, r.visits, r.team_id))
     return rows[:limit], totals
