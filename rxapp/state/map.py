@@ -29,6 +29,7 @@ from rxapp.i18n import translate
 from rxapp.models import Role
 from rxapp.state import dashboard as dash
 from rxapp.state.base import PUBLIC, AppState, UiState, access, run_db
+from rxapp.state.shared import any_stale, share
 
 MAP_ROLES = (Role.LEADER, Role.DISPATCHER, Role.ADMIN)
 MAP_PERIODS = ("this_month", "last_month", "this_year")
@@ -37,6 +38,9 @@ CARD_HEIGHT = 440
 PAGE_HEIGHT = 600
 
 _views: OrderedDict = OrderedDict()
+# one object per rendered map for every viewer (rxapp.state.shared): a tab's
+# pickled state carries a key, not its own ~80 KB copy of the city's figure
+SHARED_FIELDS = ("fig", "rows", "_clicks")
 
 
 async def shared_map(actor: Actor, query: metrics.DashboardQuery, measure: str, layers: tuple[bool, bool], height: int, mark: tuple, lang: str) -> dict:
@@ -80,14 +84,14 @@ def _render(data: MV.MapData, measure: str, layers: tuple[bool, bool], height: i
         for a in data.areas
     ]
     return {
-        "fig": fig,
-        "rows": rows,
+        "fig": share(fig),
+        "rows": share(rows),
         "area_name": data.area_name,
         "period_label": f"{fmt.day(data.date_from, lang)} – {fmt.day(data.date_to, lang)}",
         "generated_at": fmt.moment(data.generated_at, lang),
         "cases_note": t("map.cases_note", shown=fmt.number(len(data.cases), lang), total=fmt.number(data.cases_total, lang)) if show_cases else "",
         "no_outline": bool(data.child_level) and not data.outlines.get("features"),
-        "_clicks": clicks,
+        "_clicks": share(clicks),
         "_shown_area_id": data.area_id,
     }
 
@@ -154,7 +158,7 @@ class MapState(dash.CaseFilters, AppState):
             return
         mark = await dash.change_mark()
         lang = (await self.get_state(UiState)).lang
-        if not force and mark == self._mark and lang == self._lang:
+        if not force and mark == self._mark and lang == self._lang and not any_stale(self, SHARED_FIELDS):
             return
         height = CARD_HEIGHT if self.embedded else PAGE_HEIGHT
         try:
@@ -165,7 +169,8 @@ class MapState(dash.CaseFilters, AppState):
         self.error = ""
         self._mark, self._lang = mark, lang
         for name, value in view.items():
-            if getattr(self, name) != value:
+            current = self.get_value(name)
+            if current is not value and current != value:
                 setattr(self, name, value)
         self.loading = False
         if not self.embedded:
@@ -275,11 +280,13 @@ class MapState(dash.CaseFilters, AppState):
     @rx.event
     async def click(self, points: list):
         """A click on the map: an area zooms in, a case point opens the case."""
-        await self.require(*MAP_ROLES)
+        actor = await self.require(*MAP_ROLES)
         hit = _point(points)
         if hit is None:
             return
         curve, idx = hit
+        if any_stale(self, SHARED_FIELDS):  # this tab's map was drawn by another worker
+            await self._refresh(actor, force=True)
         clicks = self._clicks or {}
         codes = clicks.get("cases", {}).get(curve)
         if codes is not None:
@@ -358,7 +365,7 @@ class PublicMapState(rx.State):
             fig, _ = await asyncio.to_thread(
                 lambda: maps.choropleth(fc, rows, measure, lang, bbox=fc.get("bbox"), unit_key=f"public_map.unit.{measure}", height=460, interactive=False, extra_hover=("accepted",))
             )
-            return fig
+            return share(fig)
 
         self.fig = await dash._shared(_public, key, build)
 

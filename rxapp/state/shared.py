@@ -1,0 +1,89 @@
+"""Values that many tabs show, held once per worker and pickled as a key.
+
+A dashboard or map view is computed and rendered once and shared by every
+viewer (:func:`rxapp.state.dashboard._shared`), but each tab's Reflex state
+held the rendered figures as plain dicts: with Redis every event of a tab
+unpickled and pickled them again (a city map's figure is ~77 KB; MapState
+pickled to ~80 KB, DashboardState ~14 KB), and a worker holding another
+worker's state copied them once more.
+
+:func:`share` wraps a rendered value in a ``dict``/``list`` subclass that
+Reflex stores, compares and sends like the plain value, but that pickles as a
+short key into this worker's registry: unpickled in the same worker it is the
+very same object again (no copy); unpickled where the key is unknown (another
+worker, or a restart) it comes back as its small fallback, marked stale, and
+:func:`any_stale` tells the state to render the view again on its next event.
+Shared values are read-only: every viewer holds the same object.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import uuid
+import weakref
+
+_PREFIX = uuid.uuid4().hex[:12]  # this worker: keys never collide across workers or restarts
+_counter = itertools.count(1)
+_lock = threading.Lock()  # views are rendered in worker threads
+_registry: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+
+
+class SharedDict(dict):
+    """A dict held by the registry; ``key`` is None for a stale fallback."""
+
+    __slots__ = ("key", "__weakref__")
+
+    def __reduce__(self):
+        return (_restore, (self.key, "dict", dict(self) if self.key is None else _fallback(self)))
+
+
+class SharedList(list):
+    """A list held by the registry; ``key`` is None for a stale fallback."""
+
+    __slots__ = ("key", "__weakref__")
+
+    def __reduce__(self):
+        return (_restore, (self.key, "list", list(self) if self.key is None else []))
+
+
+def _fallback(value: dict) -> dict:
+    """What a stale dict becomes: an empty figure for a figure, else empty."""
+    return {"data": [], "layout": {}} if "data" in value and "layout" in value else {}
+
+
+def share(value):
+    """``value`` (a dict or list, treated as read-only from now on) as a shared value."""
+    if isinstance(value, (SharedDict, SharedList)) and value.key is not None:
+        return value
+    if isinstance(value, dict):
+        out = SharedDict(value)
+    elif isinstance(value, list):
+        out = SharedList(value)
+    else:
+        raise TypeError(f"only dicts and lists can be shared, not {type(value).__name__}")
+    with _lock:
+        out.key = f"{_PREFIX}-{next(_counter)}"
+        _registry[out.key] = out
+    return out
+
+
+def _restore(key: str | None, kind: str, fallback):
+    if key is not None:
+        with _lock:
+            hit = _registry.get(key)
+        if hit is not None:
+            return hit
+    out = SharedDict(fallback) if kind == "dict" else SharedList(fallback)
+    out.key = None
+    return out
+
+
+def is_stale(value) -> bool:
+    """A shared value whose content stayed in another worker."""
+    return isinstance(value, (SharedDict, SharedList)) and value.key is None
+
+
+def any_stale(state, names) -> bool:
+    """Whether any of ``state``'s fields ``names`` is stale (render the view again)."""
+    return any(is_stale(state.get_value(n)) for n in names)
