@@ -10,18 +10,30 @@ worker's state copied them once more.
 :func:`share` wraps a rendered value in a ``dict``/``list`` subclass that
 Reflex stores, compares and sends like the plain value, but that pickles as a
 short key into this worker's registry: unpickled in the same worker it is the
-very same object again (no copy); unpickled where the key is unknown (another
-worker, or a restart) it comes back as its small fallback, marked stale, and
-:func:`any_stale` tells the state to render the view again on its next event.
-Shared values are read-only: every viewer holds the same object.
+very same object again (no copy).  With Redis (``REFLEX_REDIS_URL``, several
+workers) each shared value is also written there once, under its key, so a
+worker that loads a tab's state whose value it never rendered (a reconnect
+landing on another worker, a respawned worker) reads that one copy.  Where
+neither has it (Redis down, the copy expired) it comes back as its small
+fallback, marked stale, and :func:`any_stale` tells the state to render the
+view again on its next event.  Shared values are read-only: every viewer
+holds the same object.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
+import logging
+import os
+import pickle
 import threading
 import uuid
 import weakref
+
+log = logging.getLogger(__name__)
+REDIS_PREFIX = "griddesk:shared:"
+REDIS_TTL = 2 * 3600  # seconds: longer than Reflex keeps an idle tab's state (1 h)
 
 _PREFIX = uuid.uuid4().hex[:12]  # this worker: keys never collide across workers or restarts
 _counter = itertools.count(1)
@@ -65,7 +77,37 @@ def share(value):
     with _lock:
         out.key = f"{_PREFIX}-{next(_counter)}"
         _registry[out.key] = out
+    r = _redis()
+    if r is not None:
+        try:
+            r.set(REDIS_PREFIX + out.key, pickle.dumps(dict(out) if isinstance(out, dict) else list(out)), ex=REDIS_TTL)
+        except Exception as exc:  # noqa: BLE001 - Redis down: the stale fallback covers it
+            log.info("shared view not written to Redis (%s)", exc)
     return out
+
+
+@functools.cache
+def _redis_for(url: str):
+    import redis
+
+    return redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+
+
+def _redis():
+    url = os.environ.get("REFLEX_REDIS_URL", "").strip()
+    return _redis_for(url) if url else None
+
+
+def _from_redis(key: str):
+    r = _redis()
+    if r is None:
+        return None
+    try:
+        data = r.get(REDIS_PREFIX + key)
+    except Exception as exc:  # noqa: BLE001
+        log.info("shared view not read from Redis (%s)", exc)
+        return None
+    return pickle.loads(data) if data else None
 
 
 def _restore(key: str | None, kind: str, fallback):
@@ -74,6 +116,13 @@ def _restore(key: str | None, kind: str, fallback):
             hit = _registry.get(key)
         if hit is not None:
             return hit
+        value = _from_redis(key)
+        if isinstance(value, dict if kind == "dict" else list):
+            out = SharedDict(value) if kind == "dict" else SharedList(value)
+            out.key = key
+            with _lock:  # kept for this worker's other tabs (while any of them holds it)
+                out = _registry.setdefault(key, out)
+            return out
     out = SharedDict(fallback) if kind == "dict" else SharedList(fallback)
     out.key = None
     return out

@@ -113,3 +113,29 @@ def test_shared_values_are_read_only_copies_of_plain_dicts_and_lists():
     assert len(pickle.dumps(shared.share({"data": list(range(10_000)), "layout": {}}))) < 200
     with pytest.raises(TypeError):
         shared.share("text")
+
+
+def test_with_redis_another_worker_reads_the_one_stored_copy(monkeypatch):
+    """Several workers share Redis: a state loaded by a worker that never rendered
+    the view gets it from Redis (written once per view, not per tab)."""
+    import redis
+
+    url = "redis://127.0.0.1:6379/9"
+    monkeypatch.setenv("REFLEX_REDIS_URL", url)
+    fig = shared.share({"data": [{"x": [1, 2], "y": [3, 4]}], "layout": {"height": 300}})
+    stored = pickle.dumps(fig)
+    assert len(stored) < 200
+    _forget_shared_values()  # the other worker
+    there = pickle.loads(stored)
+    assert there == fig and not shared.is_stale(there)
+    assert pickle.loads(stored) is there  # its other tabs share that copy
+    # the copy expired or Redis lost it: the stale fallback, rendered again on the next event
+    redis.Redis.from_url(url).delete(shared.REDIS_PREFIX + fig.key)
+    _forget_shared_values()
+    assert shared.is_stale(pickle.loads(stored))
+    # Redis down: sharing and loading still work (stale where the worker lacks the value)
+    monkeypatch.setenv("REFLEX_REDIS_URL", "redis://127.0.0.1:1/0")
+    down = shared.share({"data": [], "layout": {"height": 1}})
+    assert pickle.loads(pickle.dumps(down)) is down
+    _forget_shared_values()
+    assert shared.is_stale(pickle.loads(pickle.dumps(down)))
