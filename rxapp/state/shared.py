@@ -28,12 +28,15 @@ import logging
 import os
 import pickle
 import threading
+import time
 import uuid
 import weakref
 
 log = logging.getLogger(__name__)
 REDIS_PREFIX = "griddesk:shared:"
 REDIS_TTL = 2 * 3600  # seconds: longer than Reflex keeps an idle tab's state (1 h)
+REDIS_PAUSE = 5.0  # seconds without trying Redis after it failed (no render waits on a dead Redis)
+_redis_down_until = 0.0
 
 _PREFIX = uuid.uuid4().hex[:12]  # this worker: keys never collide across workers or restarts
 _counter = itertools.count(1)
@@ -82,20 +85,26 @@ def share(value):
         try:
             r.set(REDIS_PREFIX + out.key, pickle.dumps(dict(out) if isinstance(out, dict) else list(out)), ex=REDIS_TTL)
         except Exception as exc:  # noqa: BLE001 - Redis down: the stale fallback covers it
-            log.info("shared view not written to Redis (%s)", exc)
+            _redis_failed("written to", exc)
     return out
+
+
+def _redis_failed(what: str, exc: Exception) -> None:
+    global _redis_down_until
+    _redis_down_until = time.monotonic() + REDIS_PAUSE
+    log.info("shared view not %s Redis (%s); not trying for %.0f s", what, exc, REDIS_PAUSE)
 
 
 @functools.cache
 def _redis_for(url: str):
     import redis
 
-    return redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+    return redis.Redis.from_url(url, socket_timeout=0.3, socket_connect_timeout=0.3)
 
 
 def _redis():
     url = os.environ.get("REFLEX_REDIS_URL", "").strip()
-    return _redis_for(url) if url else None
+    return _redis_for(url) if url and time.monotonic() >= _redis_down_until else None
 
 
 def _from_redis(key: str):
@@ -105,7 +114,7 @@ def _from_redis(key: str):
     try:
         data = r.get(REDIS_PREFIX + key)
     except Exception as exc:  # noqa: BLE001
-        log.info("shared view not read from Redis (%s)", exc)
+        _redis_failed("read from", exc)
         return None
     return pickle.loads(data) if data else None
 

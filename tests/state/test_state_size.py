@@ -3,6 +3,7 @@ and saves again) carries keys to the shared map and dashboard views, not its
 own copy of their figures (rxapp/state/shared.py)."""
 
 import pickle
+import time
 
 import pytest
 
@@ -139,3 +140,10 @@ def test_with_redis_another_worker_reads_the_one_stored_copy(monkeypatch):
     assert pickle.loads(pickle.dumps(down)) is down
     _forget_shared_values()
     assert shared.is_stale(pickle.loads(pickle.dumps(down)))
+    # after a failure Redis is left alone for a while: no render waits on it again
+    assert shared._redis() is None
+    t0 = time.monotonic()
+    for i in range(20):
+        shared.share({"data": [], "layout": {"n": i}})
+    assert time.monotonic() - t0 < 0.2
+    monkeypatch.setattr(shared, "_redis_down_until", 0.0)
