@@ -52,8 +52,9 @@ def start_app(port: int, cases: int, grids: int | None) -> tuple[subprocess.Pope
     cmd = [sys.executable, "-m", "rxapp.seed", "--cases", str(cases), "--db", url, "--random-seed", "7"]
     if grids:
         cmd += ["--grids-per-township", str(grids)]
-    subprocess.run(cmd, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-    env = {**os.environ, "REFLEX_DB_URL": url, "GRIDDESK_ORIGINS": f"http://localhost:{port},http://127.0.0.1:{port}"}
+    demo = {**os.environ, "GRIDDESK_DEMO": "1"}  # the demo accounts this bench signs in with
+    subprocess.run(cmd, cwd=ROOT, check=True, stdout=subprocess.DEVNULL, env=demo)
+    env = {**demo, "REFLEX_DB_URL": url, "GRIDDESK_ORIGINS": f"http://localhost:{port},http://127.0.0.1:{port}"}
     log = open(db.parent / "server.log", "w")
     proc = subprocess.Popen(
         [str(ROOT / ".venv/bin/reflex"), "run", "--env", "prod", "--frontend-port", str(port), "--backend-port", str(port)],

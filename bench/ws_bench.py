@@ -16,6 +16,13 @@
 
    Target (issue 8): p95 <= 100 ms at 200 clients.
 
+   ``map_scope`` (issue 13): one tab on /map zooms into each district and
+   back out, for each measure, twice (``ws_map_scope``): "cold" is the first
+   time a (scope, measure) is asked (computed), "warm" the shared view; the
+   other tabs stay connected.  With ``--redis``, ``ws_state_bytes`` reads what
+   Redis stores per tab for DashboardState and MapState (the pickle that every
+   event of the tab loads and saves).
+
 2. ``ws_live``: 200 dashboards open, each sending its heartbeat ``tick`` as the
    page does (``rx.moment(interval=20000)``; updates are pushed by the server),
    then a dispatcher resolves an
@@ -72,6 +79,7 @@ from rxapp.domain.clock import now  # noqa: E402
 from rxapp.models import Case, CaseStatus, User  # noqa: E402
 from rxapp.state.base import AppState  # noqa: E402
 from rxapp.state.dashboard import DashboardState  # noqa: E402
+from rxapp.state.map import MapState  # noqa: E402
 from rxapp.state.probe import ProbeState  # noqa: E402
 
 PASSWORD = "griddesk-demo"
@@ -82,7 +90,10 @@ HYDRATE = f"{State.get_full_name()}.{CompileVars.HYDRATE}"
 DASH = DashboardState.get_full_name()
 PROBE = ProbeState.get_full_name()
 APP = AppState.get_full_name()
+MAP = MapState.get_full_name()
 ROUTER = {"pathname": "/dashboard", "query": {}, "asPath": "/dashboard"}
+MAP_ROUTER = {"pathname": "/map", "query": {}, "asPath": "/map"}
+MAP_MEASURES = ("completion", "overdue", "intake", "satisfaction")
 TICK_EVERY = 20.0  # the page's rx.moment interval (a heartbeat: updates are pushed)
 REPLY_TIMEOUT = 10.0  # a reply later than this counts as a timeout
 SETTLE_MAX = 20.0  # a server that cannot work off its backlog in this time is not measured further in that phase
@@ -149,7 +160,7 @@ class Server:
         subprocess.run(
             [sys.executable, "-m", "rxapp.seed", "--cases", str(self.args.cases), "--grids-per-township", "1",
              "--db", self.db_url, "--random-seed", "7", "--if-empty", "--quiet"],
-            cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
+            cwd=ROOT, check=True, stdout=subprocess.DEVNULL, env={**os.environ, "GRIDDESK_DEMO": "1"},
         )
         note(f"seeded {self.db_url} in {time.perf_counter() - t0:.1f}s")
 
@@ -189,6 +200,7 @@ class Server:
             "REFLEX_DB_URL": self.db_url,
             "GRIDDESK_ORIGINS": f"http://localhost:{port},http://127.0.0.1:{port}",
             "PYTHONUNBUFFERED": "1",
+            "GRIDDESK_DEMO": "1",  # the demo accounts the tabs sign in with
             # the disk state manager's files live with this run, not in the repo's .states
             "REFLEX_STATES_WORKDIR": str(self.tmp / "states"),
         }
@@ -306,12 +318,12 @@ class Tab:
         self.waiters.append((pred, fut))
         return fut
 
-    async def send(self, name: str, payload: dict | None = None) -> None:
-        await self.sio.emit("event", {"name": name, "payload": payload or {}, "router_data": ROUTER}, namespace="/_event")
+    async def send(self, name: str, payload: dict | None = None, router: dict = ROUTER) -> None:
+        await self.sio.emit("event", {"name": name, "payload": payload or {}, "router_data": router}, namespace="/_event")
 
-    async def call(self, name: str, payload: dict | None, pred, timeout: float = 30.0) -> float:
+    async def call(self, name: str, payload: dict | None, pred, timeout: float = 30.0, router: dict = ROUTER) -> float:
         fut = self.expect(pred)
-        await self.send(name, payload)
+        await self.send(name, payload, router)
         return await asyncio.wait_for(fut, timeout)
 
     # -- what a person's page sends ----------------------------------------
@@ -474,6 +486,57 @@ async def rtt_phase(tabs: list[Tab], handler: str, seconds: float, warmup: float
 
 
 # ---------------------------------------------------------------------------
+# 1b. the map's scope change (/map): click an area, switch the measure
+# ---------------------------------------------------------------------------
+async def map_scope_phase(tab: Tab, rounds: int = 2) -> list[dict]:
+    """One tab opens /map (city scope) and, for each measure, zooms into each
+    district and back out, ``rounds`` times, timing each event until its map
+    arrives.  The first time a (scope, measure) is asked of this server it is
+    computed ("cold"); after that every viewer gets the shared one ("warm")."""
+    got: dict = {}
+
+    def keep(d: dict) -> bool:
+        m = d.get(MAP, {})
+        got.update(m)
+        return bool(m.get("children")) and bool(m.get("fig"))
+
+    await tab.call(f"{MAP}.load", {}, keep, timeout=120, router=MAP_ROUTER)
+    city = (got["breadcrumb"][0]["id"], got["breadcrumb"][0]["name"])
+    districts = [(c["id"], c["name"]) for c in got["children"]]
+    seen, ms = {(city[0], "completion")}, {"cold": [], "warm": []}
+
+    async def timed(kind_key, name, payload, pred):
+        t0 = time.monotonic()
+        await tab.call(f"{MAP}.{name}", payload, pred, router=MAP_ROUTER)
+        ms["warm" if kind_key in seen else "cold"].append((time.monotonic() - t0) * 1000)
+        seen.add(kind_key)
+
+    for _ in range(rounds):
+        for measure in MAP_MEASURES[1:] + MAP_MEASURES[:1]:
+            await timed((city[0], measure), "set_measure", {"value": measure}, lambda d: "fig" in d.get(MAP, {}))
+            for area_id, name in districts:
+                await timed((area_id, measure), "set_area", {"value": area_id}, lambda d, n=name: d.get(MAP, {}).get("area_name") == n)
+                await timed((city[0], measure), "set_area", {"value": city[0]}, lambda d, n=city[1]: d.get(MAP, {}).get("area_name") == n)
+    return [{"bench": "ws_map_scope", "cache": kind, "samples": len(v), **summary(v)} for kind, v in ms.items()]
+
+
+async def state_bytes(redis_url: str, tabs: list[Tab], states: dict[str, str]) -> dict:
+    """What Redis stores per tab for each state (the pickle every event of that tab loads and saves)."""
+    import redis.asyncio as aioredis
+
+    r = aioredis.Redis.from_url(redis_url)
+    try:
+        out = {}
+        for label, full_name in states.items():
+            sizes = [n for n in [await r.strlen(f"{t.token}_{full_name}") for t in tabs] if n]
+            if sizes:
+                out[label] = {"tabs": len(sizes), "median_bytes": int(sorted(sizes)[len(sizes) // 2]), "max_bytes": max(sizes)}
+        return out
+    finally:
+        await r.aclose()
+
+
+# ---------------------------------------------------------------------------
 # 2. live update: 200 ticking dashboards, one case resolved
 # ---------------------------------------------------------------------------
 def pick_cases(engine, n: int) -> list[tuple[int, int, str]]:
@@ -603,8 +666,19 @@ async def bench(args, base: str, origin: str, server: Server | None, mode: dict)
                   **({"target_p95_ms": 100, "met": row["p95_ms"] is not None and row["p95_ms"] <= 100 and not row["timeouts"]} if n >= 200 else {})})
 
     try:
+        if args.redis:
+            emit({"bench": "ws_state_bytes", **mode, "page": "/dashboard",
+                  **await state_bytes(args.redis, tabs[:50], {"DashboardState": DASH, "MapState (card)": MAP})})
         for handler in handlers:
-            if handler != "set_period":
+            if handler == "map_scope":
+                await settle(tabs)
+                with Usage(server) as use:
+                    rows = await map_scope_phase(tabs[0])
+                for row in rows:
+                    emit({**row, **mode, "connected": n_tabs, **use.row()})
+                if args.redis:
+                    emit({"bench": "ws_state_bytes", **mode, "page": "/map", **await state_bytes(args.redis, tabs[:1], {"MapState": MAP})})
+            elif handler != "set_period":
                 await rtt(handler)
         if args.resolutions and args.dashboards:
             if not args.db_url and server is None:
@@ -648,7 +722,7 @@ def main() -> None:
     ap.add_argument("--port", type=int, default=3300)
     ap.add_argument("--cases", type=int, default=2000)
     ap.add_argument("--clients", default="1,50,200")
-    ap.add_argument("--handlers", default="echo,tick,set_period")
+    ap.add_argument("--handlers", default="echo,tick,map_scope,set_period")
     ap.add_argument("--seconds", type=float, default=6.0, help="measured seconds per (handler, clients)")
     ap.add_argument("--warmup", type=float, default=1.0, help="unmeasured seconds before each")
     ap.add_argument("--sessions", type=int, default=20, help="logins shared round-robin by the tabs (leader, admin)")

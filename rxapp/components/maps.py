@@ -179,6 +179,8 @@ def case_map() -> rx.Component:
 # ----------------------------------------------------------------------------
 # the place picker (/public/submit, /cases/new)
 # ----------------------------------------------------------------------------
+_ENTER_RESOLVES = rx.Var("((e) => { if (e.key === 'Enter' && !e.nativeEvent.isComposing) { e.preventDefault(); e.currentTarget.blur(); } })")
+
 def place_picker(staff: bool = False) -> rx.Component:
     """Tap the spot, type an address or use the phone's location; shows
     “已定位到：…” and can be corrected; “不清楚” sends the case to triage."""
@@ -195,7 +197,15 @@ def place_picker(staff: bool = False) -> rx.Component:
             align="center",
         ),
         rx.hstack(
-            rx.input(placeholder=T("pick.address_ph"), id="pick-address", size="2", flex="1", on_blur=P.find_address),
+            rx.input(
+                placeholder=T("pick.address_ph"),
+                id="pick-address",
+                size="2",
+                flex="1",
+                on_blur=P.find_address,
+                # Enter looks the address up (by leaving the box) instead of submitting the surrounding form
+                custom_attrs={"onKeyDown": _ENTER_RESOLVES},
+            ),
             rx.button(T("pick.find"), type="button", size="2", variant="soft"),
             width="100%",
         ),

@@ -29,6 +29,7 @@ from rxapp.domain.overview import missing_schedule_warning
 from rxapp.domain.errors import DomainError
 from rxapp.i18n import translate
 from rxapp.state.base import AppState, UiState, access, run_db
+from rxapp.state.shared import any_stale, share
 
 log = logging.getLogger(__name__)
 
@@ -285,7 +286,7 @@ class DashboardState(CaseFilters, AppState):
             return
         mark = await change_mark()
         lang = await self._lang_now()
-        if not force and mark == self._mark and lang == self._lang:
+        if not force and mark == self._mark and lang == self._lang and not any_stale(self, SHARED_FIELDS):
             return
         try:
             view = await shared_view(actor, query, mark, lang)
@@ -460,7 +461,8 @@ class DashboardState(CaseFilters, AppState):
     def _show(self, view: dict) -> None:
         """Take a shared view: only what differs is assigned (and sent)."""
         for name, value in view.items():
-            if getattr(self, name) != value:
+            current = self.get_value(name)
+            if current is not value and current != value:
                 setattr(self, name, value)
 
     @rx.var
@@ -471,9 +473,21 @@ class DashboardState(CaseFilters, AppState):
         return "/api/export/dashboard.xlsx?" + urlencode({k: v for k, v in params.items() if v not in (None, "")})
 
 
+# what _render hands every viewer as one shared object (rxapp.state.shared):
+# each tab's pickled state carries a key for it, not its own copy
+SHARED_FIELDS = ("cards", "area_rows", "team_rows", "trend_fig", "category_fig", "area_fig", "activity_fig", "satisfaction_fig", "overdue_fig")
+
+
 def _render(d: metrics.Dashboard, lang: str) -> dict:
     """Everything a dashboard shows for result ``d`` in ``lang`` (figures as
     plain dicts).  Shared by viewers: treat the values as read-only."""
+    out = _render_plain(d, lang)
+    for name in SHARED_FIELDS:
+        out[name] = share(out[name])
+    return out
+
+
+def _render_plain(d: metrics.Dashboard, lang: str) -> dict:
     out: dict = {}
     t = lambda key, **kw: translate(key, lang, **kw)  # noqa: E731
     out["area_name"] = d.area_name

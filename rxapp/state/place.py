@@ -19,9 +19,13 @@ from rxapp.domain.errors import AccessDenied, DomainError
 from rxapp.domain.geo import mapview as MV
 from rxapp.domain.geo import resolve as geo
 from rxapp.state.base import PUBLIC, access, run_db
+from rxapp.state.shared import share
 
 _EMPTY_FIG: dict = {"data": [], "layout": {}}
 PICK_HEIGHT = 300
+# the picker before a tap (the whole city, no point: the same for every visitor),
+# rendered once per language and shared (rxapp.state.shared)
+_start_figs: dict[str, dict] = {}
 
 
 def _view(session, match: geo.PointMatch | None) -> dict:
@@ -70,8 +74,12 @@ class PlaceState(rx.State):
         self.located, self.error, self.unknown = "", "", False
         self._lon = self._lat = 0.0
         self._grid_id = 0
-        view = await run_db(lambda s: _view(s, None))
-        self.fig = await asyncio.to_thread(_figure, view, await self._lang())
+        lang = await self._lang()
+        fig = _start_figs.get(lang)
+        if fig is None:
+            view = await run_db(lambda s: _view(s, None))
+            fig = _start_figs[lang] = share(await asyncio.to_thread(_figure, view, lang))
+        self.fig = fig
 
     @rx.event
     async def pick(self, value: str):

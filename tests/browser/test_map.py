@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from sqlmodel import Session, select
 
 from rxapp.db import make_engine
-from rxapp.models import Area, AreaLevel, Case
+from rxapp.models import Area, AreaLevel, Case, Household
 from tests.browser.conftest import PORT, login
 
 pytestmark = pytest.mark.browser
@@ -146,6 +146,26 @@ def test_a_public_submission_by_tapping_the_map_lands_in_the_right_grid(browser,
     shot(page, "case-detail-map-390")
     assert not _outside(urls), _outside(urls)
     staff.close()
+
+
+def test_enter_in_the_address_box_locates_the_address_without_sending_the_form(browser, app_url, app_db):
+    engine = make_engine(app_db)
+    with Session(engine) as s:
+        address, grid_id = s.exec(select(Household.address, Household.grid_id).order_by(Household.id)).first()
+    engine.dispose()
+    ctx = browser.new_context(viewport={"width": 390, "height": 844})
+    page = ctx.new_page()
+    page.goto(app_url + "/public/submit")
+    expect(page.locator("#pick-map .main-svg").first).to_be_visible(timeout=30000)
+    page.fill("#submit-content", "楼道里的灯坏了，晚上看不见")
+    page.fill("#submit-phone", "13900002222")
+    page.fill("#pick-address", address)
+    page.press("#pick-address", "Enter")
+    expect(page.locator("#pick-located")).to_contain_text("已定位到", timeout=20000)
+    expect(page.locator("#submit-grid")).to_have_value(str(grid_id))
+    page.wait_for_timeout(500)
+    assert page.locator("#submitted-code").count() == 0  # Enter did not send the request
+    ctx.close()
 
 
 def test_public_home_shows_a_township_choropleth_without_points(browser, app_url, shot):

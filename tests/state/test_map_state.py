@@ -236,3 +236,20 @@ async def test_a_staff_case_keeps_the_spot_picked_on_the_map(state_db, grid_shap
         case = s.exec(select(Case).where(Case.requester_phone == "13900007777")).one()
     assert case.grid_id == state_db.areas["g1"].id
     assert case.lon == pytest.approx(lon, abs=1e-5) and case.lat == pytest.approx(lat, abs=1e-5)
+
+
+@pytest.mark.anyio
+async def test_the_maps_one_click_below_are_computed_ahead_and_then_shared(state_db, login_token):
+    import asyncio
+
+    from rxapp.state import map as map_state
+
+    map_state._views.clear()  # nothing shared yet (earlier tests zoomed into 普陀区 themselves)
+    root, m = await map_for(login_token("leader"))
+    await run(m.load())
+    await asyncio.gather(*list(map_state._prefetch_tasks))
+    putuo = state_db.areas["putuo"].id
+    ahead = [v for k, v in map_state._views.items() if f'"area_id":{putuo},' in k[3] and k[4] == m.measure]
+    assert ahead  # computed before anyone clicked 普陀区
+    await run(m.set_area(str(putuo)))
+    assert m.area_name == "普陀区" and m.get_value("fig") is ahead[-1]["fig"]
