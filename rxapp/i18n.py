@@ -1451,3 +1451,13 @@ def translate(key: str, locale: str = DEFAULT_LOCALE, **params) -> str:
     table = MESSAGES.get(locale) or MESSAGES[DEFAULT_LOCALE]
     text = table.get(key) or MESSAGES[DEFAULT_LOCALE].get(key) or key
     return text.format(**params) if params else text
+
+
+def local_name(obj, lang: str = DEFAULT_LOCALE) -> str:
+    """The name of a category or department (anything with ``name_zh`` and
+    ``name_en``, or a ``(name_zh, name_en)`` pair) in the UI's language;
+    Chinese where no English name is recorded. Codes never appear."""
+    if obj is None:
+        return ""
+    zh, en = obj if isinstance(obj, tuple) else (getattr(obj, "name_zh", ""), getattr(obj, "name_en", ""))
+    return (en or zh or "") if lang == "en" else (zh or "")

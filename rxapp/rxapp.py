@@ -3,7 +3,7 @@
 import reflex as rx
 
 from rxapp.api.app import build_api
-from rxapp.components.styles import GLOBAL_STYLE
+from rxapp.components.styles import GLOBAL_STYLE, THEME
 from rxapp.domain.demo import refuse_unsafe_start
 from rxapp.pages import home, login  # noqa: F401  (registers the pages)
 from rxapp.pages import diary, households, meetings  # noqa: F401
@@ -20,7 +20,10 @@ from rxapp.state.guard import GuardMiddleware
 
 app = rx.App(
     style=GLOBAL_STYLE,
+    theme=THEME,
     html_lang="zh-CN",
+    stylesheets=["/a11y.css"],  # visible focus, contrast (issue 15 point 6)
+    head_components=[rx.el.script(src="/a11y.js", defer=True)],  # focus returns to a dialog's opener
     api_transformer=build_api(),
 )
 # outside demo mode (GRIDDESK_DEMO=1) no demo account, key or webhook secret may exist

@@ -40,3 +40,51 @@ def test_migrations_build_the_whole_schema(migrated_url):
         assert diff == [], f"models and migrations differ: {diff}"
     finally:
         engine.dispose()
+
+
+def _names_en_migration():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("h15en_reference_names_en", ROOT / "alembic/versions/h15en_reference_names_en.py")
+    mig = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mig)
+    return mig
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_reference_names_en_migration_fills_empty_english_names_only(backend, tmp_path):
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import text
+
+    url, drop = _new_database(backend, tmp_path)
+    cfg = Config(str(ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(ROOT / "alembic"))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    engine = make_engine(url)
+    try:
+        command.upgrade(cfg, _names_en_migration().down_revision)  # the schema just before it
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO department (id, code, name_zh, name_en, active) VALUES (1, 'ENV', '生态环境局', '', true), (2, 'X', '某局', '', true)"))
+            conn.execute(text(
+                "INSERT INTO category (code, name_zh, name_en, deadline_workdays, department_id, keywords, from_report, active, sort, version) VALUES "
+                "('ENV', '环境保护', '', 5, 1, '', false, true, 0, 1), ('HEALTH', '医疗卫生', 'Clinics', 5, 1, '', false, true, 1, 1)"
+            ))
+        command.upgrade(cfg, "h15en_reference_names_en")
+        with engine.connect() as conn:
+            cats = dict(conn.execute(text("SELECT code, name_en FROM category")).all())
+            deps = dict(conn.execute(text("SELECT name_zh, name_en FROM department")).all())
+        assert cats == {"ENV": "Environmental protection", "HEALTH": "Clinics"}  # a name set by hand stays
+        assert deps == {"生态环境局": "Ecology and Environment Bureau", "某局": ""}  # not reference data: left alone
+    finally:
+        engine.dispose()
+        drop()
+
+
+def test_reference_names_en_migration_matches_the_shipped_reference_data():
+    from rxapp.domain.reference import read_csv
+
+    mig = _names_en_migration()
+    rows = read_csv("categories.csv")
+    assert mig.CATEGORIES == {r["code"]: r["name_en"] for r in rows}
+    assert mig.DEPARTMENTS == {r["department_zh"]: r["department_en"] for r in rows}

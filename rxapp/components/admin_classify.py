@@ -82,7 +82,7 @@ def _tester() -> rx.Component:
         rx.cond(
             r.contains("code"),
             rx.hstack(
-                _figure("classify.test.suggestion", r["category"] + "（" + r["code"] + "）"),
+                _figure("classify.test.suggestion", r["category"]),
                 _figure("classify.test.confidence", r["confidence"] + " / " + r["threshold"]),
                 _figure("classify.test.terms", r["terms"]),
                 rx.cond(r["auto"] == "1", rx.badge(T("classify.test.auto"), color_scheme="green"),
@@ -111,7 +111,7 @@ def _keywords() -> rx.Component:
             rx.text(T("classify.keywords.title"), size="3", weight="bold"),
             rx.spacer(),
             rx.select.root(
-                rx.select.trigger(placeholder=T("classify.keywords.all")),
+                rx.select.trigger(placeholder=T("classify.keywords.all"), aria_label=T("classify.keywords.all")),
                 rx.select.content(rx.select.item(T("classify.keywords.all"), value="ALL"), options),
                 value=rx.cond(S.keyword_code == "", "ALL", S.keyword_code), on_change=S.set_keyword_code,
             ),
@@ -119,8 +119,12 @@ def _keywords() -> rx.Component:
         ),
         rx.hstack(
             rx.input(value=S.new_word, on_change=S.set_new_word, placeholder=T("classify.keywords.word"), id="classify-new-word"),
-            rx.select(["1", "2", "3", "4", "5"], value=S.new_weight, on_change=S.set_new_weight),
-            rx.select.root(rx.select.trigger(placeholder=T("classify.keywords.category")), rx.select.content(options),
+            rx.select.root(
+                rx.select.trigger(aria_label=T("classify.keywords.weight")),
+                rx.select.content(*[rx.select.item(w, value=w) for w in ("1", "2", "3", "4", "5")]),
+                value=S.new_weight, on_change=S.set_new_weight,
+            ),
+            rx.select.root(rx.select.trigger(placeholder=T("classify.keywords.category"), aria_label=T("classify.keywords.category")), rx.select.content(options),
                            value=S.new_code, on_change=S.set_new_code),
             rx.button(T("classify.keywords.add"), on_click=S.add_keyword, disabled=S.working),
             wrap="wrap", width="100%",

@@ -22,18 +22,6 @@ def card_title(key: str, *extra) -> rx.Component:
     return rx.hstack(rx.text(T(key), weight="bold", size="3"), *extra, align="center", spacing="2", width="100%")
 
 
-def labelled(label_key: str, control: rx.Component, error: rx.Var | None = None, hint: rx.Component | None = None, **props) -> rx.Component:
-    return rx.vstack(
-        rx.text(T(label_key), size="2", weight="medium"),
-        control,
-        *([hint] if hint is not None else []),
-        *([field_error(error)] if error is not None else []),
-        spacing="1",
-        width="100%",
-        **props,
-    )
-
-
 def option_select(
     value: rx.Var | str,
     on_change,
@@ -46,7 +34,7 @@ def option_select(
     """A select over [{id, label}] rows; ``first`` = (value, message key) of an
     extra first item such as "all"."""
     return rx.select.root(
-        rx.select.trigger(placeholder=T(placeholder_key), width="100%", **({"id": trigger_id} if trigger_id else {})),
+        rx.select.trigger(placeholder=T(placeholder_key), width="100%", aria_label=T(first[1] if first else placeholder_key), **({"id": trigger_id} if trigger_id else {})),
         rx.select.content(
             *([rx.select.item(T(first[1]), value=first[0])] if first else []),
             rx.foreach(options, lambda o: rx.select.item(o["label"], value=o["id"])),
@@ -60,7 +48,7 @@ def option_select(
 def named_select(name: str, default: rx.Var | str, options: rx.Var, first: tuple[str, str] | None = None, **props) -> rx.Component:
     """An uncontrolled select that submits with its form under ``name``."""
     return rx.select.root(
-        rx.select.trigger(placeholder=T("cases.choose"), width="100%"),
+        rx.select.trigger(placeholder=T("cases.choose"), width="100%", aria_label=T(first[1] if first else "cases.choose")),
         rx.select.content(
             *([rx.select.item(T(first[1]), value=first[0])] if first else []),
             rx.foreach(options, lambda o: rx.select.item(o["label"], value=o["id"])),

@@ -5,7 +5,8 @@ dark mode; every chart has a title and its unit; Chinese labels by default."""
 
 import plotly.graph_objects as go
 
-from rxapp.i18n import translate
+from rxapp.formatting import month_label
+from rxapp.i18n import local_name, translate
 
 ACCENT = "#2563eb"
 GOOD = "#16a34a"
@@ -55,7 +56,7 @@ def trend(points, lang: str) -> go.Figure:
     if not points:
         return empty(title, lang)
     # the running month stays on the axis, named partial and drawn lighter (its counts are so far)
-    months = [p.month + (translate("kpi.partial", lang) if getattr(p, "partial", False) else "") for p in points]
+    months = [month_label(p.month, lang) + (translate("kpi.partial", lang) if getattr(p, "partial", False) else "") for p in points]
     opacity = [0.45 if getattr(p, "partial", False) else 1.0 for p in points]
     fig = go.Figure()
     fig.add_bar(x=months, y=[p.accepted for p in points], name=translate("dash.series.accepted", lang), marker={"color": MUTED, "opacity": opacity})
@@ -90,7 +91,7 @@ def categories(points, lang: str) -> go.Figure:
     if not points:
         return empty(title, lang)
     # horizontal bars: the long Chinese names stay readable; plotly lists them bottom-up
-    names = [p.name if lang == "zh" else p.code for p in points][::-1]
+    names = [local_name((p.name, p.name_en), lang) for p in points][::-1]
     fig = go.Figure()
     fig.add_bar(y=names, x=[p.accepted for p in points][::-1], orientation="h", name=translate("dash.series.accepted", lang), marker_color=MUTED)
     fig.add_bar(y=names, x=[p.done for p in points][::-1], orientation="h", name=translate("dash.series.done", lang), marker_color=ACCENT)
@@ -165,7 +166,7 @@ def overdue_by_department(rows, lang: str) -> go.Figure:
     title = translate("dash.chart.overdue_dept", lang)
     if not rows:
         return empty(title, lang)
-    names = [r.name or translate("dash.not_routed", lang) for r in rows][::-1]
+    names = [local_name((r.name, r.name_en), lang) if r.department_id else translate("dash.not_routed", lang) for r in rows][::-1]
     fig = go.Figure(go.Bar(y=names, x=[r.overdue for r in rows][::-1], orientation="h", marker_color=BAD))
     fig.update_layout(xaxis={"title": {"text": translate("dash.unit.cases", lang)}, "tickformat": ",d", "dtick": 1 if max(r.overdue for r in rows) <= 10 else None})
     return _layout(fig, title, height=max(240, 28 * len(rows) + 110), legend=False)

@@ -25,7 +25,7 @@ NAV: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("nav.party", "/party", "flag", ("member", "leader", "dispatcher", "admin")),
     ("warning.nav", "/warnings", "siren", ("dispatcher", "dept", "leader", "admin")),
     ("nav.board_admin", "/board-admin", "clipboard-check", ("leader", "admin")),
-    ("nav.team_scores", "/team-scores", "star", ("member",)),
+    ("nav.team_scores", "/team-scores", "star", ("member", "leader", "admin")),
     ("nav.admin", "/admin", "settings", ("admin",)),
 ]
 
@@ -55,7 +55,7 @@ def nav_link(key: str, href: str, icon: str, roles: Sequence[str]) -> rx.Compone
             rx.hstack(rx.icon(icon, size=18), rx.text(T(key), size="3"), spacing="3", align="center"),
             href=href,
             underline="none",
-            color=rx.cond(active, rx.color("accent", 11), rx.color("gray", 12)),
+            color=rx.cond(active, rx.color("accent", 12), rx.color("gray", 12)),
             background=rx.cond(active, rx.color("accent", 3), "transparent"),
             border_radius="6px",
             padding="8px 12px",
@@ -106,7 +106,7 @@ def language_switch() -> rx.Component:
         size="2",
         on_click=UiState.toggle_locale,
         id="language-switch",
-        aria_label="切换语言 / switch language",
+        title=T("a11y.language_switch"),
     )
 
 
@@ -123,7 +123,7 @@ def logout_button() -> rx.Component:
 def mobile_menu() -> rx.Component:
     return rx.box(
         rx.drawer.root(
-            rx.drawer.trigger(rx.icon_button(rx.icon("menu"), variant="ghost", aria_label="菜单")),
+            rx.drawer.trigger(rx.icon_button(rx.icon("menu"), variant="ghost", aria_label=T("header.menu"))),
             rx.drawer.overlay(z_index="50"),
             rx.drawer.portal(
                 rx.drawer.content(
@@ -218,7 +218,7 @@ def shell(content: rx.Component, roles: Sequence[str]) -> rx.Component:
         rx.vstack(
             demo_banner(),
             header(),
-            rx.box(
+            rx.el.main(
                 rx.cond(
                     AppState.signed_in,
                     rx.cond(_visible_to(roles), content, forbidden_box()),

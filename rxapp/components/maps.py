@@ -199,6 +199,7 @@ def place_picker(staff: bool = False) -> rx.Component:
         rx.hstack(
             rx.input(
                 placeholder=T("pick.address_ph"),
+                aria_label=T("pick.address_ph"),
                 id="pick-address",
                 size="2",
                 flex="1",

@@ -10,6 +10,7 @@ Each page inserts one or two of these with a line or two:
 """
 
 import reflex as rx
+from reflex_components_core.el.elements.forms import Input
 
 from rxapp.domain.media.images import MAX_FILE_BYTES, MAX_PUBLIC_FILES, MAX_STAFF_FILES
 from rxapp.state.base import T, UiState
@@ -68,11 +69,17 @@ def thumbnail(m, actions: rx.Component | None = None, show_public: bool = False)
     )
     photo = rx.dialog.root(
         rx.dialog.trigger(
-            rx.box(
+            # a button, so the photo opens from the keyboard too (its name: the image's alt)
+            rx.el.button(
                 rx.image(src=m["thumb_url"], width=THUMB, height=THUMB, object_fit="cover", border_radius="6px", loading="lazy", alt=UiState.t[m["stage_key"]]),
                 *([badge] if show_public else []),
+                type="button",
                 position="relative",
                 cursor="pointer",
+                padding="0",
+                border="none",
+                background="none",
+                display="block",
                 class_name="media-thumb",
             )
         ),
@@ -109,10 +116,22 @@ def thumbnails(items, actions=None, show_public: bool = False, **props) -> rx.Co
 # ----------------------------------------------------------------------------
 # Upload zone with progress
 # ----------------------------------------------------------------------------
+def _name_file_input(upload: rx.Component, label: rx.Var) -> rx.Component:
+    """The drop zone's own (visually hidden) file input gets the picker's name,
+    so assistive technology does not meet an unnamed input."""
+    stack = [upload]
+    while stack:
+        component = stack.pop()
+        if isinstance(component, Input):
+            component.custom_attrs["aria-label"] = label
+        stack.extend(c for c in component.children if isinstance(c, rx.Component))
+    return upload
+
+
 def uploader(upload_id: str, state, on_upload, *, max_files: int, accept: dict, hint_key: str, pick_key: str) -> rx.Component:
     chosen = rx.selected_files(upload_id)
     return rx.vstack(
-        rx.upload.root(
+        _name_file_input(rx.upload.root(
             rx.vstack(
                 rx.button(rx.icon("camera", size=16), T(pick_key), type="button", variant="soft", size="3"),
                 rx.text(T(hint_key), size="1", color_scheme="gray", text_align="center"),
@@ -130,7 +149,7 @@ def uploader(upload_id: str, state, on_upload, *, max_files: int, accept: dict, 
             multiple=True,
             width="100%",
             class_name="media-drop",
-        ),
+        ), T(pick_key)),
         rx.cond(
             chosen.length() > 0,
             rx.vstack(
@@ -199,7 +218,7 @@ def case_media_panel(code) -> rx.Component:
     """The case's photos and files, before and after, and the staff upload."""
     S = CaseMediaState
     stage_select = rx.select.root(
-        rx.select.trigger(id="media-stage"),
+        rx.select.trigger(id="media-stage", aria_label=T("media.stage")),
         rx.select.content(*[rx.select.item(T(f"media.stage.{s}"), value=s) for s in ("intake", "before", "after")]),
         value=S.stage,
         on_change=S.set_stage,

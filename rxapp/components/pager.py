@@ -36,13 +36,12 @@ def pager(total_text: rx.Var, page: rx.Var, pages: rx.Var, go, loading: rx.Var, 
                 on_submit=state.jump_page,
                 reset_on_submit=True,
             ),
-            rx.select(
-                [str(n) for n in PAGE_SIZES],
+            rx.select.root(
+                rx.select.trigger(aria_label=T("lists.pager.size_label"), title=T("lists.pager.size_label")),
+                rx.select.content(*[rx.select.item(str(n), value=str(n)) for n in PAGE_SIZES]),
                 value=state.page_size.to_string(),
                 on_change=state.set_page_size,
                 size="1",
-                aria_label=T("lists.pager.size_label"),
-                title=T("lists.pager.size_label"),
             ),
         ]
     return rx.flex(

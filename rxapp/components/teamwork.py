@@ -31,18 +31,6 @@ def card_title(key: str, *extra, icon: str | None = None) -> rx.Component:
     )
 
 
-def labelled(label_key: str, control: rx.Component, error: rx.Var | None = None, hint: rx.Component | None = None, required: bool = False, **props) -> rx.Component:
-    return rx.vstack(
-        rx.text(T(label_key), *([rx.text.span(" *", color=rx.color("red", 10))] if required else []), size="2", weight="medium"),
-        control,
-        *([hint] if hint is not None else []),
-        *([field_error(error)] if error is not None else []),
-        spacing="1",
-        width="100%",
-        **props,
-    )
-
-
 def hint(key: str) -> rx.Component:
     return rx.text(T(key), size="1", color_scheme="gray")
 
@@ -50,7 +38,7 @@ def hint(key: str) -> rx.Component:
 def option_select(value, on_change, options: rx.Var, first: tuple[str, str] | None = None, trigger_id: str | None = None, **props) -> rx.Component:
     """A controlled select over [{id, label}] rows; ``first`` = (value, key) of an extra first item."""
     return rx.select.root(
-        rx.select.trigger(placeholder=T("tw.choose"), width="100%", **({"id": trigger_id} if trigger_id else {})),
+        rx.select.trigger(placeholder=T("tw.choose"), width="100%", aria_label=T(first[1] if first else "tw.choose"), **({"id": trigger_id} if trigger_id else {})),
         rx.select.content(
             *([rx.select.item(T(first[1]), value=first[0])] if first else []),
             rx.foreach(options, lambda o: rx.select.item(o["label"], value=o["id"])),
@@ -64,7 +52,7 @@ def option_select(value, on_change, options: rx.Var, first: tuple[str, str] | No
 def named_select(name: str, options: rx.Var, default: rx.Var | str = "", trigger_id: str | None = None, **props) -> rx.Component:
     """An uncontrolled select submitted with its form under ``name``."""
     return rx.select.root(
-        rx.select.trigger(placeholder=T("tw.choose"), width="100%", **({"id": trigger_id} if trigger_id else {})),
+        rx.select.trigger(placeholder=T("tw.choose"), width="100%", aria_label=T("tw.choose"), **({"id": trigger_id} if trigger_id else {})),
         rx.select.content(rx.foreach(options, lambda o: rx.select.item(o["label"], value=o["id"]))),
         name=name,
         **({"default_value": default} if not (isinstance(default, str) and default == "") else {}),
@@ -75,7 +63,7 @@ def named_select(name: str, options: rx.Var, default: rx.Var | str = "", trigger
 def static_select(name: str, items: Sequence[tuple[str, str]], default: str | rx.Var = "", trigger_id: str | None = None, **props) -> rx.Component:
     """An uncontrolled select over fixed (value, message key) items."""
     return rx.select.root(
-        rx.select.trigger(placeholder=T("tw.choose"), width="100%", **({"id": trigger_id} if trigger_id else {})),
+        rx.select.trigger(placeholder=T("tw.choose"), width="100%", aria_label=T("tw.choose"), **({"id": trigger_id} if trigger_id else {})),
         rx.select.content(*[rx.select.item(T(key), value=value) for value, key in items]),
         name=name,
         **({"default_value": default} if not (isinstance(default, str) and default == "") else {}),

@@ -44,6 +44,7 @@ from rxapp.domain.validate import bool_field as _bool
 from rxapp.domain.validate import int_field as _int
 from rxapp.domain.security import hash_password, new_token, token_digest
 from rxapp.domain.workdays import parse_schedule_text, schedule_source
+from rxapp.i18n import DEFAULT_LOCALE, local_name
 from rxapp.models import (
     ApiKey,
     Area,
@@ -842,17 +843,19 @@ class CategoryRow:
     keyword_count: int
     active: bool
     version: int
+    name_en: str = ""
+    department_name_en: str = ""
 
 
 def list_categories(session: Session, *, actor: Actor) -> list[CategoryRow]:
     _admin(actor)
     stmt = (
-        select(Category, Department.name_zh)
+        select(Category, Department.name_zh, Department.name_en)
         .outerjoin(Department, Department.id == Category.department_id)
         .order_by(Category.sort, Category.id)
     )
     rows = []
-    for cat, dep_name in session.exec(stmt).all():
+    for cat, dep_name, dep_name_en in session.exec(stmt).all():
         try:
             count = len(parse_keywords(cat.keywords or ""))
         except ValueError:
@@ -864,6 +867,8 @@ def list_categories(session: Session, *, actor: Actor) -> list[CategoryRow]:
                 name_zh=cat.name_zh,
                 department_id=cat.department_id,
                 department_name=dep_name or "",
+                department_name_en=dep_name_en or "",
+                name_en=cat.name_en,
                 deadline_workdays=cat.deadline_workdays,
                 keywords=cat.keywords or "",
                 keyword_count=count,
@@ -1094,10 +1099,10 @@ def scope_choices(session: Session, *, actor: Actor) -> list[Choice]:
     return [Choice(a.id, label(a), a.level) for a in sorted(areas, key=key)]
 
 
-def department_choices(session: Session, *, actor: Actor) -> list[Choice]:
+def department_choices(session: Session, *, actor: Actor, lang: str = DEFAULT_LOCALE) -> list[Choice]:
     _admin(actor)
     deps = session.exec(select(Department).where(Department.active).order_by(Department.id)).all()
-    return [Choice(d.id, d.name_zh) for d in deps]
+    return [Choice(d.id, local_name(d, lang)) for d in deps]
 
 
 def team_choices(session: Session, *, actor: Actor, township_id: int) -> list[Choice]:

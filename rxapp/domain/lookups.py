@@ -8,6 +8,7 @@ from sqlmodel import Session, select
 
 from rxapp.domain.access import Actor, area_in_scope
 from rxapp.domain.errors import AccessDenied, DomainError
+from rxapp.i18n import DEFAULT_LOCALE, local_name
 from rxapp.models import Area, AreaLevel, Case, Category, Department, Household, Role, Team, Visit
 
 
@@ -17,15 +18,15 @@ class Choices:
     departments: list[dict[str, str]]  # {id, label}
 
 
-def choices(session: Session) -> Choices:
+def choices(session: Session, lang: str = DEFAULT_LOCALE) -> Choices:
     cats = session.exec(select(Category).where(Category.active).order_by(Category.sort, Category.id)).all()
     deps = session.exec(select(Department).where(Department.active).order_by(Department.id)).all()
     return Choices(
         categories=[
-            {"code": c.code, "id": c.code, "label": c.name_zh, "name": c.name_zh, "department_id": str(c.department_id or "")}
+            {"code": c.code, "id": c.code, "label": local_name(c, lang), "name": local_name(c, lang), "department_id": str(c.department_id or "")}
             for c in cats
         ],
-        departments=[{"id": str(d.id), "label": d.name_zh} for d in deps],
+        departments=[{"id": str(d.id), "label": local_name(d, lang)} for d in deps],
     )
 
 

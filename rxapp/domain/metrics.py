@@ -379,6 +379,7 @@ class CategoryPoint:
     done: int
     completion_rate: float | None
     on_time_rate: float | None
+    name_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -414,6 +415,7 @@ class DepartmentOverdue:
     department_id: int  # 0 = not routed to a department
     name: str
     overdue: int
+    name_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -1121,9 +1123,12 @@ def dashboard(session: Session, *, actor: Actor, query: DashboardQuery | Mapping
     satisfaction = [
         SatisfactionSlice(level, c[level], _rate(c[level], sat_total)) for level in ("satisfied", "basic", "unsatisfied")
     ]
-    dept_names = dict(ctx.run(select(Department.id, Department.name_zh)).all())
+    dept_names = {d: (zh, en) for d, zh, en in ctx.run(select(Department.id, Department.name_zh, Department.name_en)).all()}
     overdue_rows = sorted(
-        (DepartmentOverdue(d, dept_names.get(d, "未派单") if d else "未派单", n) for d, n in overdue.items()),
+        (
+            DepartmentOverdue(d, dept_names[d][0], n, dept_names[d][1]) if d in dept_names else DepartmentOverdue(d, "未派单", n)
+            for d, n in overdue.items()
+        ),
         key=lambda r: (-r.overdue, r.department_id),
     )
     return Dashboard(
@@ -1217,9 +1222,9 @@ def _trend(ctx: _Ctx, window: Window, today: date) -> list[MonthPoint]:
 
 def _category_points(ctx: _Ctx, window: Window) -> list[CategoryPoint]:
     groups = _cohort(ctx, window, RANK_COLS, "category")
-    cats = ctx.run(select(Category.id, Category.code, Category.name_zh).order_by(Category.sort, Category.id)).all()
+    cats = ctx.run(select(Category.id, Category.code, Category.name_zh, Category.name_en).order_by(Category.sort, Category.id)).all()
     out = []
-    for cid, code, name in cats:
+    for cid, code, name, name_en in cats:
         if ctx.category_id is not None and cid != ctx.category_id:
             continue
         c = groups.get(int(cid)) or _zero(RANK_COLS)
@@ -1228,6 +1233,7 @@ def _category_points(ctx: _Ctx, window: Window) -> list[CategoryPoint]:
                 category_id=int(cid),
                 code=code,
                 name=name,
+                name_en=name_en,
                 accepted=c["accepted"],
                 done=c["done"],
                 completion_rate=_rate(c["done"], c["accepted"]),

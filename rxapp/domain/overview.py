@@ -8,10 +8,11 @@ from sqlmodel import Session, select
 
 from rxapp.domain.access import Actor, case_scope_clause
 from rxapp.domain.clock import now
+from rxapp.i18n import DEFAULT_LOCALE, translate
 from rxapp.models import Case, CaseStatus
 
 
-def missing_schedule_warning(session: Session, *, at: datetime | None = None) -> str:
+def missing_schedule_warning(session: Session, *, at: datetime | None = None, lang: str = DEFAULT_LOCALE) -> str:
     """The warning leaders and administrators see while a coming year's
     official holiday schedule has not been entered (deadlines that reach
     into it count Monday–Friday and are marked provisional)."""
@@ -21,8 +22,8 @@ def missing_schedule_warning(session: Session, *, at: datetime | None = None) ->
     years = missing_schedule_years((at or now()).date(), 60, load_overrides(session))
     if not years:
         return ""
-    listed = "、".join(f"{y}年" for y in years)
-    return f"{listed}节假日安排尚未录入：涉及该年的办理期限暂按周一至周五计算并标为“暂定”。请管理员在系统管理中录入国务院办公厅公布的安排。"
+    listed = translate("notice.year_sep", lang).join(translate("notice.year", lang, year=y) for y in years)
+    return translate("notice.schedule_missing", lang, years=listed)
 
 
 @dataclass(frozen=True)

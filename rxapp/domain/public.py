@@ -32,6 +32,7 @@ from rxapp.domain.metrics import kpis_public
 from rxapp.domain.names import public_scrub, scrubber
 from rxapp.domain.privacy import mask_name, phone_tail, scrub_text
 from rxapp.domain.sms import queue_sms, validate_mobile
+from rxapp.i18n import DEFAULT_LOCALE, local_name
 from rxapp.models import (
     Area,
     AreaLevel,
@@ -196,6 +197,7 @@ class PublicEvent:
     action: str
     by: str
     note: str
+    action_code: str = ""  # the event's action, for the page's own label
 
 
 @dataclass(frozen=True)
@@ -255,7 +257,7 @@ def _find_case(session: Session, code: object, tail: object, clients: tuple[str,
     return case
 
 
-def public_view(session: Session, case: Case) -> PublicCaseView:
+def public_view(session: Session, case: Case, lang: str = DEFAULT_LOCALE) -> PublicCaseView:
     category = session.get(Category, case.category_id) if case.category_id else None
     dep = session.get(Department, case.department_id) if case.department_id else None
     comm = session.get(Area, case.community_id) if case.community_id else None
@@ -268,6 +270,7 @@ def public_view(session: Session, case: Case) -> PublicCaseView:
             action=ACTION_LABEL.get(e.action, e.action),
             by=e.actor_label or "",
             note=public_text(case, e.note, session),
+            action_code=e.action,
         )
         for e in events
     ]
@@ -275,8 +278,8 @@ def public_view(session: Session, case: Case) -> PublicCaseView:
         code=case.code,
         status=case.status,
         status_label=PUBLIC_STATUS.get(case.status, case.status),
-        category=category.name_zh if category else "",
-        department=dep.name_zh if dep else "",
+        category=local_name(category, lang),
+        department=local_name(dep, lang),
         community=comm.name if comm else "",
         content=public_text(case, case.content, session),
         submitted_on=_day(case.submitted_at),
@@ -285,7 +288,7 @@ def public_view(session: Session, case: Case) -> PublicCaseView:
         result=public_text(case, case.result_text, session),
         promise_text=public_text(case, case.promise_text, session),
         promise_due=_day(case.promise_due),
-        promise_owner=case.promise_owner,
+        promise_owner=local_name(dep, lang) if dep is not None and case.promise_owner == dep.name_zh else case.promise_owner,
         promise_state=promise_state(case),
         satisfaction=C.SATISFACTION_ZH.get(case.satisfaction or "", ""),
         score=case.score,
@@ -294,8 +297,8 @@ def public_view(session: Session, case: Case) -> PublicCaseView:
     )
 
 
-def track_case(session: Session, *, code: object, tail: object, clients: tuple[str, ...] = ()) -> PublicCaseView:
-    return public_view(session, _find_case(session, code, tail, clients))
+def track_case(session: Session, *, code: object, tail: object, clients: tuple[str, ...] = (), lang: str = DEFAULT_LOCALE) -> PublicCaseView:
+    return public_view(session, _find_case(session, code, tail, clients), lang)
 
 
 # ----------------------------------------------------------------------------
@@ -486,37 +489,74 @@ def _community(session: Session, community_id: object) -> Area:
     return area
 
 
-def _summary(case: Case, session: Session, limit: int = 80) -> str:
-    text = public_text(case, case.content, session)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def _board_bodies(session: Session, comms: list[Area], month: str, at: datetime | None = None) -> dict[int, tuple[list[BoardRow], list[BoardTeam]]]:
+    """The rows and team counts of each community's board for ``month``, in a
+    few queries for any number of communities (cases, their households, the
+    teams' diaries and visits); every text is scrubbed for the public."""
+    first, nxt = _month_range(month)
+    ids = [c.id for c in comms]
+    rank = func.row_number().over(partition_by=Case.community_id, order_by=(Case.submitted_at, Case.id)).label("rank")
+    ranked = (
+        select(Case.id, rank)
+        .where(Case.community_id.in_(ids), Case.submitted_at >= first, Case.submitted_at < nxt)
+        .subquery()
+    )
+    cases = session.exec(
+        select(Case).join(ranked, ranked.c.id == Case.id).where(ranked.c.rank <= BOARD_LIMIT).order_by(Case.community_id, Case.submitted_at, Case.id)
+    ).all()
+    hh_ids = {c.requester_household_id for c in cases if c.requester_household_id}
+    households: dict[int, Household] = {}
+    hh = sorted(hh_ids)
+    for i in range(0, len(hh), 5000):  # under every driver's bound-parameter limit
+        households.update((h.id, h) for h in session.exec(select(Household).where(Household.id.in_(hh[i : i + 5000]))).all())
+    cats = {c.id: c.name_zh for c in session.exec(select(Category)).all()}
+    scrub = scrubber(session)
+    at = at or now()
+
+    def text(c: Case, value: str) -> str:
+        return scrub(value, **_requester_secrets(c, households.get(c.requester_household_id)))
+
+    def outcome(c: Case) -> str:  # == _outcome, with the households read once
+        if c.status == S.REJECTED:
+            return "不予受理：" + text(c, c.reject_reason)
+        return _outcome(c, session)
+
+    def summary(c: Case, limit: int = 80) -> str:  # == _summary
+        t = text(c, c.content)
+        return t if len(t) <= limit else t[: limit - 1] + "…"
+
+    out: dict[int, tuple[list[BoardRow], list[BoardTeam]]] = {cid: ([], []) for cid in ids}
+    for c in cases:
+        out[c.community_id][0].append(
+            BoardRow(
+                code=c.code,
+                summary=summary(c),
+                category=cats.get(c.category_id, "") if c.category_id else "",
+                status=PUBLIC_STATUS.get(c.status, c.status),
+                outcome=outcome(c),
+                promise=promise_state(c, at),
+                score=c.score,
+                satisfaction=C.SATISFACTION_ZH.get(c.satisfaction or "", ""),
+            )
+        )
+    if len(comms) == 1:
+        acts = team_activity(session, area=comms[0], month=month)
+        grid_comm = {t.grid_id: comms[0].id for t in acts}
+    else:
+        acts = team_activity(session, month=month)
+        grid_comm = dict(session.exec(select(Area.id, Area.parent_id).where(Area.level == AreaLevel.GRID, Area.parent_id.in_(ids))).all())
+    for t in acts:
+        cid = grid_comm.get(t.grid_id)
+        if cid in out:
+            out[cid][1].append(BoardTeam(t.team_name, t.visits, t.diaries))
+    return out
 
 
 def live_board(session: Session, *, community_id: object, month: object) -> Board:
     """The board computed now (for the leader's preview and for publishing)."""
     comm = _community(session, community_id)
     m = parse_month(month)
-    first, nxt = _month_range(m)
-    cases = session.exec(
-        select(Case)
-        .where(Case.community_id == comm.id, Case.submitted_at >= first, Case.submitted_at < nxt)
-        .order_by(Case.submitted_at, Case.id)
-        .limit(BOARD_LIMIT)
-    ).all()
-    cats = {c.id: c.name_zh for c in session.exec(select(Category)).all()}
-    rows = [
-        BoardRow(
-            code=c.code,
-            summary=_summary(c, session),
-            category=cats.get(c.category_id, "") if c.category_id else "",
-            status=PUBLIC_STATUS.get(c.status, c.status),
-            outcome=_outcome(c, session),
-            promise=promise_state(c),
-            score=c.score,
-            satisfaction=C.SATISFACTION_ZH.get(c.satisfaction or "", ""),
-        )
-        for c in cases
-    ]
-    teams = [BoardTeam(t.team_name, t.visits, t.diaries) for t in team_activity(session, area=comm, month=m)]
+    rows, teams = _board_bodies(session, [comm], m)[comm.id]
     return Board(comm.id, comm.name, m, False, "", rows, teams)
 
 
@@ -530,29 +570,54 @@ def _may_publish(session: Session, actor: object, comm: Area) -> Actor:
     return actor
 
 
+def publish_boards(session: Session, *, actor: Actor, community_ids: list[object], month: object, at: datetime | None = None) -> list[Board]:
+    """A leader publishes the month for several communities at once: each
+    board's rows are frozen.  All or nothing: any community outside the
+    leader's scope, a future month or a month already published refuses the
+    whole batch.  ``at`` (trusted callers only, e.g. the demo seed) is the
+    publication time, default now."""
+    m = parse_month(month)
+    at = (at or now()).replace(microsecond=0)
+    if m > month_key(at):
+        raise DomainError("不能公示未来月份", "month")
+    ids = list(dict.fromkeys(parse_area_id(c, "community") for c in community_ids))
+    if not ids:
+        raise DomainError("请选择社区", "community")
+    comms = {a.id: a for a in session.exec(select(Area).where(Area.id.in_(ids))).all()}
+    for cid in ids:
+        comm = comms.get(cid)
+        if comm is None or comm.level != AreaLevel.COMMUNITY:
+            raise NotFound("社区不存在")
+    who = None
+    for cid in ids:
+        who = _may_publish(session, actor, comms[cid])
+    done = session.exec(select(BoardPublication.community_id).where(BoardPublication.community_id.in_(ids), BoardPublication.month == m)).first()
+    if done is not None:
+        raise DomainError("该月公示栏已发布，不能更改", "month")
+    bodies = _board_bodies(session, [comms[cid] for cid in ids], m, at)
+    boards = []
+    for cid in ids:
+        rows, teams = bodies[cid]
+        session.add(
+            BoardPublication(
+                community_id=cid,
+                month=m,
+                published_by_user_id=who.user_id,
+                published_at=at,
+                rows_json=json.dumps([asdict(r) for r in rows], ensure_ascii=False),
+                teams_json=json.dumps([asdict(t) for t in teams], ensure_ascii=False),
+            )
+        )
+        boards.append(Board(cid, comms[cid].name, m, True, at.strftime("%Y-%m-%d %H:%M"), rows, teams))
+    session.commit()
+    return boards
+
+
 def publish_board(session: Session, *, actor: Actor, community_id: object, month: object) -> Board:
     """A township (or higher) leader publishes the month: the rows are frozen."""
     comm = _community(session, community_id)
-    who = _may_publish(session, actor, comm)
-    board = live_board(session, community_id=comm.id, month=month)
-    if board.month > month_key(today()):
-        raise DomainError("不能公示未来月份", "month")
-    exists = session.exec(select(BoardPublication).where(BoardPublication.community_id == comm.id, BoardPublication.month == board.month)).first()
-    if exists is not None:
-        raise DomainError("该月公示栏已发布，不能更改", "month")
-    at = now()
-    session.add(
-        BoardPublication(
-            community_id=comm.id,
-            month=board.month,
-            published_by_user_id=who.user_id,
-            published_at=at,
-            rows_json=json.dumps([asdict(r) for r in board.rows], ensure_ascii=False),
-            teams_json=json.dumps([asdict(t) for t in board.teams], ensure_ascii=False),
-        )
-    )
-    session.commit()
-    return Board(board.community_id, board.community, board.month, True, at.strftime("%Y-%m-%d %H:%M"), board.rows, board.teams)
+    _may_publish(session, actor, comm)
+    return publish_boards(session, actor=actor, community_ids=[comm.id], month=month)[0]
 
 
 def published_board(session: Session, *, community_id: object, month: object) -> Board | None:
@@ -575,6 +640,37 @@ def published_months(session: Session, *, community_id: object) -> list[str]:
     return list(
         session.exec(select(BoardPublication.month).where(BoardPublication.community_id == comm.id).order_by(BoardPublication.month.desc())).all()
     )
+
+
+def default_board_community(session: Session) -> int | None:
+    """The community /public/board opens on: the first (in area order) whose
+    latest published board lists requests, else the first with any published
+    board; None when nothing is published."""
+    latest = (
+        select(BoardPublication.community_id, func.max(BoardPublication.month).label("month"))
+        .group_by(BoardPublication.community_id)
+        .subquery()
+    )
+    return session.exec(
+        select(BoardPublication.community_id)
+        .join(latest, (latest.c.community_id == BoardPublication.community_id) & (latest.c.month == BoardPublication.month))
+        .join(Area, Area.id == BoardPublication.community_id)
+        .order_by(_case_int(BoardPublication.rows_json == "[]"), Area.path)
+        .limit(1)
+    ).first()
+
+
+def area_lineage(session: Session, area_id: object) -> list[int]:
+    """The ids from the district down to ``area_id`` (the city left out), for
+    opening the district → township → community pickers on an area."""
+    area = session.get(Area, parse_area_id(area_id))
+    if area is None:
+        raise NotFound("区域不存在")
+    chain: list[int] = []
+    while area is not None and area.level != AreaLevel.CITY:
+        chain.append(area.id)
+        area = session.get(Area, area.parent_id) if area.parent_id else None
+    return chain[::-1]
 
 
 # ----------------------------------------------------------------------------
@@ -695,7 +791,7 @@ def kpi_lines(session: Session, *, area_id: object | None = None) -> list[KpiLin
     return lines
 
 
-def top_categories(session: Session, *, area_id: object | None = None, limit: int = 8) -> list[TopCategory]:
+def top_categories(session: Session, *, area_id: object | None = None, limit: int = 8, lang: str = DEFAULT_LOCALE) -> list[TopCategory]:
     """The categories residents raised most this year (from the monthly rollup)."""
     area = city(session) if area_id in (None, "") else session.get(Area, parse_area_id(area_id))
     if area is None:
@@ -703,14 +799,14 @@ def top_categories(session: Session, *, area_id: object | None = None, limit: in
     key = 0 if area.level == AreaLevel.CITY else area.id
     y = today().year
     rows = session.exec(
-        select(Category.name_zh, func.sum(RollupMonth.received))
+        select(Category.name_zh, Category.name_en, func.sum(RollupMonth.received))
         .join(Category, Category.id == RollupMonth.category_id)
         .where(RollupMonth.area_id == key, RollupMonth.month >= y * 100 + 1, RollupMonth.month <= y * 100 + 12)
-        .group_by(Category.name_zh)
+        .group_by(Category.id, Category.name_zh, Category.name_en)
         .order_by(func.sum(RollupMonth.received).desc())
         .limit(limit)
     ).all()
-    return [TopCategory(name, int(n or 0)) for name, n in rows if n]
+    return [TopCategory(local_name((zh, en), lang), int(n or 0)) for zh, en, n in rows if n]
 
 
 # ----------------------------------------------------------------------------
@@ -763,6 +859,8 @@ class PartyMemberRow:
     name: str
     team: str
     households: int
+    open: int = 0  # open requests of the linked households (联户)
+    overdue: int = 0  # of those, past their deadline
 
 
 @dataclass(frozen=True)
@@ -812,19 +910,37 @@ def _member_in_scope(session: Session, who: Actor, member_id: object) -> tuple[T
     return tm, team
 
 
-def party_members(session: Session, *, actor: Actor, limit: int = 300) -> list[PartyMemberRow]:
+def party_members(session: Session, *, actor: Actor, limit: int = 300, at: datetime | None = None) -> list[PartyMemberRow]:
+    """The party members in the caller's scope with their linked households and
+    those households' open (and overdue) requests, most open first; counted in SQL."""
     who = _require(actor, HANDBOOK_ROLES)
-    q = select(TeamMember, Team, Area).join(Team, Team.id == TeamMember.team_id).join(Area, Area.id == Team.grid_id).where(TeamMember.party_member, TeamMember.active)
+    moment = at or now()
+    homes = select(Household.party_member_id.label("pm"), func.count().label("n")).group_by(Household.party_member_id).subquery()
+    items = (
+        select(
+            Household.party_member_id.label("pm"),
+            func.count().label("open"),
+            func.sum(_case_int(Case.deadline < moment)).label("overdue"),
+        )
+        .join(Case, Case.requester_household_id == Household.id)
+        .where(Case.status.in_(S.OPEN))
+        .group_by(Household.party_member_id)
+        .subquery()
+    )
+    q = (
+        select(TeamMember.id, TeamMember.name, Team.name, func.coalesce(homes.c.n, 0), func.coalesce(items.c.open, 0), func.coalesce(items.c.overdue, 0))
+        .join(Team, Team.id == TeamMember.team_id)
+        .join(Area, Area.id == Team.grid_id)
+        .outerjoin(homes, homes.c.pm == TeamMember.id)
+        .outerjoin(items, items.c.pm == TeamMember.id)
+        .where(TeamMember.party_member, TeamMember.active)
+    )
     if who.role == Role.MEMBER:
         q = q.where(TeamMember.team_id == (who.team_id or -1))
     elif not who.is_citywide:
         q = q.where(Area.path.startswith(who.scope_path or "\0"))
-    rows = session.exec(q.order_by(Area.path, TeamMember.id).limit(limit)).all()
-    out = []
-    for tm, team, _ in rows:
-        n = len(session.exec(select(Household.id).where(Household.party_member_id == tm.id)).all())
-        out.append(PartyMemberRow(tm.id, tm.name, team.name, n))
-    return out
+    q = q.order_by(func.coalesce(items.c.open, 0).desc(), Area.path, TeamMember.id).limit(limit)
+    return [PartyMemberRow(int(i), name, team, int(n), int(o), int(d or 0)) for i, name, team, n, o, d in session.exec(q).all()]
 
 
 def handbook(session: Session, *, actor: Actor, member_id: object) -> Handbook:
@@ -891,12 +1007,15 @@ __all__ = [
     "BoardRow",
     "PublicCaseView",
     "area_children",
+    "area_lineage",
+    "default_board_community",
     "evaluate_with_code",
     "kpi_lines",
     "live_board",
     "party_members_overdue",
     "public_submit",
     "publish_board",
+    "publish_boards",
     "published_board",
     "request_evaluation_code",
     "team_scores",

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from collections.abc import Iterator
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -56,6 +57,8 @@ class CaseRow:
     classify_terms: str
     return_count: int
     version: int
+    category_name_en: str = ""
+    department_name_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -149,6 +152,8 @@ class CaseView:
     evaluated_at: datetime | None
     followed_up_at: datetime | None
     version: int
+    category_name_en: str = ""
+    department_name_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -281,6 +286,8 @@ def _row_query():
             Case.classify_terms,
             Case.return_count,
             Case.version,
+            Category.name_en,
+            Department.name_en,
         )
         .select_from(Case)
         .outerjoin(Category, Category.id == Case.category_id)
@@ -311,6 +318,8 @@ def _to_row(r: Any, at: datetime) -> CaseRow:
         classify_terms=r[15] or "",
         return_count=int(r[16] or 0),
         version=int(r[17]),
+        category_name_en=r[18] or "",
+        department_name_en=r[19] or "",
     )
 
 
@@ -352,8 +361,39 @@ def _filter_conditions(session: Session, actor: Actor, f: CaseFilter, at: dateti
     if f.date_to is not None:
         conds.append(day_of < datetime.combine(f.date_to + timedelta(days=1), time.min))
     if f.text:
-        conds.append(or_(Case.content.contains(f.text, autoescape=True), Case.code == f.text.upper()))
+        conds.append(text_condition(actor, f.text))
     return conds
+
+
+PHONE_SEARCH_RE = re.compile(r"\d{4,11}")
+
+
+def may_search_phone(actor: Actor) -> bool:
+    """Only the roles that see requesters' phones may find cases by one."""
+    return isinstance(actor, Actor) and _full_requester(actor)
+
+
+def text_condition(actor: Actor, text: str):
+    """What a list's search box matches: the content, the exact case code and,
+    for roles that see phones, 4 to 11 digits of the requester's phone
+    (spaces and dashes ignored)."""
+    t = text.strip()
+    alts = [Case.content.contains(t, autoescape=True), Case.code == t.upper()]
+    digits = re.sub(r"[\s-]", "", t)
+    if may_search_phone(actor) and PHONE_SEARCH_RE.fullmatch(digits):
+        alts.append(Case.requester_phone.contains(digits, autoescape=True))
+    return or_(*alts)
+
+
+def matching_ids(session: Session, *, actor: Actor, ids: list[int], text: str) -> set[int]:
+    """Of ``ids`` (a work queue's cases), those the search text matches."""
+    who = require_role(actor if isinstance(actor, Actor) else None, *Role.ALL)
+    if not ids or not isinstance(text, str) or not text.strip():
+        return set(ids)
+    found: set[int] = set()
+    for i in range(0, len(ids), 1000):
+        found.update(session.exec(select(Case.id).where(Case.id.in_(ids[i : i + 1000]), text_condition(who, text[:100]))).all())
+    return found
 
 
 def _status_condition(status: str | None):
@@ -527,11 +567,13 @@ def case_detail(session: Session, *, actor: Actor, code: str, now: datetime | No
         content=case.content,
         category_code=category.code if category else "",
         category_name=category.name_zh if category else "",
+        category_name_en=category.name_en if category else "",
         confidence=case.confidence,
         classify_terms=case.classify_terms,
         auto_accepted=case.auto_accepted,
         department_id=case.department_id,
         department_name=department.name_zh if department else "",
+        department_name_en=department.name_en if department else "",
         district_name=names.get(case.district_id, ""),
         township_name=names.get(case.township_id, ""),
         community_name=names.get(case.community_id, ""),

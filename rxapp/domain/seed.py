@@ -24,7 +24,9 @@ empties every GridDesk table first) with Zhoushan data:
   requester evaluations, codes ``ZS+yyyymmdd+nnnn`` and the ``CodeCounter``;
 * 民情日记 with visits for the last 3 months, 户代表会议 / 为民解困恳谈 /
   政企恳谈 meetings with their items (answered or turned into cases), and
-  monthly team evaluations (self, peer, household representatives).
+  monthly team evaluations (self, peer, household representatives);
+* every community's notice board (公示栏) of the last 3 full months, published
+  by the city leader (``publish_demo_boards``), so /public/board has data.
 
 Everything derives from ``random.Random(random_seed)`` and ``now``: the same
 arguments give the same rows, ids included (names: Faker's zh_CN surname
@@ -483,6 +485,8 @@ def seed(
                 seed_media(conn, random_seed=random_seed, now=now)  # demo photos (issue 16)
                 # hot spots of the last week, as the detector found them on intake
                 replay_detector(Session(bind=conn), since=now - timedelta(days=7))
+                # the notice boards of the last full months, as the city leader published them
+                publish_demo_boards(Session(bind=conn), now=now, months=min(BOARD_MONTHS, months))
                 report(STAGE_FINISH, 1, 2)
         finally:
             if dialect == "sqlite":
@@ -501,6 +505,35 @@ def seed(
     report(STAGE_FINISH, 2, 2)
     stats.seconds = _time.perf_counter() - started
     return stats
+
+
+BOARD_MONTHS = 3  # full months of published notice boards in the demo
+
+
+def publish_demo_boards(session: Session, *, now: datetime, months: int = BOARD_MONTHS) -> int:
+    """Publish every community's board for the ``months`` full months before
+    ``now`` through ``rxapp.domain.public.publish_boards`` (one batch a
+    month), as the city leader on the 3rd of the next month at 10:00 (or
+    ``now`` if earlier).  Returns the number of boards published; 0 without
+    communities or a city leader."""
+    from sqlmodel import select
+
+    from rxapp.domain.access import actor_for
+    from rxapp.domain.public import publish_boards
+
+    leader = session.exec(select(M.User).where(M.User.username == "leader", M.User.role == M.Role.LEADER)).first()
+    comms = session.exec(select(M.Area.id).where(M.Area.level == M.AreaLevel.COMMUNITY).order_by(M.Area.path)).all()
+    if leader is None or not comms:
+        return 0
+    actor = actor_for(session, leader)
+    y, m = now.year, now.month
+    published = 0
+    for _ in range(months):
+        nxt = datetime(y, m, 3, 10, 0)
+        y, m = (y - 1, 12) if m == 1 else (y, m - 1)
+        publish_boards(session, actor=actor, community_ids=list(comms), month=f"{y:04d}-{m:02d}", at=min(nxt, now))
+        published += len(comms)
+    return published
 
 
 def _bump_sequences(conn: Connection) -> None:

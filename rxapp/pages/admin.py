@@ -6,7 +6,7 @@ from rxapp.components import styles
 from rxapp.components.admin_classify import classify_tab
 from rxapp.components.layout import app_page, page_title
 from rxapp.components.pager import list_pager
-from rxapp.components.widgets import empty_state, field_error
+from rxapp.components.widgets import empty_state, field_error, labelled
 from rxapp.models import Role
 from rxapp.state.admin import (
     NONE,
@@ -34,22 +34,11 @@ TAB_LABELS = [
 # ----------------------------------------------------------------------------
 # Building blocks
 # ----------------------------------------------------------------------------
-def labelled(label_key: str, control: rx.Component, error: rx.Var | str = "", hint: rx.Component | None = None) -> rx.Component:
-    return rx.vstack(
-        rx.text(T(label_key), size="2", weight="medium"),
-        control,
-        *([hint] if hint is not None else []),
-        field_error(error) if isinstance(error, rx.Var) else rx.fragment(),
-        spacing="1",
-        width="100%",
-    )
-
-
 def choice_select(value: rx.Var, on_change, options: rx.Var, none_key: str | None = None, **props) -> rx.Component:
     """A select over [{id, label}] rows; ``none_key`` adds a "nothing" item,
     without it "nothing" shows the placeholder."""
     return rx.select.root(
-        rx.select.trigger(placeholder=T("admin.choose"), width="100%"),
+        rx.select.trigger(placeholder=T("admin.choose"), width="100%", aria_label=T("admin.choose")),
         rx.select.content(
             *([rx.select.item(T(none_key), value=NONE)] if none_key else []),
             rx.foreach(options, lambda o: rx.select.item(o["label"], value=o["id"])),
@@ -379,7 +368,7 @@ def category_row(c) -> rx.Component:
         ),
         rx.table.cell(
             rx.select.root(
-                rx.select.trigger(width="100%"),
+                rx.select.trigger(width="100%", aria_label=T("admin.users.department")),
                 rx.select.content(
                     rx.foreach(S.department_options, lambda o: rx.select.item(o["label"], value=o["id"])),
                 ),
@@ -555,7 +544,7 @@ def teams_tab() -> rx.Component:
         rx.hstack(
             rx.box(
                 rx.select.root(
-                    rx.select.trigger(placeholder=T("admin.teams.filter"), width="100%"),
+                    rx.select.trigger(placeholder=T("admin.teams.filter"), width="100%", aria_label=T("admin.teams.filter")),
                     rx.select.content(
                         rx.select.item(T("admin.teams.all"), value="all"),
                         rx.foreach(S.township_options, lambda o: rx.select.item(o["label"], value=o["id"])),

@@ -6,36 +6,28 @@ representatives).  Layout only."""
 import reflex as rx
 
 from rxapp.components.layout import app_page
+from rxapp.components.widgets import labelled
 from rxapp.models import EvaluationKind
-from rxapp.pages.public import PRINT_CSS, board_table, card, error_box, fmt, labelled, msg, native_select
+from rxapp.pages.public import PRINT_CSS, board_table, card, data_table, error_box, fmt, month_select, msg, native_select
 from rxapp.state.base import T, UiState
-from rxapp.state.public import TEAM_RATERS, TeamScoreState
-from rxapp.state.public import BoardAdminState as B
+from rxapp.state.team_scores import TEAM_SCORE_PAGE, TeamScoreReadState, TeamScoreState
+from rxapp.state.board_admin import BoardAdminState as B
 
 SELECT_STYLE = {"padding": "6px"}
 
 
-def scores_table() -> rx.Component:
+def scores_table(rows=B.scores, table_id: str = "scores-table") -> rx.Component:
     heads = ("public.col.team", "public.admin.col.kind", "public.admin.col.n", "public.admin.col.mean", "public.home.col.satisfaction", "public.admin.col.reasonable", "public.admin.col.cooperative")
     keys = ("n", "mean", "good", "reasonable", "cooperative")
-    return rx.box(
-        rx.el.table(
-            rx.el.thead(rx.el.tr(*[rx.el.th(T(h)) for h in heads])),
-            rx.el.tbody(
-                rx.foreach(
-                    B.scores,
-                    lambda r: rx.el.tr(
-                        rx.el.td(r["team"]),
-                        rx.el.td(rx.cond(r["kind_key"] != "", UiState.t[r["kind_key"]], r["kind"])),
-                        *[rx.el.td(r[k]) for k in keys],
-                    ),
-                )
-            ),
-            class_name="board-table",
-            id="scores-table",
+    return data_table(
+        heads,
+        rows,
+        lambda r: rx.el.tr(
+            rx.el.td(r["team"]),
+            rx.el.td(rx.cond(r["kind_key"] != "", UiState.t[r["kind_key"]], r["kind"])),
+            *[rx.el.td(r[k]) for k in keys],
         ),
-        overflow_x="auto",
-        width="100%",
+        table_id,
     )
 
 
@@ -48,7 +40,7 @@ def board_admin() -> rx.Component:
             native_select(B.b_districts, B.b_district, B.pick_district, T("public.pick.district"), "admin-district"),
             native_select(B.b_townships, B.b_township, B.pick_township, T("public.pick.township"), "admin-township"),
             native_select(B.b_communities, B.b_community, B.pick_community, T("public.pick.community"), "admin-community"),
-            rx.input(type="month", value=B.b_month, on_change=B.set_month, id="admin-month", width="160px"),
+            month_select(B.month_options, "admin-month", name="month", value=B.b_month, on_change=B.set_month, label=T("public.party.month")),
             gap="2",
             wrap="wrap",
         ),
@@ -103,7 +95,7 @@ def team_score_form() -> rx.Component:
                     style=SELECT_STYLE,
                 ),
             ),
-            labelled("public.party.month", rx.input(type="month", name="period", id="ts-period", default_value=S.ts_month, required=True)),
+            labelled("public.party.month", month_select(S.month_options, "ts-period", default_value=S.ts_month)),
             labelled(
                 "public.board.col.score",
                 rx.el.select(*[rx.el.option(fmt("public.score_n", n=str(i)), value=str(i)) for i in (5, 4, 3, 2, 1)], name="score", id="ts-score", style=SELECT_STYLE),
@@ -119,16 +111,34 @@ def team_score_form() -> rx.Component:
     )
 
 
-@app_page("/team-scores", "团队评价", roles=TEAM_RATERS, on_load=[TeamScoreState.load])
+def team_scores_read() -> rx.Component:
+    """Leaders and administrators: every team's scores in their area, by month."""
+    R = TeamScoreReadState
+    return rx.vstack(
+        rx.heading(T("public.ts.read_heading"), size="6"),
+        rx.text(T("public.ts.read_help"), size="2", color_scheme="gray"),
+        rx.box(labelled("public.ts.month", month_select(R.month_options, "tr-month", name="month", value=R.tr_month, on_change=R.set_month)), width=["100%", "200px"]),
+        error_box(R.error),
+        card(rx.cond(R.tr_rows.length() > 0, scores_table(R.tr_rows, "tr-table"), rx.text(T("public.admin.scores_empty"), color_scheme="gray"))),
+        spacing="4",
+        width="100%",
+    )
+
+
+@app_page("/team-scores", "团队评价", roles=TEAM_SCORE_PAGE, on_load=[TeamScoreReadState.load])
 def team_scores() -> rx.Component:
+    return rx.cond(TeamScoreReadState.tr_read, team_scores_read(), team_scores_record())
+
+
+def team_scores_record() -> rx.Component:
     S = TeamScoreState
     heads = ("public.admin.col.kind", "public.col.team", "public.party.month", "public.board.col.score", "public.party.comment")
     return rx.vstack(
         rx.el.style(PRINT_CSS),
         rx.heading(T("public.ts.heading"), size="6"),
         rx.text(T("public.ts.help"), size="2", color_scheme="gray"),
-        error_box(S.ts_error),
-        rx.cond(S.ts_info != "", rx.callout(msg(S.ts_info), icon="circle-check", color_scheme="green", size="1", id="ts-info")),
+        error_box(S.error),
+        rx.cond(S.info != "", rx.callout(msg(S.info), icon="circle-check", color_scheme="green", size="1", id="ts-info")),
         card(team_score_form()),
         card(
             rx.heading(T("public.ts.recorded"), size="4", margin_bottom="8px"),

@@ -3,10 +3,10 @@ domain returns it), the timeline, and the actions this user may take now."""
 
 import reflex as rx
 
-from rxapp.components.case_widgets import card, card_title, labelled, named_select, status_badge
+from rxapp.components.case_widgets import card, card_title, named_select, status_badge
 from rxapp.components.layout import app_page
 from rxapp.components.media import case_media_panel
-from rxapp.components.widgets import field_error
+from rxapp.components.widgets import field_error, labelled
 from rxapp.components.maps import case_map
 from rxapp.state.base import STAFF, T, UiState
 from rxapp.state.case_detail import CaseDetailState
@@ -353,7 +353,7 @@ def extension_request_fields() -> rx.Component:
 def extension_decide_fields() -> rx.Component:
     return rx.vstack(
         rx.callout(
-            T("cases.detail.extension_days").replace("{n}", C["extension_days"]) + "：" + C["extension_reason"],
+            T("cases.detail.extension_days").replace("{n}", C["extension_days"]) + T("punct.colon") + C["extension_reason"],
             icon="calendar-clock",
             size="1",
             width="100%",

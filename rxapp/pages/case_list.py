@@ -36,6 +36,7 @@ def view_tabs() -> rx.Component:
                 ),
                 value=view,
                 id=f"view-{view}",
+                aria_controls="case-results",  # the tab switches the one list below (no tab panels)
             ),
         )
 
@@ -83,7 +84,7 @@ def filter_bar() -> rx.Component:
         ),
         option_select(S.department, S.set_department, S.department_options, first=(ALL, "cases.filter.all_departments")),
         rx.select.root(
-            rx.select.trigger(width="100%"),
+            rx.select.trigger(width="100%", aria_label=T("a11y.sort")),
             rx.select.content(*[rx.select.item(T(k), value=v) for v, k in SORT_KEYS]),
             value=S.sort,
             on_change=S.set_sort,
@@ -92,16 +93,9 @@ def filter_bar() -> rx.Component:
         spacing="2",
         width="100%",
     )
-    text_and_dates = rx.form(
+    text_and_dates = search_form(
         rx.flex(
-            rx.input(
-                name="q",
-                default_value=S.text,
-                placeholder=T("cases.filter.text_placeholder"),
-                max_length=100,
-                flex="2 1 220px",
-                id="filter-text",
-            ),
+            search_input("filter-text", "2 1 220px"),
             rx.hstack(
                 rx.input(type="date", name="from", default_value=S.date_from, aria_label=T("cases.filter.from"), flex="1"),
                 rx.text("—", color_scheme="gray"),
@@ -126,16 +120,13 @@ def filter_bar() -> rx.Component:
             width="100%",
             align="center",
         ),
-        on_submit=S.search,
-        key=S.form_key,
-        width="100%",
     )
     extra_area = rx.cond(
         S.area_extra != "",
         rx.hstack(
             rx.badge(
                 T("cases.filter.area"),
-                "：",
+                T("punct.colon"),
                 S.area_extra_label,
                 rx.icon("x", size=12, cursor="pointer", on_click=S.clear_area_extra),
                 variant="surface",
@@ -309,6 +300,36 @@ def results() -> rx.Component:
     )
 
 
+def search_placeholder() -> rx.Var:
+    return rx.cond(S.phone_search, T("lists.search.placeholder_phone"), T("cases.filter.text_placeholder"))
+
+
+def search_input(input_id: str, flex: str) -> rx.Component:
+    """The list's search text (``q``): code, content and, for roles that see phones, phone."""
+    return rx.input(name="q", default_value=S.text, placeholder=search_placeholder(), aria_label=search_placeholder(), max_length=100, flex=flex, id=input_id)
+
+
+def search_form(*children) -> rx.Component:
+    """A form whose fields are the list's text and date filters (``search``)."""
+    return rx.form(*children, on_submit=S.search, key=S.form_key, width="100%")
+
+
+def queue_search() -> rx.Component:
+    """The search box of a work queue tab: code, content (and phone for the
+    roles that see phones) within this tab's cases."""
+    return search_form(
+        rx.hstack(
+            search_input("queue-text", "1 1 220px"),
+            rx.button(rx.icon("search", size=14), T("common.search"), type="submit", id="queue-search"),
+            rx.cond(S.text != "", rx.button(T("cases.filter.clear"), type="button", variant="soft", color_scheme="gray", on_click=S.clear_text)),
+            spacing="2",
+            align="center",
+            width="100%",
+            max_width="560px",
+        ),
+    )
+
+
 @app_page(route="/cases", title="诉求工单", roles=STAFF, on_load=[CaseListState.load])
 def case_list() -> rx.Component:
     return rx.vstack(
@@ -316,8 +337,8 @@ def case_list() -> rx.Component:
         rx.cond(S.notice != "", rx.callout(S.notice, icon="info", color_scheme="amber", size="1", width="100%")),
         view_tabs(),
         rx.cond(S.view == "follow_up", rx.text(T("lists.follow_up.note"), size="1", color_scheme="gray", id="follow-up-note")),
-        rx.cond(S.view == ALL, filter_bar()),
-        results(),
+        rx.cond(S.view == ALL, filter_bar(), queue_search()),
+        rx.box(results(), id="case-results", width="100%"),
         list_pager(S, "cases.total"),
         spacing="3",
         width="100%",

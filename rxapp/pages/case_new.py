@@ -3,10 +3,10 @@ live category suggestion, optional category override."""
 
 import reflex as rx
 
-from rxapp.components.case_widgets import card, card_title, labelled, option_select
+from rxapp.components.case_widgets import card, card_title, option_select
 from rxapp.components.intake_assist import intake_assist_panel
 from rxapp.components.layout import app_page, page_title
-from rxapp.components.widgets import field_error
+from rxapp.components.widgets import field_error, labelled
 from rxapp.models import AreaLevel
 from rxapp.components.maps import place_picker
 from rxapp.state.base import T
@@ -115,7 +115,7 @@ def place_fields() -> rx.Component:
         place_picker(staff=True),
         rx.cond(
             S.cascade == "fixed",
-            rx.hstack(rx.icon("map-pin", size=16), rx.text(T("cases.new.grid"), "：", S.fixed_label, id="intake-fixed-grid"), align="center"),
+            rx.hstack(rx.icon("map-pin", size=16), rx.text(T("cases.new.grid"), T("punct.colon"), S.fixed_label, id="intake-fixed-grid"), align="center"),
             rx.vstack(
                 rx.cond(
                     S.fixed_label != "",
@@ -146,7 +146,7 @@ def suggestion_panel() -> rx.Component:
                 rx.hstack(
                     rx.icon("sparkles", size=16, color=rx.color("accent", 10)),
                     rx.text(T("cases.new.suggested"), size="2"),
-                    rx.badge(sug["name"], " (", sug["code"], ")", size="2", id="suggestion-code"),
+                    rx.badge(sug["name"], size="2", id="suggestion-code", custom_attrs={"data-code": sug["code"]}),
                     rx.text(T("cases.new.confidence"), " ", sug["confidence"], "%", size="2", color_scheme="gray"),
                     wrap="wrap",
                     align="center",

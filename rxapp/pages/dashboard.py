@@ -16,7 +16,7 @@ from rxapp.state.dashboard import DASHBOARD_ROLES, DashboardState as D
 
 def select_box(value, options, on_change, placeholder_key: str, all_key: str, id_: str) -> rx.Component:
     return rx.select.root(
-        rx.select.trigger(placeholder=T(placeholder_key), min_width="150px"),
+        rx.select.trigger(placeholder=T(placeholder_key), min_width="150px", aria_label=T(placeholder_key)),
         rx.select.content(
             rx.select.item(T(all_key), value="all"),
             rx.foreach(options, lambda o: rx.select.item(o["label"], value=o["value"])),
@@ -77,7 +77,7 @@ def area_picker(S=D) -> rx.Component:
         rx.cond(
             S.children.length() > 0,
             rx.select.root(
-                rx.select.trigger(placeholder=T("dash.filter.drill_down"), min_width="140px"),
+                rx.select.trigger(placeholder=T("dash.filter.drill_down"), min_width="140px", aria_label=T("dash.filter.drill_down")),
                 rx.select.content(rx.foreach(S.children, lambda c: rx.select.item(c["name"], value=c["id"]))),
                 on_change=S.set_area,
                 size="2",
@@ -280,7 +280,7 @@ def charts_grid() -> rx.Component:
             # no team reaches the minimum volume: no empty half-row card, the note says why
             rx.vstack(
                 chart(D.activity_fig, id="chart-activity"),
-                rx.text(T("dash.team_ranking"), "：", D.teams_note, size="1", color_scheme="gray", id="team-ranking-note"),
+                rx.text(T("dash.team_ranking"), T("punct.colon"), D.teams_note, size="1", color_scheme="gray", id="team-ranking-note"),
                 spacing="1",
                 width="100%",
             ),

@@ -14,7 +14,6 @@ from rxapp.components.teamwork import (
     dialog_buttons,
     form_error,
     hint,
-    labelled,
     loading_or_empty,
     meta,
     named_select,
@@ -24,7 +23,7 @@ from rxapp.components.teamwork import (
     table,
     text_area,
 )
-from rxapp.components.widgets import empty_state, field_error
+from rxapp.components.widgets import empty_state, field_error, labelled
 from rxapp.state.base import T, UiState
 from rxapp.state.diary import DiaryDetailState, DiaryFormState, DiaryListState
 from rxapp.state.teamwork import TEAMWORK_ROLES
@@ -39,7 +38,7 @@ V = DiaryDetailState
 # ============================================================================
 def month_select() -> rx.Component:
     return rx.select.root(
-        rx.select.trigger(width="100%", id="diary-month"),
+        rx.select.trigger(width="100%", id="diary-month", aria_label=T("tw.month")),
         rx.select.content(rx.foreach(L.month_options, lambda m: rx.select.item(m, value=m))),
         value=L.month,
         on_change=L.set_month,
@@ -124,7 +123,7 @@ def diary_card(r) -> rx.Component:
                 wrap="wrap",
             ),
             rx.text(r["excerpt"], size="2", color_scheme="gray", white_space="pre-wrap", word_break="break-word"),
-            rx.cond(r["comment"] != "", rx.text(T("tw.diary.comment"), "：", r["comment"], size="1", color=rx.color("amber", 11))),
+            rx.cond(r["comment"] != "", rx.text(T("tw.diary.comment"), T("punct.colon"), r["comment"], size="1", color=rx.color("amber", 11))),
             spacing="1",
             width="100%",
             padding="10px 12px",
@@ -237,7 +236,7 @@ def household_picker() -> rx.Component:
         rx.hstack(
             rx.icon("house", size=14, color=rx.color("accent", 10)),
             rx.text(p["label"], size="2", weight="medium", flex="1", word_break="break-word"),
-            rx.icon_button(rx.icon("x", size=14), on_click=F.remove_household(p["id"]), variant="ghost", color_scheme="gray", size="1", type="button", aria_label="移除"),
+            rx.icon_button(rx.icon("x", size=14), on_click=F.remove_household(p["id"]), variant="ghost", color_scheme="gray", size="1", type="button", aria_label=T("a11y.remove_household")),
             align="center",
             width="100%",
         ),

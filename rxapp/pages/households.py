@@ -13,7 +13,6 @@ from rxapp.components.teamwork import (
     dialog_buttons,
     form_error,
     hint,
-    labelled,
     loading_or_empty,
     meta,
     named_select,
@@ -22,7 +21,7 @@ from rxapp.components.teamwork import (
     table,
     text_area,
 )
-from rxapp.components.widgets import empty_state
+from rxapp.components.widgets import empty_state, labelled
 from rxapp.state.base import T
 from rxapp.state.households import GENDER_NONE, HouseholdDetailState, HouseholdsState
 from rxapp.state.teamwork import TEAMWORK_ROLES
@@ -340,7 +339,7 @@ def household_body() -> rx.Component:
                             rx.badge(v["day"], variant="soft"),
                             rx.text(v["member"], size="2", weight="medium"),
                             rx.text(v["note"], size="2", color_scheme="gray", word_break="break-word"),
-                            rx.cond(v["diary_id"] != "", rx.link(rx.icon("external-link", size=14), href="/diary/" + v["diary_id"])),
+                            rx.cond(v["diary_id"] != "", rx.link(rx.icon("external-link", size=14), href="/diary/" + v["diary_id"], aria_label=T("a11y.open_diary"))),
                             spacing="2",
                             align="center",
                             wrap="wrap",

@@ -6,6 +6,7 @@ import reflex as rx
 from rxapp.components import styles
 from rxapp.components.httpform import post_form_script
 from rxapp.components.layout import brand, language_switch
+from rxapp.components.widgets import labelled
 from rxapp.state.base import T, UiState
 from rxapp.state.login import LoginState
 
@@ -13,10 +14,8 @@ from rxapp.state.login import LoginState
 def login_form() -> rx.Component:
     return rx.el.form(
         rx.vstack(
-            rx.text(T("login.username"), as_="label", html_for="username", size="2", weight="medium"),
-            rx.input(id="username", name="username", required=True, max_length=64, size="3", width="100%", auto_complete="username", auto_focus=True),
-            rx.text(T("login.password"), as_="label", html_for="password", size="2", weight="medium"),
-            rx.input(id="password", name="password", type="password", required=True, max_length=256, size="3", width="100%", auto_complete="current-password"),
+            labelled("login.username", rx.input(id="username", name="username", required=True, max_length=64, size="3", width="100%", auto_complete="username", auto_focus=True)),
+            labelled("login.password", rx.input(id="password", name="password", type="password", required=True, max_length=256, size="3", width="100%", auto_complete="current-password")),
             rx.cond(
                 LoginState.error_key != "",
                 rx.callout(UiState.t[LoginState.error_key], icon="triangle-alert", color_scheme="red", size="1", width="100%", id="login-error"),
@@ -36,7 +35,7 @@ def login_form() -> rx.Component:
 
 @rx.page(route="/login", title="登录 · 网格服务平台", on_load=LoginState.load)
 def login() -> rx.Component:
-    return rx.center(
+    return rx.el.main(rx.center(
         rx.vstack(
             rx.hstack(brand(), rx.spacer(), language_switch(), width="100%", align="center"),
             rx.heading(T("login.title"), size="5", margin_top="8px"),
@@ -49,4 +48,4 @@ def login() -> rx.Component:
         min_height="100vh",
         padding="16px",
         background=styles.PAGE_BACKGROUND,
-    )
+    ))

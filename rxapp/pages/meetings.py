@@ -14,14 +14,13 @@ from rxapp.components.teamwork import (
     dialog_buttons,
     form_error,
     hint,
-    labelled,
     loading_or_empty,
     meta,
     named_select,
     paragraph,
     text_area,
 )
-from rxapp.components.widgets import empty_state, field_error
+from rxapp.components.widgets import empty_state, field_error, labelled
 from rxapp.domain.meetings import SERVICE_AREAS
 from rxapp.models import MeetingKind
 from rxapp.state.base import T, UiState
@@ -50,7 +49,7 @@ def counts_badges(c) -> rx.Component:
 def filters() -> rx.Component:
     def sel(value, on_change, items, first_key, trigger_id):
         return rx.select.root(
-            rx.select.trigger(width="100%", id=trigger_id),
+            rx.select.trigger(width="100%", id=trigger_id, aria_label=T(first_key)),
             rx.select.content(rx.select.item(T(first_key), value=ALL), *items),
             value=value,
             on_change=on_change,
@@ -60,7 +59,7 @@ def filters() -> rx.Component:
         rx.box(sel(S.kind, S.set_kind, [rx.select.item(T(key), value=v) for v, key in KINDS], "tw.kind.all", "meeting-kind-filter"), width=["100%", "180px"]),
         rx.box(
             rx.select.root(
-                rx.select.trigger(width="100%"),
+                rx.select.trigger(width="100%", aria_label=T("tw.month")),
                 rx.select.content(rx.select.item(T("tw.month_all"), value=ALL), rx.foreach(S.month_options, lambda m: rx.select.item(m, value=m))),
                 value=S.month,
                 on_change=S.set_month,
@@ -98,7 +97,7 @@ def meeting_card(m) -> rx.Component:
                 wrap="wrap",
             ),
             rx.text(m["title"], weight="bold", size="3"),
-            rx.text(m["area"], " · ", m["place"], " · ", T("tw.meeting.host"), "：", m["host"], size="1", color_scheme="gray"),
+            rx.text(m["area"], " · ", m["place"], " · ", T("tw.meeting.host"), T("punct.colon"), m["host"], size="1", color_scheme="gray"),
             rx.hstack(rx.text(T("tw.meeting.items"), " ", m["total"], size="2"), counts_badges(m), spacing="3", align="center", wrap="wrap"),
             spacing="1",
             width="100%",
@@ -203,11 +202,11 @@ def item_card(i) -> rx.Component:
             spacing="2",
             width="100%",
         ),
-        rx.cond(i["raised_by"] != "", rx.text(T("tw.item.raised_by"), "：", i["raised_by"], size="1", color_scheme="gray")),
+        rx.cond(i["raised_by"] != "", rx.text(T("tw.item.raised_by"), T("punct.colon"), i["raised_by"], size="1", color_scheme="gray")),
         item_photos(i["id"], i["text"]),
         rx.cond(
             i["status"] == "answered",
-            rx.text(T("tw.item.answer"), "：", i["answer"], size="2", white_space="pre-wrap", color=rx.color("green", 11)),
+            rx.text(T("tw.item.answer"), T("punct.colon"), i["answer"], size="2", white_space="pre-wrap", color=rx.color("green", 11)),
         ),
         rx.cond(
             i["status"] == "case",

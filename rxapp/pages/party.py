@@ -4,10 +4,11 @@ requests and how each was resolved, and the monthly assessment entry. Layout onl
 import reflex as rx
 
 from rxapp.components.layout import app_page
+from rxapp.components.widgets import labelled
 from rxapp.domain.public import ASSESS_KINDS, HANDBOOK_ROLES
-from rxapp.pages.public import PRINT_CSS, card, error_box, fmt, labelled, msg, native_select
+from rxapp.pages.public import PRINT_CSS, card, data_table, error_box, fmt, month_select, msg, native_select
 from rxapp.state.base import T
-from rxapp.state.public import PartyHandbookState as H
+from rxapp.state.party import PartyHandbookState as H
 
 
 def cases_table() -> rx.Component:
@@ -21,15 +22,26 @@ def cases_table() -> rx.Component:
         "public.board.col.satisfaction",
     )
     keys = ("code", "household", "content", "status", "result", "promise", "satisfaction")
-    return rx.box(
-        rx.el.table(
-            rx.el.thead(rx.el.tr(*[rx.el.th(T(h)) for h in heads])),
-            rx.el.tbody(rx.foreach(H.hb_cases, lambda r: rx.el.tr(*[rx.el.td(r[k]) for k in keys]))),
-            class_name="board-table",
-            id="handbook-table",
+    return data_table(heads, H.hb_cases, lambda r: rx.el.tr(*[rx.el.td(r[k]) for k in keys]), "handbook-table")
+
+
+def members_table() -> rx.Component:
+    """Every party member in scope with the open requests of the households
+    they are linked to (联户), most open first; a name opens the handbook."""
+    heads = ("public.party.col.member", "public.col.team", "public.party.col.households", "public.party.col.open", "public.party.col.overdue")
+    return data_table(
+        heads,
+        H.members,
+        lambda m: rx.el.tr(
+            rx.el.td(rx.button(m["name"], on_click=H.pick_member(m["id"]), variant="ghost", size="1", class_name="party-open")),
+            rx.el.td(m["team"]),
+            rx.el.td(m["households"]),
+            rx.el.td(m["open"]),
+            rx.el.td(rx.cond(m["overdue"] != "0", rx.text(m["overdue"], color_scheme="red", weight="bold"), m["overdue"])),
         ),
-        overflow_x="auto",
-        width="100%",
+        "party-members",
+        max_height="420px",
+        overflow_y="auto",
     )
 
 
@@ -37,7 +49,7 @@ def assess_form() -> rx.Component:
     return rx.el.form(
         rx.flex(
             labelled("public.party.kind", rx.el.select(*[rx.el.option(T(f"public.party.kind.{k}"), value=k) for k in ASSESS_KINDS], name="kind", id="assess-kind", style={"padding": "6px"})),
-            labelled("public.party.month", rx.input(type="month", name="period", id="assess-period", required=True)),
+            labelled("public.party.month", month_select(H.month_options, "assess-period")),
             labelled("public.board.col.score", rx.el.select(*[rx.el.option(fmt("public.score_n", n=str(i)), value=str(i)) for i in (5, 4, 3, 2, 1)], name="score", id="assess-score", style={"padding": "6px"})),
             labelled("public.party.comment", rx.input(name="comment", id="assess-comment", max_length=500)),
             rx.button(T("public.party.submit"), type="submit", id="assess-submit"),
@@ -76,6 +88,7 @@ def party() -> rx.Component:
                 width="100%",
             ),
         ),
+        card(rx.heading(T("public.party.members_title"), size="4", margin_bottom="8px"), members_table()),
         spacing="4",
         width="100%",
     )

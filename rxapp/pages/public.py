@@ -9,6 +9,7 @@ from rxapp.components import styles
 from rxapp.components.layout import demo_banner, language_switch
 from rxapp.components.media import public_track_photos, resident_photo_uploader
 from rxapp.components.maps import place_picker, public_map
+from rxapp.components.widgets import labelled
 from rxapp.state.base import T, UiState
 from rxapp.state.public import (
     PublicBoardState,
@@ -99,7 +100,7 @@ def public_page(route: str, title: str, on_load=None) -> Callable:
                 rx.el.style(PRINT_CSS),
                 demo_banner(),
                 public_header(),
-                rx.box(
+                rx.el.main(
                     content_fn(),
                     width="100%",
                     max_width="1200px",
@@ -135,7 +136,40 @@ def native_select(options, value, on_change, placeholder: str, id: str) -> rx.Co
         on_change=on_change,
         id=id,
         name=id,
+        aria_label=placeholder,  # the placeholder names the level it picks (区县, 乡镇街道 …)
         style={"padding": "6px 8px", "border_radius": "6px", "border": f"1px solid {rx.color('gray', 7)}", "min_width": "150px", "background": rx.color("gray", 1)},
+    )
+
+
+def month_select(options, id: str, *, name: str = "period", value=None, on_change=None, default_value=None, label=None) -> rx.Component:
+    """A month from ``recent_months`` (labels in the UI's language; a native
+    month input would follow the browser's locale: "December 2026").
+    ``label`` names it when no visible ``labelled`` caption does."""
+    props = {"value": value, "on_change": on_change} if on_change is not None else {"default_value": default_value}
+    if label is not None:
+        props["aria_label"] = label
+    return rx.el.select(
+        rx.foreach(options, lambda o: rx.el.option(o["label"], value=o["id"])),
+        id=id,
+        name=name,
+        required=True,
+        style={"padding": "6px 8px", "border_radius": "6px", "border": f"1px solid {rx.color('gray', 7)}", "min_width": "140px", "background": rx.color("gray", 1)},
+        **{k: v for k, v in props.items() if v is not None},
+    )
+
+
+def data_table(heads: tuple[str, ...], rows, row, table_id: str, **box) -> rx.Component:
+    """A scrolling ``board-table``: catalog keys as headings, ``row(item)`` → a tr."""
+    return rx.box(
+        rx.el.table(
+            rx.el.thead(rx.el.tr(*[rx.el.th(T(h)) for h in heads])),
+            rx.el.tbody(rx.foreach(rows, row)),
+            class_name="board-table",
+            id=table_id,
+        ),
+        overflow_x="auto",
+        width="100%",
+        **box,
     )
 
 
@@ -155,14 +189,14 @@ def kpi_table() -> rx.Component:
                 rx.foreach(
                     H.lines,
                     lambda r: rx.el.tr(
-                        rx.el.td(r["area"], "（", UiState.t[r["level_key"]], "）"), rx.el.td(UiState.t[r["period_key"]]), rx.el.td(r["accepted"]),
+                        rx.el.td(r["area"], T("punct.open"), UiState.t[r["level_key"]], T("punct.close")), rx.el.td(UiState.t[r["period_key"]]), rx.el.td(r["accepted"]),
                         rx.el.td(r["completion"]), rx.el.td(r["on_time"]), rx.el.td(r["satisfaction"]),
                     ),
                 )
             ),
             class_name="board-table",
         ),
-        rx.text(T("public.home.col.completion"), "：", T("kpi.def.due_completion_rate"), size="1", color_scheme="gray", id="public-completion-definition"),
+        rx.text(T("public.home.col.completion"), T("punct.colon"), T("kpi.def.due_completion_rate"), size="1", color_scheme="gray", id="public-completion-definition"),
         overflow_x="auto",
         width="100%",
     )
@@ -269,6 +303,7 @@ def board_pickers() -> rx.Component:
             value=B.month,
             on_change=B.pick_month,
             id="pick-month",
+            aria_label=T("public.pick.month"),
             style={"padding": "6px 8px", "border_radius": "6px", "border": f"1px solid {rx.color('gray', 7)}", "min_width": "120px"},
         ),
         gap="2",
@@ -315,6 +350,7 @@ def board() -> rx.Component:
     B = PublicBoardState
     return rx.vstack(
         rx.heading(T("public.board.heading"), size="6", class_name="no-print"),
+        rx.text(T("public.board.default_note"), size="1", color_scheme="gray", class_name="no-print"),
         board_pickers(),
         rx.cond(B.message != "", rx.callout(msg(B.message), icon="info", size="1")),
         rx.cond(
@@ -344,10 +380,6 @@ def board() -> rx.Component:
 # ============================================================================
 # /public/submit
 # ============================================================================
-def labelled(label_key: str, control: rx.Component) -> rx.Component:
-    return rx.vstack(rx.text(T(label_key), size="2", weight="medium"), control, spacing="1", width="100%")
-
-
 @public_page("/public/submit", "我要反映", on_load=PublicSubmitState.load)
 def submit() -> rx.Component:
     S = PublicSubmitState

@@ -26,7 +26,7 @@ import reflex as rx
 from rxapp.domain import admin as A
 from rxapp.domain.clock import today
 from rxapp.domain.errors import DomainError
-from rxapp.i18n import translate
+from rxapp.i18n import local_name, translate
 from rxapp.models import AreaLevel, Role
 from rxapp.state.base import AppState, UiState, access, run_db
 from rxapp.state.paged import ALL, Filter, PagedList, filter_setter
@@ -97,10 +97,12 @@ class AdminState(AppState):
         return rx.toast.success(await self._t(key, **params))
 
     async def _refresh_shared(self, actor) -> None:
+        lang = await self.ui_lang()
+
         def fetch(s):
             return (
                 A.scope_choices(s, actor=actor),
-                A.department_choices(s, actor=actor),
+                A.department_choices(s, actor=actor, lang=lang),
                 A.schedule_status(s, today()),
             )
 
@@ -162,10 +164,33 @@ class AdminListTab(PagedList, mixin=True):
             yield ev
 
 
+class AdminFetchTab(rx.State, mixin=True):
+    """A whole-table tab of /admin (no paging): ``load`` shows the spinner,
+    then ``_fetch`` fills the rows; ``_before_load`` clears per-tab state."""
+
+    def _before_load(self) -> None:
+        return None
+
+    async def _fetch(self, actor) -> None:
+        raise NotImplementedError
+
+    @rx.event
+    async def load(self):
+        try:
+            actor = await self.require("admin")
+            self._before_load()
+            self.loading = True
+            yield
+            await self._fetch(actor)
+        except DomainError as exc:
+            self.loading = False
+            yield self._fail(exc)
+
+
 # ----------------------------------------------------------------------------
 # 用户
 # ----------------------------------------------------------------------------
-def _user_row(r: A.UserRow) -> dict[str, str]:
+def _user_row(r: A.UserRow, departments: dict[str, str]) -> dict[str, str]:
     return {
         "id": str(r.id),
         "username": r.username,
@@ -180,7 +205,7 @@ def _user_row(r: A.UserRow) -> dict[str, str]:
         "team_name": r.team_name,
         "team_township_id": _s(r.team_township_id),
         "department_id": _s(r.department_id),
-        "department_name": r.department_name,
+        "department_name": departments.get(_s(r.department_id), r.department_name),  # in the UI's language
         "active": "1" if r.active else "",
         "locked": "1" if r.locked else "",
         "version": str(r.version),
@@ -226,7 +251,8 @@ class AdminUsersState(AdminListTab, AdminState):
     async def _list_fetch(self, actor) -> None:
         query, page, size = self.query, self.page, self.page_size
         rows, total = await run_db(lambda s: A.list_users(s, actor=actor, query=query, page=page, page_size=size))
-        self.users = [_user_row(r) for r in rows]
+        departments = {o["id"]: o["label"] for o in self.department_options}
+        self.users = [_user_row(r, departments) for r in rows]
         self.total = total
 
     # -- the create / edit dialog --------------------------------------------
@@ -442,13 +468,13 @@ class AdminUsersState(AdminListTab, AdminState):
 # ----------------------------------------------------------------------------
 # 诉求类别
 # ----------------------------------------------------------------------------
-def _category_row(c: A.CategoryRow) -> dict[str, str]:
+def _category_row(c: A.CategoryRow, lang: str) -> dict[str, str]:
     return {
         "id": str(c.id),
         "code": c.code,
-        "name": c.name_zh,
+        "name": local_name(c, lang),
         "department_id": _s(c.department_id) or NONE,
-        "department_name": c.department_name,
+        "department_name": local_name((c.department_name, c.department_name_en), lang),
         "deadline": str(c.deadline_workdays),
         "keywords": c.keywords,
         "keyword_count": str(c.keyword_count),
@@ -458,7 +484,7 @@ def _category_row(c: A.CategoryRow) -> dict[str, str]:
 
 
 @access(ADMIN)
-class AdminCategoriesState(AdminState):
+class AdminCategoriesState(AdminFetchTab, AdminState):
     categories: list[dict[str, str]] = []
     loading: bool = True  # until the tab's first load
     row_errors: dict[str, str] = {}  # category id -> message
@@ -466,22 +492,14 @@ class AdminCategoriesState(AdminState):
     async def _fetch(self, actor) -> None:
         self.loading = True
         try:
+            lang = await self.ui_lang()
             rows = await run_db(lambda s: A.list_categories(s, actor=actor))
-            self.categories = [_category_row(c) for c in rows]
+            self.categories = [_category_row(c, lang) for c in rows]
         finally:
             self.loading = False
 
-    @rx.event
-    async def load(self):
-        try:
-            actor = await self.require("admin")
-            self.row_errors = {}
-            self.loading = True
-            yield
-            await self._fetch(actor)
-        except DomainError as exc:
-            self.loading = False
-            yield self._fail(exc)
+    def _before_load(self) -> None:
+        self.row_errors = {}
 
     @rx.event
     async def save(self, form_data: dict):
@@ -501,7 +519,7 @@ class AdminCategoriesState(AdminState):
             )
             self.row_errors = {k: v for k, v in self.row_errors.items() if k != row_id}
             await self._fetch(actor)
-            return await self._ok("admin.categories.saved", name=cat.name_zh)
+            return await self._ok("admin.categories.saved", name=local_name(cat, await self.ui_lang()))
         except DomainError as exc:
             if row_id and len(row_id) <= 12:
                 self.row_errors = {**self.row_errors, row_id: exc.message}
@@ -651,18 +669,22 @@ class AdminTeamsState(AdminListTab, AdminState):
 SOURCE_KEYS = {"official": "admin.holidays.source.official", "package": "admin.holidays.source.package", "missing": "admin.holidays.source.missing"}
 
 
-def _example(year: int) -> str:
-    return (
-        f"# {year}年节假日安排（休=休息日，班=调休上班日）\n"
-        f"{year}-01-01 休 元旦\n"
-        f"{year}-05-01~{year}-05-05 休 劳动节\n"
-        f"{year}-10-01~{year}-10-07 休 国庆节\n"
-        "# 调休上班日必须是周六或周日，例如：YYYY-MM-DD 班 国庆节"
-    )
+def _example(year: int, lang: str) -> str:
+    # 休 / 班 are the schedule's own syntax (the parser reads them); a holiday's name is free text
+    def name(key: str) -> str:
+        return translate(f"admin.holidays.example_{key}", lang)
+
+    return "\n".join((
+        translate("admin.holidays.example_header", lang, year=year),
+        f"{year}-01-01 休 {name('new_year')}",
+        f"{year}-05-01~{year}-05-05 休 {name('labour_day')}",
+        f"{year}-10-01~{year}-10-07 休 {name('national_day')}",
+        translate("admin.holidays.example_footer", lang),
+    ))
 
 
 @access(ADMIN)
-class AdminHolidaysState(AdminState):
+class AdminHolidaysState(AdminFetchTab, AdminState):
     years: list[dict[str, str]] = []  # {year, source, source_key, text, example}
     loading: bool = True  # until the tab's first load
     errors: dict[str, str] = {}  # year -> message
@@ -677,29 +699,20 @@ class AdminHolidaysState(AdminState):
                 return [A.holiday_schedule_text(s, actor=actor, year=y) for y in years]
 
             texts = await run_db(fetch)
+            lang = await self.ui_lang()
             self.years = [
                 {
                     "year": r["year"],
                     "source": r["source"],
                     "source_key": SOURCE_KEYS.get(r["source"], SOURCE_KEYS["missing"]),
                     "text": text,
-                    "example": _example(int(r["year"])),
+                    "example": _example(int(r["year"]), lang),
                 }
                 for r, text in zip(self.schedule, texts)
             ]
         finally:
             self.loading = False
 
-    @rx.event
-    async def load(self):
-        try:
-            actor = await self.require("admin")
-            self.loading = True
-            yield
-            await self._fetch(actor)
-        except DomainError as exc:
-            self.loading = False
-            yield self._fail(exc)
 
     @rx.event
     async def save(self, form_data: dict):
@@ -735,7 +748,7 @@ def _key_row(k: A.ApiKeyRow) -> dict[str, str]:
 
 
 @access(ADMIN)
-class AdminApiKeysState(AdminState):
+class AdminApiKeysState(AdminFetchTab, AdminState):
     keys: list[dict[str, str]] = []
     loading: bool = True  # until the tab's first load
     errors: dict[str, str] = {}
@@ -752,16 +765,6 @@ class AdminApiKeysState(AdminState):
         finally:
             self.loading = False
 
-    @rx.event
-    async def load(self):
-        try:
-            actor = await self.require("admin")
-            self.loading = True
-            yield
-            await self._fetch(actor)
-        except DomainError as exc:
-            self.loading = False
-            yield self._fail(exc)
 
     @rx.event
     async def issue(self, form_data: dict):

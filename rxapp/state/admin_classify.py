@@ -50,13 +50,14 @@ class AdminClassifyState(AdminState):
 
     async def _fetch(self, actor) -> None:
         code = self.keyword_code
+        lang = await self.ui_lang()
 
         def fetch(s):
             return (LR.model_summaries(s, actor=actor), LR.correction_count(s), LR.builtin_summary(),
-                    RA.keyword_table(s, actor=actor, code=code), RA.category_choices(s, actor=actor))
+                    RA.keyword_table(s, actor=actor, code=code, lang=lang), RA.category_choices(s, actor=actor, lang=lang))
 
         models, corrections, builtin, keywords, choices = await run_db(fetch)
-        self.category_options = [{"id": c, "label": f"{n}（{c}）"} for c, n in choices]
+        self.category_options = [{"id": c, "label": n} for c, n in choices]
         self.models = [_model_row(m) for m in models]
         active = next((m for m in models if m.active), None)
         self.active_version = f"v{active.version}" if active else ""
@@ -118,7 +119,8 @@ class AdminClassifyState(AdminState):
         try:
             actor = await self.require("admin")
             text = self.test_text
-            r = await run_db(lambda s: RA.test_sentence(s, actor=actor, text=text))
+            lang = await self.ui_lang()
+            r = await run_db(lambda s: RA.test_sentence(s, actor=actor, text=text, lang=lang))
             self.test_result = {"code": r.code, "category": r.category, "confidence": f"{r.confidence:.3f}",
                                 "threshold": f"{r.threshold:.3f}", "auto": "1" if r.auto_accept else "",
                                 "terms": "、".join(r.terms) or "—", "version": f"v{r.model_version}" if r.model_version else ""}

@@ -9,14 +9,18 @@
   middleware in ``rxapp.state.guard`` denies everything not registered.
 """
 
+from typing import Any, Callable
+
 import reflex as rx
 from sqlmodel import Session
 
 from rxapp.db import run_db
 from rxapp.domain.access import Actor
 from rxapp.domain.auth import actor_cache, actor_for_token, token_from_cookie_header
-from rxapp.domain.errors import AccessDenied
-from rxapp.i18n import DEFAULT_LOCALE, LOCALES, MESSAGES
+from rxapp.domain.clock import today
+from rxapp.domain.errors import AccessDenied, DomainError
+from rxapp.formatting import recent_months
+from rxapp.i18n import DEFAULT_LOCALE, LOCALES, MESSAGES, local_name
 from rxapp.models import Area, Department, Team
 
 # state class -> roles allowed to send its events; None = anyone (public pages)
@@ -74,6 +78,9 @@ class UiState(rx.State):
     @rx.event
     def toggle_locale(self):
         self.locale = "en" if self.lang == "zh" else "zh"
+        # names, dates and charts are rendered on the server in the language: load the page
+        # again (the browser writes the new locale to localStorage before it runs this)
+        return rx.call_script("window.location.reload()")
 
     @rx.event
     def set_locale(self, value: str):
@@ -108,6 +115,10 @@ class AppState(rx.State):
     team_name: str = ""
     department_name: str = ""
 
+    async def ui_lang(self) -> str:
+        """The language this browser shows (names and dates are rendered in it)."""
+        return (await self.get_state(UiState)).lang
+
     async def current_actor(self) -> Actor | None:
         return await actor_from_cookie(self.router.headers.cookie)
 
@@ -120,13 +131,13 @@ class AppState(rx.State):
             raise AccessDenied()
         return actor
 
-    def _fill_user(self, actor: Actor, area: Area | None, team: Team | None, dep: Department | None) -> None:
+    def _fill_user(self, actor: Actor, area: Area | None, team: Team | None, dep: Department | None, lang: str = DEFAULT_LOCALE) -> None:
         self.user_name = actor.display_name
         self.user_role = actor.role
         self.area_name = area.name if area else ""
         self.area_level = area.level if area else ""
         self.team_name = team.name if team else ""
-        self.department_name = dep.name_zh if dep else ""
+        self.department_name = local_name(dep, lang)
 
     @rx.event
     async def load_user(self):
@@ -144,7 +155,7 @@ class AppState(rx.State):
                 s.get(Department, actor.department_id) if actor.department_id else None,
             )
 
-        self._fill_user(actor, *await run_db(fetch))
+        self._fill_user(actor, *await run_db(fetch), lang=await self.ui_lang())
         (await self.get_state(OwnerState))._user_id = actor.user_id
         return None
 
@@ -158,3 +169,31 @@ class AppState(rx.State):
 
 
 PUBLIC_HANDLERS[AppState] = ("load_user",)
+
+
+class FormFeedback(rx.State, mixin=True):
+    """A form page's feedback and month choices: ``error`` and ``info`` hold
+    catalog keys or domain messages; ``month_options`` the recent months in
+    the UI's language (``recent_months``)."""
+
+    error: str = ""
+    info: str = ""
+    month_options: list[dict[str, str]] = []
+
+    async def _load_months(self) -> None:
+        self.month_options = recent_months(today(), (await self.get_state(UiState)).lang)
+
+    async def _attempt(self, work: Callable[[Session], Any], done: str = "") -> tuple[bool, Any]:
+        """One step of a user action: ``work`` runs in a database session; a
+        domain error becomes ``error`` and clears ``info`` (nothing written);
+        success clears ``error`` and, with ``done``, sets ``info`` to it.
+        Returns (succeeded, what ``work`` returned)."""
+        self.error = ""
+        try:
+            value = await run_db(work)
+        except DomainError as exc:
+            self.error, self.info = exc.message, ""
+            return False, None
+        if done:
+            self.info = done
+        return True, value

@@ -25,8 +25,10 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
+from rxapp import formatting as fmt
 from rxapp.domain import queries as Q
 from rxapp.domain.errors import DomainError, StaleVersion
+from rxapp.i18n import DEFAULT_LOCALE
 from rxapp.models import CaseStatus, Channel, Role
 from rxapp.state.paged import ALL, int_in, toast_error as _toast_error
 
@@ -80,12 +82,12 @@ INTAKE_FIELDS = ("channel", "content", "requester_name", "requester_phone", "req
 # ----------------------------------------------------------------------------
 # Untrusted values in, display strings out
 # ----------------------------------------------------------------------------
-def _when(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if value else ""
+def _when(value: datetime | None, lang: str = DEFAULT_LOCALE) -> str:
+    return fmt.day_time(value, lang)
 
 
-def _day(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d") if value else ""
+def _day(value: datetime | None, lang: str = DEFAULT_LOCALE) -> str:
+    return fmt.day(value, lang)
 
 
 def _int_text(value: Any, lo: int = 1, hi: int = MAX_ID) -> int | None:

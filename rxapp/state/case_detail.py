@@ -20,8 +20,9 @@ from rxapp.domain.cases import ACTION_FUNCTIONS, TRANSITIONS
 from rxapp.domain.clock import now
 from rxapp.domain.errors import AccessDenied, DomainError, StaleVersion
 from rxapp.domain.holidays import load_overrides
-from rxapp.domain.lookups import Choices, choices as _choices
+from rxapp.domain.lookups import Choices, category_and_department_names, choices as _choices
 from rxapp.domain.workdays import workdays_between
+from rxapp.i18n import local_name, translate
 from rxapp.models import Channel, Satisfaction
 from rxapp.state.base import STAFF, AppState, access, run_db
 from rxapp.state.case_common import (
@@ -82,7 +83,7 @@ def _badges(v: Q.CaseView) -> list[dict[str, str]]:
     return out
 
 
-def _case_fields(v: Q.CaseView) -> dict[str, str]:
+def _case_fields(v: Q.CaseView, lang: str) -> dict[str, str]:
     area = " / ".join(x for x in (v.district_name, v.township_name, v.community_name, v.grid_name) if x)
     return {
         "code": v.code,
@@ -91,20 +92,21 @@ def _case_fields(v: Q.CaseView) -> dict[str, str]:
         "status_color": STATUS_COLOR.get(v.status, "gray"),
         "channel_key": f"cases.channel.{v.channel}" if v.channel in Channel.ALL else "cases.channel.other",
         "content": v.content,
-        "category": v.category_name if v.category_code else "",
+        "category": local_name((v.category_name, v.category_name_en), lang) if v.category_code else "",
         "category_code": v.category_code,
         "confidence": str(round(v.confidence * 100)),
         "terms": v.classify_terms,
-        "department": v.department_name,
+        "department": local_name((v.department_name, v.department_name_en), lang),
         "area": area,
-        "submitted": _when(v.submitted_at),
-        "accepted": _when(v.accepted_at),
-        "resolved": _when(v.resolved_at),
-        "deadline": _when(v.deadline),
+        "submitted": _when(v.submitted_at, lang),
+        "accepted": _when(v.accepted_at, lang),
+        "resolved": _when(v.resolved_at, lang),
+        "deadline": _when(v.deadline, lang),
         "provisional": "1" if v.deadline_provisional else "",
         "promise_text": v.promise_text,
-        "promise_due": _day(v.promise_due),
-        "promise_owner": v.promise_owner,
+        "promise_due": _day(v.promise_due, lang),
+        # the promise is made in the handling department's name: that name in the language
+        "promise_owner": local_name((v.department_name, v.department_name_en), lang) if v.promise_owner == v.department_name else v.promise_owner,
         "result_text": v.result_text,
         "reject_reason": v.reject_reason,
         "duplicate_of": v.duplicate_of_code,
@@ -116,12 +118,14 @@ def _case_fields(v: Q.CaseView) -> dict[str, str]:
     }
 
 
-def _event_row(e: Q.EventRow) -> dict[str, str]:
+def _event_row(e: Q.EventRow, lang: str, departments: dict[str, str]) -> dict[str, str]:
     changed = bool(e.to_status) and e.from_status != e.to_status
-    actor = " · ".join(x for x in (e.actor_label, e.actor_name) if x)
+    # a department acts under its name (stored in Chinese): that name in the language
+    label = departments.get(e.actor_label, e.actor_label) if lang != "zh" else e.actor_label
+    actor = " · ".join(x for x in (label, e.actor_name) if x)
     return {
         "id": str(e.id),
-        "at": _when(e.at),
+        "at": _when(e.at, lang),
         "action_key": f"cases.action.{e.action}" if e.action in TRANSITIONS or e.action == "submit" else "cases.action.other",
         "actor": actor or "—",
         "from_key": _status_key(e.from_status) if changed and e.from_status else "",
@@ -131,13 +135,13 @@ def _event_row(e: Q.EventRow) -> dict[str, str]:
     }
 
 
-def _evaluation_row(ev: Q.EvaluationRow) -> dict[str, str]:
+def _evaluation_row(ev: Q.EvaluationRow, lang: str) -> dict[str, str]:
     return {
         "kind_key": f"cases.evaluation.{ev.kind}",
         "satisfaction_key": f"cases.satisfaction.{ev.satisfaction}" if ev.satisfaction in Satisfaction.ALL else "",
         "score": str(ev.score) if ev.score is not None else "",
         "comment": ev.comment,
-        "at": _when(ev.created_at),
+        "at": _when(ev.created_at, lang),
     }
 
 
@@ -200,6 +204,7 @@ class DetailResult:
     choices: Choices
     countdown: tuple[str, str, str]
     rating: tuple[str, SC.StaffRating | None] | None = None  # None: this user may not rate
+    departments: dict[str, str] | None = None  # Chinese name -> English name
 
 
 @access(STAFF)
@@ -254,6 +259,8 @@ class CaseDetailState(AppState):
         return _case_code(parts[1])
 
     async def _fetch(self, actor: Actor, code: str) -> None:
+        lang = await self.ui_lang()
+
         def work(s: Session) -> DetailResult:
             detail = Q.case_detail(s, actor=actor, code=code)
             at = now()
@@ -263,7 +270,8 @@ class CaseDetailState(AppState):
                     rating = ("1", SC.my_staff_rating(s, actor=actor, case_id=detail.case.id))
                 except DomainError:
                     rating = None
-            return DetailResult(detail, _choices(s), _countdown(detail.case, at, load_overrides(s)), rating)
+            _, deps = category_and_department_names(s)
+            return DetailResult(detail, _choices(s, lang), _countdown(detail.case, at, load_overrides(s)), rating, {zh: en for _, zh, en in deps if en})
 
         res = await run_db(work)
         d, v = res.detail, res.detail.case
@@ -276,7 +284,7 @@ class CaseDetailState(AppState):
         )
         self._case_id, self._version, self._code = v.id, v.version, v.code
         self._allowed = [a for a in d.actions if a in ACTION_FUNCTIONS]
-        self.case = _case_fields(v)
+        self.case = _case_fields(v, lang)
         self.badges = _badges(v)
         self.countdown_key, self.countdown_n, self.countdown_color = res.countdown
         r = d.requester
@@ -285,8 +293,8 @@ class CaseDetailState(AppState):
             if (r.name or r.phone or r.address)
             else {}
         )
-        self.timeline = [_event_row(e) for e in d.timeline]
-        self.evaluations = [_evaluation_row(e) for e in d.evaluations]
+        self.timeline = [_event_row(e, lang, res.departments or {}) for e in d.timeline]
+        self.evaluations = [_evaluation_row(e, lang) for e in d.evaluations]
         self.actions = [
             {"name": a, "key": f"cases.action.{a}", "color": ACTION_COLOR.get(a, "blue")} for a in self._allowed
         ]
@@ -376,7 +384,8 @@ class CaseDetailState(AppState):
             return
         finally:
             self.busy = False
-        label = TRANSITIONS[name].label
+        lang = await self.ui_lang()
+        label = translate(f"cases.action.{name}", lang)
         code = self._code
         self.dialog = ""
         try:
@@ -384,7 +393,7 @@ class CaseDetailState(AppState):
         except DomainError:  # e.g. a department's case after 退单 is no longer theirs to see
             self._clear()
             self.error = "该诉求已不在您的工作范围内"
-        yield rx.toast.success(f"已{label}")
+        yield rx.toast.success(translate("cases.toast.done", lang, action=label))
 
     @rx.event
     async def rate_request(self, form_data: Any):

@@ -28,6 +28,7 @@ from rxapp.domain.lookups import (
     scoped_area as _area_in_scope,
     township_names as _township_names,
 )
+from rxapp.i18n import local_name
 from rxapp.models import Role
 from rxapp.state.base import STAFF, AppState, access, run_db
 from rxapp.state.case_common import (
@@ -45,24 +46,25 @@ from rxapp.state.case_common import (
 )
 from rxapp.state.paged import Filter, PagedList, filter_setter
 
-def _list_row(r: Q.CaseRow, townships: dict[int, str]) -> dict[str, str]:
+def _list_row(r: Q.CaseRow, townships: dict[int, str], lang: str) -> dict[str, str]:
     township = townships.get(r.id, "")
     area = " / ".join(x for x in (township, r.community_name) if x)
     return {
         "code": r.code,
-        "submitted": _when(r.submitted_at),
-        "submitted_day": _day(r.submitted_at),
+        "submitted": _when(r.submitted_at, lang),
+        "submitted_day": _day(r.submitted_at, lang),
         "submitted_time": r.submitted_at.strftime("%H:%M") if r.submitted_at else "",
-        "category": r.category_name or "—",
+        "category": local_name((r.category_name, r.category_name_en), lang) or "—",
+        "category_code": r.category_code,
         "excerpt": r.excerpt + ("…" if len(r.excerpt) >= Q.EXCERPT else ""),
         "area": area or "—",
         "township": township or "—",
         "community": r.community_name,
-        "department": r.department_name or "—",
+        "department": local_name((r.department_name, r.department_name_en), lang) or "—",
         "status": r.status,
         "status_key": _status_key(r.status),
         "status_color": STATUS_COLOR.get(r.status, "gray"),
-        "deadline": _day(r.deadline) or "—",
+        "deadline": _day(r.deadline, lang) or "—",
         "overdue": "1" if r.overdue else "",
         "supervised": "1" if r.supervised else "",
         "flagged": "1" if r.flagged else "",
@@ -121,6 +123,7 @@ class CaseListState(PagedList, AppState):
     date_basis: str = "submitted"  # "accepted": the dashboard's cohort (a drill-down link)
     text: str = ""
     sort: str = Q.DEFAULT_SORT
+    phone_search: bool = False  # this user may find cases by the requester's phone
 
     area1_options: list[dict[str, str]] = []
     area2_options: list[dict[str, str]] = []
@@ -172,6 +175,7 @@ class CaseListState(PagedList, AppState):
 
     async def _list_fetch(self, actor: Actor) -> None:
         view, page, size, sort, filters = self.view, self.page, self.page_size, self.sort, self._filters()
+        lang = await self.ui_lang()
 
         def work(s: Session) -> ListResult:
             view_counts: dict[str, str] = {}
@@ -195,11 +199,14 @@ class CaseListState(PagedList, AppState):
                 queues = {"triage": triage, "follow_up": follow_up}
                 queue = queues[view] if view in queues else (worklist or {}).get(BUCKET_VIEWS.get(view, ""), [])
                 queue = queue or []
+                if filters["text"]:  # the search box works on every tab
+                    keep = Q.matching_ids(s, actor=actor, ids=[r.id for r in queue], text=filters["text"])
+                    queue = [r for r in queue if r.id in keep]
                 total = len(queue)
                 p = min(page, max(1, -(-total // size)))
                 rows = queue[(p - 1) * size : p * size]
             townships = _township_names(s, [r.id for r in rows])
-            return ListResult([_list_row(r, townships) for r in rows], total, p, counts, view_counts)
+            return ListResult([_list_row(r, townships, lang) for r in rows], total, p, counts, view_counts)
 
         try:
             res = await run_db(work)
@@ -219,8 +226,8 @@ class CaseListState(PagedList, AppState):
         if name == "area1":
             value = self.area1
             self.area2_options = [] if value == ALL else await run_db(lambda s: _child_areas(s, actor, int(value)))
-        if name in ("status", "search"):
-            self.view = ALL
+        if name == "status" or (name == "search" and (self.date_from or self.date_to)):
+            self.view = ALL  # a status or a date range is a search of all cases; text alone searches this tab
 
     def _list_url_extra(self) -> dict[str, str]:
         params = {"view": self.view} if len(self.views) > 1 else {}
@@ -244,6 +251,7 @@ class CaseListState(PagedList, AppState):
         """on_load: options, the filters a link carries (validated), the first page."""
         actor = await self.require(*STAFF)
         params = dict(self.router.url.query_parameters)
+        self.phone_search = Q.may_search_phone(actor)
         self.loading = True
         if self._ready and not params:
             # back from a case to the bare list: this tab's filters, page and tab stay
@@ -278,6 +286,7 @@ class CaseListState(PagedList, AppState):
     async def _setup(self, actor: Actor, params: Mapping[str, str]) -> list[str]:
         """Options for this user, and the query parameters applied after
         validating each one; returns the labels of the ones ignored."""
+        lang = await self.ui_lang()
 
         def fetch(s: Session):
             root = _scope_root(s, actor)
@@ -298,7 +307,7 @@ class CaseListState(PagedList, AppState):
             level2 = []
             if area_info and len(area_info[0]) >= 1:
                 level2 = _child_areas(s, actor, area_info[0][0])
-            return root, _choices(s), level1, level2, area_info
+            return root, _choices(s, lang), level1, level2, area_info
 
         root, choices, level1, level2, area_info = await run_db(fetch)
         self.category_options = [{"id": c["code"], "label": c["label"]} for c in choices.categories]
@@ -369,6 +378,17 @@ class CaseListState(PagedList, AppState):
 
         def change() -> None:
             self.date_basis = "submitted"
+
+        async for ev in self._list_apply(change):
+            yield ev
+
+    @rx.event
+    async def clear_text(self):
+        """Empty the search box, staying on this tab."""
+
+        def change() -> None:
+            self.text = ""
+            self.form_key += 1
 
         async for ev in self._list_apply(change):
             yield ev

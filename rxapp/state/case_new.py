@@ -24,6 +24,7 @@ from rxapp.domain.lookups import (
     scope_root as _scope_root,
     townships_in as _townships_in,
 )
+from rxapp.i18n import translate
 from rxapp.models import Area, AreaLevel, Channel, Role, Team
 from rxapp.state.base import AppState, access, run_db
 from rxapp.state.case_common import (
@@ -152,6 +153,7 @@ class CaseNewState(AppState):
         """on_load: a clean form for this user; ``?visit=&household=`` prefill
         (validated: the visit / household must be the user's to use)."""
         actor = await self.require(*INTAKE_ROLES)
+        lang = await self.ui_lang()
         self.ready = False
         self._clear()
         params = dict(self.router.url.query_parameters)
@@ -163,7 +165,7 @@ class CaseNewState(AppState):
             link_error = "链接中的走访记录或住户编号无效"
 
         def fetch(s: Session):
-            choices = _choices(s)
+            choices = _choices(s, lang)
             link, message = None, ""
             if not link_error and (visit_id is not None or household_id is not None):
                 try:
@@ -324,6 +326,6 @@ class CaseNewState(AppState):
             return
         self._clear()
         self.nonce = ""  # the page reloads on the next visit
-        yield rx.toast.success(f"已登记诉求 {code}")
+        yield rx.toast.success(translate("cases.toast.registered", await self.ui_lang(), code=code))
         yield rx.redirect(f"/cases/{code}")
 

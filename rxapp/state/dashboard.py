@@ -346,7 +346,8 @@ class DashboardState(CaseFilters, AppState):
         yield
         await self._load_options()
         # the missing holiday schedule is the administrators' job to fix: only they are warned
-        self.schedule_warning = await run_db(lambda s: missing_schedule_warning(s)) if actor.role == "admin" else ""
+        lang = await self.ui_lang()
+        self.schedule_warning = await run_db(lambda s: missing_schedule_warning(s, lang=lang)) if actor.role == "admin" else ""
         await self._refresh(actor, force=True)
         await self._crumbs(self._shown_area_id, actor)
 

@@ -25,6 +25,7 @@ class HomeState(AppState):
         self.accepted_today = o.accepted_today
         self.accepted_this_month = o.accepted_this_month
         if actor.role in ("leader", "admin"):
-            text = await run_db(lambda s: missing_schedule_warning(s))
+            lang = await self.ui_lang()
+            text = await run_db(lambda s: missing_schedule_warning(s, lang=lang))
             self.schedule_warning, self.schedule_note = (text, "") if actor.role == "admin" else ("", text)
         self.loaded = True

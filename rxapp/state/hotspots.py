@@ -16,7 +16,8 @@ import reflex as rx
 from rxapp.domain.errors import DomainError
 from rxapp.domain.hotspots import actions as H
 from rxapp.domain.hotspots.queries import ACT_ROLES, VIEW_ROLES, list_hotspots
-from rxapp.state.base import STAFF, AppState, access, run_db
+from rxapp.i18n import local_name
+from rxapp.state.base import STAFF, AppState, UiState, access, run_db
 from rxapp.state.dashboard import change_mark
 
 log = logging.getLogger(__name__)
@@ -45,12 +46,13 @@ class HotspotsState(AppState):
         if not force and mark == self._mark:
             return
         rows = await run_db(lambda s: list_hotspots(s, actor=actor, limit=SHOWN))
+        lang = (await self.get_state(UiState)).lang
         self._mark = mark
         self.visible, self.can_act = True, actor.role in ACT_ROLES
         self.rows = [
             {"id": str(r.id), "version": str(r.version), "title": r.title, "count": str(r.case_count),
              "open": str(r.open_count), "trend": r.trend, "status": r.status, "first": r.first_at[5:], "last": r.last_at[5:],
-             "category": r.category_name}
+             "category": local_name((r.category_name, r.category_name_en), lang)}
             for r in rows
         ]
 

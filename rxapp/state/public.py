@@ -1,4 +1,6 @@
-"""States of the public pages (no login) and of the leaders' board page.
+"""States of the public pages (no login), and the helpers the staff-side
+board, party and team-score states share with them (``board_admin``,
+``party``, ``team_scores``: one state module per page).
 
 Public states hold NO personal data: only aggregates, masked/scrubbed case
 summaries, case codes and public timeline entries.  What a resident types
@@ -8,21 +10,31 @@ backend-only ``_var``.  Every argument is untrusted."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import reflex as rx
 
 from rxapp.domain import public as P
-from rxapp.domain import scores as SC
+from rxapp.domain import cases as C
 from rxapp.domain.clock import month_key, today
 from rxapp.domain.errors import DomainError
-from rxapp.formatting import percent
+from rxapp.formatting import day, day_time, percent
+from rxapp.domain.lookups import category_and_department_names
+from rxapp.i18n import DEFAULT_LOCALE, MESSAGES, local_name, translate
 from rxapp.models import AreaLevel, EvaluationKind, Role
-from rxapp.state.base import PUBLIC, AppState, access, run_db
+from rxapp.state.base import PUBLIC, UiState, access, run_db
 from rxapp.state.place import PlaceState
 
 LEADERS = (Role.LEADER, Role.ADMIN)
+
+
+def last_full_month() -> str:
+    """The month before this one (YYYY-MM): the latest a board can be complete for."""
+    first = today().replace(day=1)
+    return month_key(first - timedelta(days=1))
 
 
 def _opts(rows: list[P.AreaOption]) -> list[dict[str, str]]:
@@ -37,12 +49,64 @@ def _str(value: Any, limit: int = 2000) -> str:
     return value.strip()[:limit] if isinstance(value, str) else ""
 
 
-def _board_rows(board: P.Board | None) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+_BOARD_OUTCOMES = (  # the wording a board row's outcome is written in (``P._outcome``)
+    (re.compile(r"^(\d{4}-\d{2}-\d{2})办结$"), "resolved"),
+    (re.compile(r"^承诺(\d{4}-\d{2}-\d{2})前办结$"), "promised"),
+    (re.compile(r"^不予受理：(.*)$", re.S), "rejected"),
+    (re.compile(r"^重复件，并入原件办理$"), "duplicate"),
+    (re.compile(r"^待受理$"), "pending"),
+)
+_STATUS_CODES = {label: code for code, label in P.PUBLIC_STATUS.items()}
+
+
+def _board_outcome(text: str, lang: str) -> str:
+    for pattern, key in _BOARD_OUTCOMES:
+        m = pattern.match(text)
+        if m:
+            arg = m.group(1) if m.groups() else ""
+            value = _iso_day(arg, lang) if key in ("resolved", "promised") else arg
+            return translate(f"public.outcome.{key}", lang, value=value)
+    return text
+
+
+async def _board_rows(board: P.Board | None, lang: str) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """A board's rows as the page shows them. A board is stored as it was
+    published (in Chinese); its labels (status, category, promise, evaluation,
+    the outcome's wording) are shown in the reader's language, the residents'
+    words (summary, a refusal's reason) as they are."""
     if board is None:
         return [], []
     rows = [{k: "" if v is None else str(v) for k, v in asdict(r).items()} for r in board.rows]
+    if lang != DEFAULT_LOCALE:
+        cats, _ = await run_db(category_and_department_names)
+        names = {zh: local_name((zh, en), lang) for _, zh, en in cats}
+        for r in rows:
+            status = _STATUS_CODES.get(r["status"])
+            r["status"] = translate(f"public.status.{status}", lang) if status else r["status"]
+            r["category"] = names.get(r["category"], r["category"])
+            prom = _PROMISE_KEYS.get(r["promise"])
+            r["promise"] = translate(f"public.promise.{prom}", lang) if prom else r["promise"]
+            sat = _SATISFACTION_KEYS.get(r["satisfaction"])
+            r["satisfaction"] = translate(sat, lang) if sat else r["satisfaction"]
+            r["outcome"] = _board_outcome(r["outcome"], lang)
     teams = [{"team": t.team, "visits": str(t.visits), "diaries": str(t.diaries)} for t in board.teams]
     return rows, teams
+
+
+def _score_rows(rows: list[P.TeamScore]) -> list[dict[str, str]]:
+    return [
+        {
+            "team": r.team,
+            "kind": r.kind,
+            "kind_key": f"cases.evaluation.{r.kind_code}" if r.kind_code in EvaluationKind.ALL else "",
+            "n": str(r.n),
+            "mean": "—" if r.mean_score is None else f"{r.mean_score:.2f}",
+            "good": _pct(r.good_rate),
+            "reasonable": _pct(r.reasonable_rate),
+            "cooperative": _pct(r.cooperative_rate),
+        }
+        for r in rows
+    ]
 
 
 class AreaPicker(rx.State, mixin=True):
@@ -122,9 +186,10 @@ class PublicHomeState(rx.State):
 
     async def _fill(self) -> None:
         area = self.area_id or None
+        lang = (await self.get_state(UiState)).lang
 
         def fetch(s):
-            return P.kpi_lines(s, area_id=area), P.top_categories(s, area_id=area), P.party_members_overdue(s, area_id=area)
+            return P.kpi_lines(s, area_id=area), P.top_categories(s, area_id=area, lang=lang), P.party_members_overdue(s, area_id=area)
 
         lines, cats, party = await run_db(fetch)
         period = {"本月": "public.period.month", "本年": "public.period.year"}
@@ -171,7 +236,28 @@ class PublicBoardState(AreaPicker, rx.State):
 
     @rx.event
     async def load(self):
+        """Open on a board: ``?community=<id>`` when it names a community,
+        else the first community whose latest board lists requests."""
         await self._load_districts()
+        self._clear()
+        asked = (self.router.url.query_parameters or {}).get("community")
+
+        def pick(s):
+            cid = None
+            if isinstance(asked, str) and asked.strip():
+                try:
+                    cid = P._community(s, asked).id
+                except DomainError:
+                    cid = None
+            cid = cid or P.default_board_community(s)
+            return P.area_lineage(s, cid) if cid else []
+
+        chain = await run_db(pick)
+        if len(chain) < 3:
+            return
+        await self._pick_district(str(chain[0]))
+        await self._pick_township(str(chain[1]))
+        await self._open_community(str(chain[2]))
 
     @rx.event
     async def pick_district(self, value: str):
@@ -185,6 +271,9 @@ class PublicBoardState(AreaPicker, rx.State):
 
     @rx.event
     async def pick_community(self, value: str):
+        await self._open_community(value)
+
+    async def _open_community(self, value: Any) -> None:
         await self._pick_community(value)
         self._clear()
         if self.community_id:
@@ -207,7 +296,7 @@ class PublicBoardState(AreaPicker, rx.State):
         cid = self.community_id
         board = await run_db(lambda s: P.published_board(s, community_id=cid, month=month))
         self.month = month
-        self.rows, self.teams = _board_rows(board)
+        self.rows, self.teams = await _board_rows(board, (await self.get_state(UiState)).lang)
         self.community_name = board.community if board else ""
         self.published_at = board.published_at if board else ""
 
@@ -286,10 +375,42 @@ def _clients(state: rx.State) -> tuple[str, ...]:
     return tuple(x for x in (f"tab:{session.client_token}"[:80] if session.client_token else "", f"ip:{session.client_ip}"[:60] if session.client_ip else "") if x)
 
 
-def _view_vars(view: P.PublicCaseView) -> tuple[dict[str, str], list[dict[str, str]]]:
+_PROMISE_KEYS = {P.PROMISE_KEPT: "kept", P.PROMISE_LATE: "late", P.PROMISE_BROKEN: "broken", P.PROMISE_PENDING: "pending"}
+_SATISFACTION_KEYS = {label: f"cases.satisfaction.{code}" for code, label in C.SATISFACTION_ZH.items()}
+
+
+def _label(key: str, lang: str, fallback: str) -> str:
+    return translate(key, lang) if key in MESSAGES["zh"] else fallback
+
+
+def _view_vars(view: P.PublicCaseView, lang: str) -> tuple[dict[str, str], list[dict[str, str]]]:
+    """The tracked case as the page shows it: labels and dates in the language."""
     data = {k: ("" if v is None else str(v)) for k, v in asdict(view).items() if k != "timeline"}
-    timeline = [asdict(e) for e in view.timeline]
+    data["status_label"] = _label(f"public.status.{view.status}", lang, view.status_label)
+    prom = _PROMISE_KEYS.get(view.promise_state)
+    data["promise_state"] = translate(f"public.promise.{prom}", lang) if prom else view.promise_state
+    data["satisfaction"] = translate(_SATISFACTION_KEYS[view.satisfaction], lang) if view.satisfaction in _SATISFACTION_KEYS else view.satisfaction
+    for k in ("submitted_on", "deadline", "resolved_on", "promise_due"):
+        data[k] = _iso_day(data[k], lang)
+    timeline = [
+        {**asdict(e), "action": _label(f"public.action.{e.action_code}", lang, e.action), "at": _iso_time(e.at, lang)}
+        for e in view.timeline
+    ]
     return data, timeline
+
+
+def _iso_day(text: str, lang: str) -> str:
+    try:
+        return day(date.fromisoformat(text[:10]), lang) if text else ""
+    except ValueError:
+        return text
+
+
+def _iso_time(text: str, lang: str) -> str:
+    try:
+        return day_time(datetime.strptime(text, "%Y-%m-%d %H:%M"), lang)
+    except ValueError:
+        return text
 
 
 @access(PUBLIC)
@@ -306,12 +427,13 @@ class PublicTrackState(rx.State):
             return
         code, tail = _str(form.get("code"), 20), _str(form.get("tail"), 4)
         clients = _clients(self)
+        lang = (await self.get_state(UiState)).lang
         try:
-            view = await run_db(lambda s: P.track_case(s, code=code, tail=tail, clients=clients))
+            view = await run_db(lambda s: P.track_case(s, code=code, tail=tail, clients=clients, lang=lang))
         except DomainError as exc:
             self.error = exc.message
             return
-        self.case, self.timeline = _view_vars(view)
+        self.case, self.timeline = _view_vars(view, lang)
 
 
 @access(PUBLIC)
@@ -365,236 +487,5 @@ class PublicEvaluateState(rx.State):
         except DomainError as exc:
             self.error = exc.message
             return
-        self.result, _ = _view_vars(view)
+        self.result, _ = _view_vars(view, (await self.get_state(UiState)).lang)
         self.step, self.info, self._tail = 3, "", ""
-
-
-# ============================================================================
-# /board-admin (leaders): preview, publish, two-way scores
-# ============================================================================
-@access(LEADERS)
-class BoardAdminState(AppState):
-    b_districts: list[dict[str, str]] = []
-    b_townships: list[dict[str, str]] = []
-    b_communities: list[dict[str, str]] = []
-    b_district: str = ""
-    b_township: str = ""
-    b_community: str = ""
-    b_month: str = ""
-    preview: list[dict[str, str]] = []
-    preview_teams: list[dict[str, str]] = []
-    published: bool = False
-    scores: list[dict[str, str]] = []
-    error: str = ""
-    info: str = ""
-
-    @rx.event
-    async def load(self):
-        await self.require(*LEADERS)
-        from rxapp.domain.clock import month_key, today
-
-        self.b_month = self.b_month or month_key(today())
-
-        def fetch(s):
-            top = P.area_children(s, None)
-            return P.area_children(s, top[0].id) if top else []
-
-        self.b_districts = _opts(await run_db(fetch))
-
-    async def _kids(self, parent: str) -> list[dict[str, str]]:
-        try:
-            return _opts(await run_db(lambda s: P.area_children(s, parent)))
-        except DomainError:
-            return []
-
-    @rx.event
-    async def pick_district(self, value: str):
-        await self.require(*LEADERS)
-        self.b_district = AreaPicker._valid(value, self.b_districts)
-        self.b_townships = await self._kids(self.b_district) if self.b_district else []
-        self.b_township = self.b_community = ""
-        self.b_communities = []
-        await self._refresh()
-
-    @rx.event
-    async def pick_township(self, value: str):
-        await self.require(*LEADERS)
-        self.b_township = AreaPicker._valid(value, self.b_townships)
-        self.b_communities = await self._kids(self.b_township) if self.b_township else []
-        self.b_community = ""
-        await self._refresh()
-
-    @rx.event
-    async def pick_community(self, value: str):
-        await self.require(*LEADERS)
-        self.b_community = AreaPicker._valid(value, self.b_communities)
-        await self._refresh()
-
-    @rx.event
-    async def set_month(self, value: str):
-        await self.require(*LEADERS)
-        try:
-            self.b_month = P.parse_month(value)
-        except DomainError as exc:
-            self.error = exc.message
-            return
-        await self._refresh()
-
-    async def _refresh(self) -> None:
-        actor = await self.require(*LEADERS)
-        self.error = self.info = ""
-        self.preview, self.preview_teams, self.published, self.scores = [], [], False, []
-        cid, month = self.b_community, self.b_month
-        area = self.b_community or self.b_township or self.b_district
-        try:
-            if cid:
-                live, pub = await run_db(lambda s: (P.live_board(s, community_id=cid, month=month), P.published_board(s, community_id=cid, month=month)))
-                self.preview, self.preview_teams = _board_rows(pub or live)
-                self.published = pub is not None
-            if area:
-                rows = await run_db(lambda s: P.team_scores(s, actor=actor, area_id=area, month=month))
-                self.scores = [
-                    {
-                        "team": r.team,
-                        "kind": r.kind,
-                        "kind_key": f"cases.evaluation.{r.kind_code}" if r.kind_code in EvaluationKind.ALL else "",
-                        "n": str(r.n),
-                        "mean": "—" if r.mean_score is None else f"{r.mean_score:.2f}",
-                        "good": _pct(r.good_rate),
-                        "reasonable": _pct(r.reasonable_rate),
-                        "cooperative": _pct(r.cooperative_rate),
-                    }
-                    for r in rows
-                ]
-        except DomainError as exc:
-            self.error = exc.message
-
-    @rx.event
-    async def publish(self):
-        actor = await self.require(*LEADERS)
-        cid, month = self.b_community, self.b_month
-        if not cid:
-            self.error = "public.msg.pick_community"
-            return
-        try:
-            await run_db(lambda s: P.publish_board(s, actor=actor, community_id=cid, month=month))
-        except DomainError as exc:
-            self.error = exc.message
-            return
-        await self._refresh()
-        self.info = "public.msg.published"
-
-
-# ============================================================================
-# /party (staff): sunshine party members' handbook and monthly assessment
-# ============================================================================
-@access(P.HANDBOOK_ROLES)
-class PartyHandbookState(AppState):
-    members: list[dict[str, str]] = []
-    member_id: str = ""
-    member_name: str = ""
-    hb_cases: list[dict[str, str]] = []
-    assessments: list[dict[str, str]] = []
-    can_assess: bool = False
-    error: str = ""
-    info: str = ""
-
-    @rx.event
-    async def load(self):
-        actor = await self.require(*P.HANDBOOK_ROLES)
-        rows = await run_db(lambda s: P.party_members(s, actor=actor))
-        self.members = [{"id": str(r.id), "label": f"{r.name}（{r.team}，联系{r.households}户）"} for r in rows]
-        self.can_assess = actor.role in P.ASSESS_ROLES
-        if self.member_id and any(m["id"] == self.member_id for m in self.members):
-            await self._show()
-
-    @rx.event
-    async def pick_member(self, value: str):
-        await self.require(*P.HANDBOOK_ROLES)
-        self.member_id = AreaPicker._valid(value, self.members)
-        self.error = self.info = ""
-        await self._show()
-
-    async def _show(self) -> None:
-        actor = await self.require(*P.HANDBOOK_ROLES)
-        self.hb_cases, self.assessments, self.member_name = [], [], ""
-        if not self.member_id:
-            return
-        mid = self.member_id
-        try:
-            hb = await run_db(lambda s: P.handbook(s, actor=actor, member_id=mid))
-        except DomainError as exc:
-            self.error = exc.message
-            return
-        self.member_name = hb.member.name
-        self.hb_cases = [{k: str(v) for k, v in asdict(c).items()} for c in hb.cases]
-        self.assessments = [{"period": a.period, "kind": a.kind, "score": "" if a.score is None else str(a.score), "comment": a.comment} for a in hb.assessments]
-
-    @rx.event
-    async def assess(self, form: dict):
-        actor = await self.require(*P.ASSESS_ROLES)
-        self.error = self.info = ""
-        if not isinstance(form, dict) or not self.member_id:
-            self.error = "public.msg.pick_member"
-            return
-        mid = self.member_id
-        kind, period, score, comment = _str(form.get("kind"), 16), _str(form.get("period"), 7), _str(form.get("score"), 1), _str(form.get("comment"), 500)
-        try:
-            await run_db(lambda s: P.record_assessment(s, actor=actor, member_id=mid, kind=kind, period=period, score=score, comment=comment))
-        except DomainError as exc:
-            self.error = exc.message
-            return
-        self.info = "public.msg.assessed"
-        await self._show()
-
-
-# ============================================================================
-# /team-scores (members): monthly team scores — self, peer, household reps
-# ============================================================================
-TEAM_RATERS = (Role.MEMBER,)
-
-
-@access(TEAM_RATERS)
-class TeamScoreState(AppState):
-    ts_teams: list[dict[str, str]] = []  # own team first, then the township's other teams
-    ts_month: str = ""
-    ts_rows: list[dict[str, str]] = []
-    ts_error: str = ""
-    ts_info: str = ""
-
-    @rx.event
-    async def load(self):
-        actor = await self.require(*TEAM_RATERS)
-
-        self.ts_month = month_key(today())
-        self.ts_error = self.ts_info = ""
-        try:
-            opts = await run_db(lambda s: SC.team_options(s, actor=actor))
-        except DomainError as exc:
-            self.ts_teams, self.ts_rows, self.ts_error = [], [], exc.message
-            return
-        self.ts_teams = [{"id": str(o.id), "label": o.name, "own": "1" if o.own else ""} for o in opts]
-        await self._rows(actor)
-
-    async def _rows(self, actor) -> None:
-        rows = await run_db(lambda s: SC.my_team_scores(s, actor=actor))
-        self.ts_rows = [{"kind": r.kind, "team": r.team, "period": r.period, "score": str(r.score), "comment": r.comment} for r in rows]
-
-    @rx.event
-    async def record(self, form: dict):
-        actor = await self.require(*TEAM_RATERS)
-        self.ts_error = self.ts_info = ""
-        if not isinstance(form, dict):
-            self.ts_error = "public.msg.invalid"
-            return
-        kind, team, period = _str(form.get("kind"), 16), _str(form.get("team"), 12), _str(form.get("period"), 7)
-        score, comment = _str(form.get("score"), 1), form.get("comment") if isinstance(form.get("comment"), str) else ""
-        if kind != "peer":  # self score and household representatives: always the member's own team
-            team = next((t["id"] for t in self.ts_teams if t["own"]), "")
-        try:
-            await run_db(lambda s: SC.record_team_score(s, actor=actor, kind=kind, team_id=team, period=period, score=score, comment=comment))
-        except DomainError as exc:
-            self.ts_error = exc.message
-            return
-        self.ts_info = "public.msg.saved"
-        await self._rows(actor)

@@ -22,7 +22,8 @@ class WarningsState(AppState):
             actor = await self.require(*WARNING_ROLES)
             self.loading = True
             yield
-            rows = await run_db(lambda s: W.worklist(s, actor=actor))
+            lang = await self.ui_lang()
+            rows = await run_db(lambda s: W.worklist(s, actor=actor, lang=lang))
             self.items = [{"code": i.code, "category": i.category, "department": i.department, "deadline": i.deadline,
                            "risk": f"{i.risk * 100:.0f}%", "reasons": i.reasons,
                            "warned": "1" if i.warned else ""} for i in rows]

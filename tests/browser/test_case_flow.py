@@ -72,7 +72,7 @@ def test_phoned_in_case_from_intake_to_evaluation(page, app_url, app_db, shot):
     page.get_by_role("option", name=re.compile("朱家尖街道")).click()
     expect(page.locator("#intake-grid")).to_contain_text("网格", timeout=10000)  # the only grid is chosen
     page.fill("#intake-content", text)
-    expect(page.locator("#suggestion-code")).to_contain_text("ENV", timeout=10000)
+    expect(page.locator("#suggestion-code")).to_have_attribute("data-code", "ENV", timeout=10000)
     expect(page.locator("#suggestion")).to_contain_text("油烟")
     shot(page, "case-new-suggestion")
 

@@ -88,3 +88,65 @@ def test_sms_log_search_and_favicon(page, app_url):
     page.locator("#sms-search button[type=submit]").click()
     page.wait_for_url("**phone=139**", timeout=20000)
     assert page.request.get(app_url + "/favicon.ico").status == 200
+
+
+def _last_full_month() -> str:
+    y, m = int(CLOCK[:4]), int(CLOCK[5:7])
+    return f"{y - 1}-12" if m == 1 else f"{y:04d}-{m - 1:02d}"
+
+
+def test_pages_open_on_something_useful(page, app_url, shot):
+    """The seeded demo's boards are published: /public/board opens on the
+    latest board of a default community; /board-admin on the leader's own
+    township and the last full month; /party on the members with their open
+    items; leaders reach /team-scores from the navigation and read it."""
+    page.set_viewport_size({"width": 1400, "height": 900})
+    page.goto(app_url + "/public/board")
+    expect(page.locator("#board-table tbody tr").first).to_be_visible(timeout=30000)
+    expect(page.locator("#pick-community")).not_to_have_value("")
+    expect(page.locator("#pick-month")).to_have_value(re.compile(r"^\d{4}-\d{2}$"))
+    assert page.locator("#pick-month option").count() >= 4  # the placeholder and three published months
+    expect(page.locator("#board-xlsx")).to_be_visible()
+    shot(page, "h15-public-board-default")
+
+    login(page, app_url, "leader_zhujiajian")
+    page.wait_for_selector("#user-name", timeout=30000)
+    page.goto(app_url + "/board-admin")
+    expect(page.locator("#admin-month")).to_have_value(_last_full_month(), timeout=30000)
+    expect(page.locator("#admin-township option:checked")).to_have_text("朱家尖街道", timeout=20000)
+    expect(page.locator("#admin-community option")).not_to_have_count(1)
+
+    page.goto(app_url + "/party")
+    rows = page.locator("#party-members tbody tr")
+    expect(rows.first).to_be_visible(timeout=30000)
+    opens = [int(t) for t in page.locator("#party-members tbody tr td:nth-child(4)").all_inner_texts()]
+    assert opens == sorted(opens, reverse=True)
+    rows.first.locator("button").click()
+    expect(page.locator("#handbook-table")).to_be_visible(timeout=20000)
+    shot(page, "h15-party-default")
+
+    page.locator("a[href='/team-scores']").first.click()
+    page.wait_for_url("**/team-scores", timeout=20000)
+    expect(page.locator("#tr-month")).to_have_value(_last_full_month(), timeout=30000)
+    expect(page.locator("#tr-table tbody tr").first).to_be_visible(timeout=20000)
+    shot(page, "h15-team-scores-leader")
+
+
+def test_dispatcher_searches_within_the_triage_tab(page, app_url):
+    """The search box on a work-queue tab filters that tab (by code here) and
+    stays on it; the query lands in the URL."""
+    login(page, app_url, "dispatcher")
+    page.wait_for_selector("#user-name", timeout=30000)
+    page.goto(app_url + "/cases?view=triage")
+    first = page.locator("a[href^='/cases/ZS']").first
+    expect(first).to_be_visible(timeout=30000)
+    code = first.get_attribute("href").rsplit("/", 1)[-1]
+    box = page.locator("#queue-text")
+    expect(box).to_have_attribute("placeholder", re.compile("号码"))  # dispatchers may search by phone
+    box.fill(code)
+    page.locator("#queue-search").click()
+    page.wait_for_url(re.compile(r"q=" + code), timeout=20000)
+    assert "view=triage" in page.url
+    expect(page.locator("a[href^='/cases/ZS']").first).to_have_attribute("href", "/cases/" + code)
+    codes = {h.rsplit("/", 1)[-1] for h in page.locator("a[href^='/cases/ZS']").evaluate_all("els => els.map(e => e.getAttribute('href'))")}
+    assert codes == {code}

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlmodel import Session, select
 
-from tests.browser.conftest import login
+from tests.browser.conftest import CLOCK, login
 
 pytestmark = pytest.mark.browser
 
@@ -22,6 +22,11 @@ def _engine(app_db):
     from rxapp.db import make_engine
 
     return make_engine(app_db)
+
+
+def _last_full_month() -> str:
+    y, m = int(CLOCK[:4]), int(CLOCK[5:7])
+    return f"{y - 1}-12" if m == 1 else f"{y:04d}-{m - 1:02d}"
 
 
 def _pick(page, select_id: str, label: str | None = None) -> None:
@@ -127,6 +132,9 @@ def test_resident_submits_tracks_evaluates_and_the_published_board_shows_the_sco
     login(page, app_url, "leader_zhujiajian")
     expect(page.locator("#user-name")).not_to_be_empty(timeout=30000)
     page.goto(app_url + "/board-admin")
+    expect(page.locator("#admin-month")).to_have_value(_last_full_month(), timeout=20000)  # opens on the last full month
+    page.select_option("#admin-month", CLOCK[:7])  # the case is this month's
+    expect(page.locator("#admin-month")).to_have_value(CLOCK[:7])
     _pick(page, "admin-district", "普陀区")
     _pick(page, "admin-township", "朱家尖街道")
     expect(page.locator("#admin-community option", has_text=community)).to_have_count(1, timeout=20000)

@@ -2,6 +2,7 @@
 code, the frozen monthly board, promises, scores, party members."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from sqlmodel import select
@@ -10,7 +11,7 @@ from rxapp.domain import cases as C
 from rxapp.domain import public as P
 from rxapp.domain.clock import month_key, now
 from rxapp.domain.errors import AccessDenied, DomainError, NotFound
-from rxapp.models import BoardPublication, CaseStatus, Evaluation, Sms, TeamMember
+from rxapp.models import Area, BoardPublication, CaseStatus, Evaluation, Sms, TeamMember
 from tests.domain.cases_support import PHONE, drive
 
 
@@ -118,6 +119,52 @@ def test_board_is_public_only_after_a_leader_publishes_it_and_then_frozen(sessio
         P.publish_board(session, actor=world.actors["leader_zhujiajian"], community_id=comm, month=month)
     assert P.published_months(session, community_id=comm) == [month]
     assert session.exec(select(BoardPublication)).first().rows_json
+
+
+def test_batch_publish_is_all_or_nothing_and_opens_the_default_board(session, world):
+    case = drive(session, world, CaseStatus.CLOSED)
+    month = month_key(case.submitted_at)
+    c1, c2 = world.areas["c1"].id, world.areas["c2"].id
+    assert P.default_board_community(session) is None
+    # a community outside the township leader's scope refuses the whole batch
+    outside = next(a.id for k, a in world.areas.items() if a.level == "community" and not a.path.startswith(world.areas["zhujiajian"].path))
+    with pytest.raises(AccessDenied):
+        P.publish_boards(session, actor=world.actors["leader_zhujiajian"], community_ids=[c1, outside], month=month)
+    assert session.exec(select(BoardPublication)).first() is None
+    with pytest.raises(DomainError):
+        P.publish_boards(session, actor=world.actors["leader"], community_ids=[c1], month="2999-01")
+    with pytest.raises(DomainError):
+        P.publish_boards(session, actor=world.actors["leader"], community_ids=[], month=month)
+    boards = P.publish_boards(session, actor=world.actors["leader_zhujiajian"], community_ids=[c2, c1, str(c1)], month=month)
+    assert [b.community_id for b in boards] == [c2, c1]
+    # each batch board equals the one-community live board
+    for b in boards:
+        assert b.rows == P.live_board(session, community_id=b.community_id, month=month).rows
+    assert any(r.code == case.code for r in boards[1].rows)
+    # the default: the first community (area order) whose latest board lists requests
+    first_with_rows = min((b for b in boards if b.rows), key=lambda b: session.get(Area, b.community_id).path)
+    assert P.default_board_community(session) == first_with_rows.community_id
+    P.publish_boards(session, actor=world.actors["leader_zhujiajian"], community_ids=[c1, c2], month="2000-01")  # older, empty
+    assert P.default_board_community(session) == first_with_rows.community_id  # the latest board counts
+    assert P.area_lineage(session, c1) == [world.areas["zhujiajian"].parent_id, world.areas["zhujiajian"].id, c1]
+    with pytest.raises(DomainError):
+        P.publish_boards(session, actor=world.actors["leader"], community_ids=[c1], month=month)
+
+
+def test_party_members_count_their_households_open_and_overdue_items(session, world):
+    tm, hh = _linked_party_member(session, world)
+    open_case = drive(session, world, CaseStatus.IN_PROGRESS)
+    done = drive(session, world, CaseStatus.CLOSED)
+    for c in (open_case, done):
+        c.requester_household_id = hh.id
+        session.add(c)
+    session.flush()
+    rows = {m.id: m for m in P.party_members(session, actor=world.actors["leader_zhujiajian"])}
+    me = rows[tm.id]
+    assert (me.households, me.open) == (1, 1) and me.overdue == 0
+    late = P.party_members(session, actor=world.actors["leader_zhujiajian"], at=open_case.deadline + timedelta(days=1))
+    assert next(m for m in late if m.id == tm.id).overdue == 1
+    assert late[0].open >= me.open  # most open first
 
 
 def test_promise_state_marks_open_cases_past_their_promise_as_broken(session, world):

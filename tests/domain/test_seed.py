@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 
 from rxapp.db import make_engine
 from rxapp.domain.access import actor_for
+from rxapp.domain.clock import month_key
 from rxapp.domain.security import UNUSABLE_PASSWORD, token_digest, verify_password
 from rxapp.domain.seed import DEMO_API_KEY, DEMO_PASSWORD, SeedRefused, seed
 from rxapp.models import ApiKey, Area, AreaLevel, Case, CaseStatus, Role, TeamMember, User
@@ -162,6 +163,38 @@ def test_seed_case_invariants(seeded):
                              WHERE c.meeting_item_id = i.id AND c.channel = 'meeting'""") > 0
     # a single grid per township leaves no peer to score: self and household-representative scores
     assert scalar(engine, "SELECT count(DISTINCT kind) FROM evaluation WHERE team_id IS NOT NULL AND case_id IS NULL") >= 2
+
+
+def test_seed_publishes_the_last_three_full_months_of_boards(seeded):
+    """/public/board has data in the demo: every community's board of the three
+    full months before ``now``, published by the city leader after the month
+    ended, with the rows the live board shows (frozen, scrubbed)."""
+    from rxapp.domain import public as P
+
+    engine, _ = seeded
+    communities = scalar(engine, "SELECT count(*) FROM area WHERE level = 'community'")
+    assert communities >= 36
+    months = {m: n for m, n in rows(engine, "SELECT month, count(*) FROM boardpublication GROUP BY month")}
+    assert months == {"2026-08": communities, "2026-09": communities, "2026-10": communities}
+    leader = scalar(engine, "SELECT id FROM \"user\" WHERE username = 'leader'")
+    assert {r[0] for r in rows(engine, "SELECT DISTINCT published_by_user_id FROM boardpublication")} == {leader}
+    for month, at in rows(engine, "SELECT month, published_at FROM boardpublication"):
+        at = at if isinstance(at, datetime) else datetime.fromisoformat(str(at))
+        assert month_key(at) > month and at <= NOW
+    with Session(engine) as s:
+        # a community with cases that month: the published rows are the live board's rows
+        comm, month = rows(engine, """SELECT community_id, substr(CAST(submitted_at AS TEXT), 1, 7) AS m FROM "case"
+                                      WHERE submitted_at >= '2026-10-01' AND submitted_at < '2026-11-01'
+                                      GROUP BY community_id, m ORDER BY count(*) DESC LIMIT 1""")[0]
+        board = P.published_board(s, community_id=comm, month=month)
+        live = P.live_board(s, community_id=comm, month=month)
+        assert board.published and board.rows and [r.code for r in board.rows] == [r.code for r in live.rows]
+        assert [r.summary for r in board.rows] == [r.summary for r in live.rows]
+        assert P.published_months(s, community_id=comm) == ["2026-10", "2026-09", "2026-08"]
+        # the current (partial) month is not published
+        assert P.published_board(s, community_id=comm, month="2026-11") is None
+    total = scalar(engine, "SELECT count(*) FROM boardpublication WHERE rows_json != '[]'")
+    assert total >= communities  # most boards have rows
 
 
 def test_seeded_data_works_with_the_lifecycle(seeded):

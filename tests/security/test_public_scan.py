@@ -19,6 +19,7 @@ import httpx
 import pytest
 from sqlmodel import Session, select
 
+from rxapp.domain.errors import DomainError
 from rxapp.api.app import build_api
 from rxapp.db import engine_for, make_engine
 from rxapp.domain import public as P
@@ -82,7 +83,10 @@ async def test_no_stored_name_appears_in_any_public_answer(seeded_url):
         admin = actor_for(s, s.exec(select(User).where(User.username == "admin")).one())
         for comm in communities:
             for m in sorted({c.submitted_at.strftime("%Y-%m") for c in cases if c.community_id == comm.id and c.submitted_at.strftime("%Y-%m") <= month})[-2:]:
-                P.publish_board(s, actor=admin, community_id=comm.id, month=m)
+                try:  # the demo seed already publishes the last full months: scan those boards as they are
+                    P.publish_board(s, actor=admin, community_id=comm.id, month=m)
+                except DomainError as exc:
+                    assert "已发布" in exc.message, exc.message
                 published.append((comm.id, m))
         s.commit()
     engine.dispose()

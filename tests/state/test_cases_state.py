@@ -604,3 +604,44 @@ async def test_a_drilldown_link_keeps_its_date_basis(state_db, token):
     _, s = await state(CaseListState, token("leader"), "/cases?basis=whenever")
     await call(s.load)
     assert s.date_basis == "submitted" and "日期口径" in s.notice
+
+
+@pytest.mark.anyio
+async def test_search_box_works_on_every_tab_and_finds_phones_for_roles_that_see_them(state_db, token):
+    """Issue 15: a dispatcher searches within the triage tab (code, content,
+    caller's phone) without being thrown onto 全部; a leader, who sees phones
+    masked, cannot find a case by its phone."""
+    import random
+
+    from rxapp.domain import queries as Q
+
+    w = state_db
+    phone = "139" + "".join(random.choice("0123456789") for _ in range(8))
+    mine = submit(w, unique(), requester_phone=phone)
+    other = submit(w, unique())
+    assert mine.status == other.status == CaseStatus.SUBMITTED
+
+    root, s = await state(CaseListState, token("dispatcher"))
+    await call(s.load)
+    assert s.view == "triage" and s.phone_search
+    await call(s.search, {"q": mine.code})
+    assert s.view == "triage" and [r["code"] for r in s.rows] == [mine.code] and s.total == 1
+    await call(s.search, {"q": phone[-8:-4] + "-" + phone[-4:]})  # digits of the phone, a dash typed in
+    assert s.view == "triage" and mine.code in {r["code"] for r in s.rows} and other.code not in {r["code"] for r in s.rows}
+    await call(s.clear_text)
+    assert s.text == "" and s.view == "triage" and s.total == int(s.view_counts["triage"].rstrip("+"))
+    await call(s.set_view, "all")
+    await call(s.search, {"q": phone})
+    assert [r["code"] for r in s.rows] == [mine.code]
+    assert all(phone not in json.dumps(r) for r in s.rows)  # found by it, not shown in the rows
+
+    _, lead = await state(CaseListState, token("leader"))
+    await call(lead.load)
+    assert not lead.phone_search
+    await call(lead.search, {"q": phone})
+    assert lead.total == 0
+    await call(lead.search, {"q": mine.code})
+    assert [r["code"] for r in lead.rows] == [mine.code]
+    # the domain's rule, for every role
+    for name, sees in (("dispatcher", True), ("admin", True), ("dept_env", True), ("member", True), ("leader", False)):
+        assert Q.may_search_phone(w.actors[name]) is sees, name

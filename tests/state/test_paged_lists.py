@@ -148,7 +148,7 @@ async def test_dispatcher_follow_up_queue_lists_resolved_cases_not_yet_followed_
     assert old.code in codes and new.code in codes and done.code not in codes
     assert codes.index(old.code) < codes.index(new.code)  # oldest resolution first
     row = next(r for r in s.rows if r["code"] == old.code)
-    assert row["deadline"] == "2026-11-05"  # Mon 2 Nov + 3 working days
+    assert row["deadline"] == "2026年11月5日"  # Mon 2 Nov + 3 working days
 
     _, leader = await state(CaseListState, token("leader"))
     await call(leader.load)

@@ -8,8 +8,8 @@ from sqlmodel import Session, select
 from rxapp.db import get_engine
 from rxapp.domain import cases as C
 from rxapp.models import Case, CaseStatus, Sms
+from rxapp.state.board_admin import BoardAdminState
 from rxapp.state.public import (
-    BoardAdminState,
     PublicBoardState,
     PublicEvaluateState,
     PublicHomeState,
@@ -17,6 +17,12 @@ from rxapp.state.public import (
     PublicTrackState,
 )
 from tests.state.helpers import guard_allows, root_with_cookie
+from reflex.istate.data import RouterData
+
+
+def db_call(fn):
+    with Session(get_engine()) as s:
+        return fn(s)
 
 PHONE = "13712345678"
 NAME = "欧阳晓峰"
@@ -125,8 +131,8 @@ async def test_leader_publishes_a_board_the_public_then_sees(state_db, login_tok
     leader = root_with_cookie(login_token("leader_zhujiajian"))
     adm = await leader.get_state(BoardAdminState)
     await adm.load()
-    await adm.pick_district(str(state_db.areas["zhujiajian"].parent_id))
-    await adm.pick_township(str(state_db.areas["zhujiajian"].id))
+    assert adm.b_township == str(state_db.areas["zhujiajian"].id) and adm.b_month < month_key(today())
+    await adm.set_month(month_key(today()))
     await adm.pick_community(str(state_db.areas["c1"].id))
     if not adm.published:
         await adm.publish()
@@ -140,6 +146,19 @@ async def test_leader_publishes_a_board_the_public_then_sees(state_db, login_tok
     await board.pick_community(str(state_db.areas["c1"].id))
     assert board.month == month_key(today()) and board.xlsx_url.endswith(board.month)
 
+    # a fresh visit opens on a board: ?community= when it names a community, else the default one
+    from rxapp.domain.public import default_board_community
+
+    for query, expected in (("?community=" + str(state_db.areas["c1"].id), state_db.areas["c1"].id), ("?community=abc", None), ("", None)):
+        root = root_with_cookie(None)
+        root.router = RouterData.from_router_data({"headers": {}, "pathname": "/public/board", "asPath": "/public/board" + query})
+        fresh = await root.get_state(PublicBoardState)
+        await fresh.load()
+        want = expected or db_call(default_board_community)
+        assert want  # c1's board of this month at least
+        assert fresh.community_id == str(want) and fresh.months and fresh.month == fresh.months[0] and fresh.community_name
+        assert fresh.township_id and fresh.district_id
+
 
 @pytest.mark.anyio
 async def test_board_admin_refuses_anonymous_callers(state_db):
@@ -149,3 +168,23 @@ async def test_board_admin_refuses_anonymous_callers(state_db):
     adm = await anon.get_state(BoardAdminState)
     with pytest.raises(AccessDenied):
         await adm.publish()
+
+
+@pytest.mark.anyio
+async def test_party_page_opens_on_the_members_with_their_open_items(state_db, login_token):
+    from rxapp.domain import public as P
+    from rxapp.domain.access import actor_for
+    from rxapp.models import User
+    from rxapp.state.party import PartyHandbookState
+
+    root = root_with_cookie(login_token("leader_zhujiajian"))
+    party = await root.get_state(PartyHandbookState)
+    await party.load()
+    assert party.members and party.member_id == ""
+    leader = db_call(lambda s: actor_for(s, s.exec(select(User).where(User.username == "leader_zhujiajian")).one()))
+    expected = db_call(lambda s: P.party_members(s, actor=leader))
+    assert [(m["id"], m["open"], m["overdue"]) for m in party.members] == [(str(r.id), str(r.open), str(r.overdue)) for r in expected]
+    opens = [int(m["open"]) for m in party.members]
+    assert opens == sorted(opens, reverse=True)
+    await party.pick_member(party.members[0]["id"])
+    assert party.member_name == party.members[0]["name"] and party.error == ""

@@ -9,7 +9,9 @@ from rxapp.domain.clock import month_key, today
 from rxapp.domain.errors import AccessDenied
 from rxapp.models import Evaluation, EvaluationKind
 from rxapp.state.case_detail import CaseDetailState
-from rxapp.state.public import BoardAdminState, TeamScoreState
+from rxapp.state.board_admin import BoardAdminState
+from rxapp.state.public import last_full_month
+from rxapp.state.team_scores import TeamScoreReadState, TeamScoreState
 from tests.state.helpers import guard_allows, root_with_cookie
 from tests.state.test_cases_state import call, db, state, token, unique  # noqa: F401  (token: fixture)
 
@@ -61,23 +63,44 @@ async def test_team_scores_recorded_by_a_member_and_seen_by_the_leader(state_db,
     await call(t.load)
     assert t.ts_month == month and t.ts_teams[0]["own"] == "1" and t.ts_teams[0]["id"] == str(w.teams["g1"].id)
     await call(t.record, {"kind": "team_self", "team": str(w.teams["g2"].id), "period": month, "score": "4", "comment": "本月走访到位"})
-    assert t.ts_error == "" and t.ts_rows[0]["team"] == w.teams["g1"].name  # self score: always the own team
+    assert t.error == "" and t.ts_rows[0]["team"] == w.teams["g1"].name  # self score: always the own team
     await call(t.record, {"kind": "peer", "team": str(w.teams["g2"].id), "period": month, "score": "5"})
     await call(t.record, {"kind": "household_rep", "period": month, "score": "3", "comment": "户代表会议"})
-    assert t.ts_error == "" and len(t.ts_rows) == 3
+    assert t.error == "" and len(t.ts_rows) == 3
     await call(t.record, {"kind": "peer", "team": str(w.teams["g4"].id), "period": month, "score": "5"})
-    assert t.ts_error  # another township
+    assert t.error  # another township
     await call(t.record, {"kind": "peer", "team": str(w.teams["g2"].id), "period": month, "score": "2"})
-    assert t.ts_error  # duplicate
+    assert t.error  # duplicate
     await call(t.record, {"kind": {"$ne": 1}, "score": ["5"]})
-    assert t.ts_error
+    assert t.error
     await call(t.record, "nope")
-    assert t.ts_error and len(t.ts_rows) == 3
+    assert t.error and len(t.ts_rows) == 3
 
     _, adm = await state(BoardAdminState, token("leader_zhujiajian"), "/board-admin")
     await call(adm.load)
-    await call(adm.pick_district, str(w.areas["zhujiajian"].parent_id))
-    await call(adm.pick_township, str(w.areas["zhujiajian"].id))
+    # opens on the leader's own township and the last full month
+    assert (adm.b_district, adm.b_township) == (str(w.areas["zhujiajian"].parent_id), str(w.areas["zhujiajian"].id))
+    assert adm.b_month == last_full_month() < month
+    await call(adm.set_month, month)
     kinds = {(r["team"], r["kind"]) for r in adm.scores}
     g1 = w.teams["g1"].name
     assert {(g1, "团队自评"), (g1, "户代表评议"), (w.teams["g2"].name, "团队互评")} <= kinds
+
+    # /team-scores: leaders read their area's scores (last full month first), members are sent on to record
+    _, rd = await state(TeamScoreReadState, token("leader_zhujiajian"), "/team-scores")
+    await call(rd.load)
+    assert rd.tr_read and rd.tr_month == last_full_month()
+    await call(rd.set_month, month)
+    assert rd.error == "" and {(r["team"], r["kind"]) for r in rd.tr_rows} == kinds
+    await call(rd.set_month, "2026-13")
+    assert rd.error
+    _, other = await state(TeamScoreReadState, token("leader_changguo"), "/team-scores")
+    await call(other.load)
+    await call(other.set_month, month)
+    assert all(r["team"] not in (g1, w.teams["g2"].name) for r in other.tr_rows)  # another township's teams only
+    _, mem = await state(TeamScoreReadState, token("member"), "/team-scores")
+    assert [e.fn.__name__ if hasattr(e, "fn") else str(e) for e in await call(mem.load)] and not mem.tr_read
+    with pytest.raises(AccessDenied):
+        await call(mem.set_month, month)
+    assert await guard_allows(root_with_cookie(token("leader")), TeamScoreReadState, "load")
+    assert not await guard_allows(root_with_cookie(token("dispatcher")), TeamScoreReadState, "load")

@@ -16,6 +16,7 @@ from rxapp.domain.cases import category_rules
 from rxapp.domain.classify import MAX_WEIGHT, MIN_WEIGHT, classify, format_keywords, join_entry, parse_keywords, split_entry
 from rxapp.domain.classify.store import current_model
 from rxapp.domain.errors import DomainError, NotFound
+from rxapp.i18n import DEFAULT_LOCALE, local_name
 from rxapp.models import Category, Role
 
 
@@ -38,14 +39,15 @@ class SentenceTest:
     model_version: int | None
 
 
-def keyword_table(session: Session, *, actor: Actor, code: str = "") -> list[KeywordRow]:
+def keyword_table(session: Session, *, actor: Actor, code: str = "", lang: str = DEFAULT_LOCALE) -> list[KeywordRow]:
     """Every keyword of every category (or of ``code``), heaviest first."""
     require_role(actor, Role.ADMIN)
-    q = select(Category.code, Category.name_zh, Category.keywords).order_by(Category.sort, Category.id)
+    q = select(Category.code, Category.name_zh, Category.name_en, Category.keywords).order_by(Category.sort, Category.id)
     if code:
         q = q.where(Category.code == code)
     rows = []
-    for c, name, text in session.exec(q).all():
+    for c, name_zh, name_en, text in session.exec(q).all():
+        name = local_name((name_zh, name_en), lang)
         try:
             entries = parse_keywords(text or "")
         except ValueError:
@@ -98,7 +100,7 @@ def remove_keyword(session: Session, *, actor: Actor, code: object, word: object
                            expected_version=cat.version)
 
 
-def test_sentence(session: Session, *, actor: Actor, text: object) -> SentenceTest:
+def test_sentence(session: Session, *, actor: Actor, text: object, lang: str = DEFAULT_LOCALE) -> SentenceTest:
     """How the active rules and model classify ``text`` (nothing is written)."""
     require_role(actor, Role.ADMIN)
     if not isinstance(text, str) or not text.strip():
@@ -106,7 +108,7 @@ def test_sentence(session: Session, *, actor: Actor, text: object) -> SentenceTe
     if len(text) > 2000:
         raise DomainError("内容太长，最多2000字", "text")
     result = classify(text, category_rules(session), current_model(session))
-    name = session.exec(select(Category.name_zh).where(Category.code == result.code)).first() or result.code
+    name = local_name(session.exec(select(Category).where(Category.code == result.code)).first(), lang) or result.code
     return SentenceTest(result.code, name, result.confidence, result.threshold, result.auto_accept, list(result.terms),
                         result.model_version)
 
@@ -114,7 +116,7 @@ def test_sentence(session: Session, *, actor: Actor, text: object) -> SentenceTe
 test_sentence.__test__ = False  # not a pytest test
 
 
-def category_choices(session: Session, *, actor: Actor) -> list[tuple[str, str]]:
+def category_choices(session: Session, *, actor: Actor, lang: str = DEFAULT_LOCALE) -> list[tuple[str, str]]:
     """(code, name) of every category, in the admin's order."""
     require_role(actor, Role.ADMIN)
-    return [(c, n) for c, n in session.exec(select(Category.code, Category.name_zh).order_by(Category.sort, Category.id)).all()]
+    return [(c.code, local_name(c, lang)) for c in session.exec(select(Category).order_by(Category.sort, Category.id)).all()]

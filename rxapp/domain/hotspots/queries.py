@@ -69,6 +69,7 @@ class HotspotRow:
     version: int
     lat: float | None
     lon: float | None
+    category_name_en: str = ""
 
     def public(self) -> dict:
         d = asdict(self)
@@ -161,15 +162,15 @@ def list_hotspots(
             .group_by(HotspotCase.hotspot_id)
         ).all()
     }
-    cats = {cid: (code, name) for cid, code, name in session.exec(select(Category.id, Category.code, Category.name_zh)).all()}
+    cats = {cid: (code, zh, en) for cid, code, zh, en in session.exec(select(Category.id, Category.code, Category.name_zh, Category.name_en)).all()}
     comm_ids = {h.community_id for h in spots if h.community_id}
     names = dict(session.exec(select(Area.id, Area.name).where(Area.id.in_(comm_ids))).all()) if comm_ids else {}
     out = []
     for h in spots:
         open_n, last, prev, lat, lon = agg.get(h.id, (0, 0, 0, None, None))
-        code, cname = cats.get(h.category_id, ("", ""))
+        code, cname, cname_en = cats.get(h.category_id, ("", "", ""))
         out.append(HotspotRow(
-            id=h.id, status=h.status, title=h.title, category_code=code, category_name=cname,
+            id=h.id, status=h.status, title=h.title, category_code=code, category_name=cname, category_name_en=cname_en,
             district_id=h.district_id, township_id=h.township_id, community_id=h.community_id,
             community_name=names.get(h.community_id, ""), first_at=h.first_at.isoformat(sep=" ", timespec="minutes"),
             last_at=h.last_at.isoformat(sep=" ", timespec="minutes"), case_count=h.case_count, open_count=int(open_n or 0),

@@ -44,6 +44,7 @@ from rxapp.domain.warning.features import (
     rows_for,
     training_snapshots,
 )
+from rxapp.i18n import DEFAULT_LOCALE, local_name
 from rxapp.models import Case, Category, Department, LearnedModel, Role, User, WarningReminder
 
 log = logging.getLogger(__name__)
@@ -236,7 +237,7 @@ def scored_open_cases(session: Session, actor: Actor, at: datetime | None = None
     return [(cases[i].case_id, float(risk[i]), rows[i]) for i in order]
 
 
-def worklist(session: Session, *, actor: Actor, limit: int = 50, threshold: float | None = None) -> list[WarningItem]:
+def worklist(session: Session, *, actor: Actor, limit: int = 50, threshold: float | None = None, lang: str = DEFAULT_LOCALE) -> list[WarningItem]:
     """预警 list, highest risk first, reasons in words: for a department handler
     every open case of the department (those at or above the threshold marked),
     for the others the open cases in scope at or above the threshold."""
@@ -249,9 +250,9 @@ def worklist(session: Session, *, actor: Actor, limit: int = 50, threshold: floa
     if not top:
         return []
     info = {
-        cid: (code, cat or "", dept or "", dl, st)
-        for cid, code, cat, dept, dl, st in session.exec(
-            select(Case.id, Case.code, Category.name_zh, Department.name_zh, Case.deadline, Case.status)
+        cid: (code, local_name((cat or "", cat_en or ""), lang), local_name((dept or "", dept_en or ""), lang), dl, st)
+        for cid, code, cat, cat_en, dept, dept_en, dl, st in session.exec(
+            select(Case.id, Case.code, Category.name_zh, Category.name_en, Department.name_zh, Department.name_en, Case.deadline, Case.status)
             .outerjoin(Category, Category.id == Case.category_id).outerjoin(Department, Department.id == Case.department_id)
             .where(Case.id.in_([cid for cid, _, _ in top]))
         ).all()
