@@ -499,21 +499,41 @@ def department_worklist(session: Session, *, actor: Actor, now: datetime | None 
     return out
 
 
-def triage_queue(session: Session, *, actor: Actor, now: datetime | None = None, limit: int = BUCKET_LIMIT) -> list[CaseRow]:
-    """The dispatchers' queue: cases waiting to be accepted (submitted) and
-    accepted cases waiting to be routed (including ones a department returned),
-    oldest first."""
-    who = require_role(actor if isinstance(actor, Actor) else None, Role.DISPATCHER, Role.ADMIN)
+def queue_window(limit: object, offset: object) -> tuple[int, int]:
+    """A work queue's page (``limit`` rows from ``offset``), checked."""
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1000:
         raise DomainError("数量无效", "limit")
+    if isinstance(offset, bool) or not isinstance(offset, int) or not 0 <= offset <= 10**8:
+        raise DomainError("位置无效", "offset")
+    return limit, offset
+
+
+def _triage_where(who: Actor, text: str | None) -> list:
+    conds = [case_scope_clause(who), Case.status.in_((S.SUBMITTED, S.ACCEPTED))]
+    if isinstance(text, str) and text.strip():
+        conds.append(text_condition(who, text[:100]))
+    return conds
+
+
+def triage_queue(
+    session: Session, *, actor: Actor, now: datetime | None = None, limit: int = BUCKET_LIMIT, offset: int = 0, text: str | None = None
+) -> list[CaseRow]:
+    """The dispatchers' queue: cases waiting to be accepted (submitted) and
+    accepted cases waiting to be routed (including ones a department returned),
+    oldest first; ``limit`` rows from ``offset`` (paged in SQL), those the
+    search ``text`` matches if given."""
+    who = require_role(actor if isinstance(actor, Actor) else None, Role.DISPATCHER, Role.ADMIN)
+    limit, offset = queue_window(limit, offset)
     at = now or clock_now()
-    stmt = (
-        _row_query()
-        .where(case_scope_clause(who), Case.status.in_((S.SUBMITTED, S.ACCEPTED)))
-        .order_by(Case.submitted_at.asc(), Case.id.asc())
-        .limit(limit)
-    )
+    stmt = _row_query().where(*_triage_where(who, text)).order_by(Case.submitted_at.asc(), Case.id.asc()).offset(offset).limit(limit)
     return [_to_row(r, at) for r in session.exec(stmt).all()]
+
+
+def triage_count(session: Session, *, actor: Actor, text: str | None = None) -> int:
+    """How many cases the triage queue holds (its tab's count, not capped):
+    the status chips 待受理 plus 已受理 of the same scope."""
+    who = require_role(actor if isinstance(actor, Actor) else None, Role.DISPATCHER, Role.ADMIN)
+    return int(session.exec(select(func.count()).select_from(Case).where(*_triage_where(who, text))).one())
 
 
 # ----------------------------------------------------------------------------

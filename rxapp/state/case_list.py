@@ -18,7 +18,7 @@ from sqlmodel import Session
 from rxapp.domain import queries as Q
 from rxapp.domain.access import Actor
 from rxapp.domain.errors import DomainError
-from rxapp.domain.followup import follow_up_queue
+from rxapp.domain.followup import follow_up_count, follow_up_queue
 from rxapp.domain.lookups import (
     area_names,
     child_areas as _child_areas,
@@ -84,6 +84,9 @@ def _count_text(n: int, cap: int = Q.BUCKET_LIMIT) -> str:
     return f"{cap}+" if n >= cap else str(n)
 
 
+
+# the dispatchers' queues: (page of rows, count), both in SQL
+SQL_QUEUES = {"triage": (Q.triage_queue, Q.triage_count), "follow_up": (follow_up_queue, follow_up_count)}
 
 CASE_FILTERS = (
     Filter("status", values=STATUS_FILTERS, label="状态"),
@@ -182,12 +185,12 @@ class CaseListState(PagedList, AppState):
             worklist = Q.department_worklist(s, actor=actor) if actor.role == Role.DEPT else None
             if worklist is not None:
                 view_counts = {v: _count_text(len(worklist[b])) for v, b in BUCKET_VIEWS.items()}
-            triage = Q.triage_queue(s, actor=actor) if actor.role in TRIAGE_ROLES else None
-            follow_up = follow_up_queue(s, actor=actor) if actor.role in TRIAGE_ROLES else None
-            if triage is not None:
-                view_counts["triage"] = _count_text(len(triage))
-                view_counts["follow_up"] = _count_text(len(follow_up or []))
+            if actor.role in TRIAGE_ROLES:
+                # exact counts (in SQL): the triage tab's is the chips' 待受理 + 已受理
+                view_counts["triage"] = str(Q.triage_count(s, actor=actor))
+                view_counts["follow_up"] = str(follow_up_count(s, actor=actor))
             counts: dict[str, int] = {}
+            text = filters["text"]
             if view == ALL:
                 p = page
                 result = Q.search_cases(s, actor=actor, filters=filters, sort=sort, page=p, page_size=size)
@@ -195,12 +198,16 @@ class CaseListState(PagedList, AppState):
                     p = result.pages
                     result = Q.search_cases(s, actor=actor, filters=filters, sort=sort, page=p, page_size=size)
                 rows, total, counts = result.rows, result.total, result.counts_by_status
+            elif view in SQL_QUEUES:
+                # paged in SQL: every page of a long queue is reachable; the search box works on the tab
+                fetch_rows, count = SQL_QUEUES[view]
+                total = count(s, actor=actor, text=text) if text else int(view_counts[view])
+                p = min(page, max(1, -(-total // size)))
+                rows = fetch_rows(s, actor=actor, limit=size, offset=(p - 1) * size, text=text)
             else:
-                queues = {"triage": triage, "follow_up": follow_up}
-                queue = queues[view] if view in queues else (worklist or {}).get(BUCKET_VIEWS.get(view, ""), [])
-                queue = queue or []
-                if filters["text"]:  # the search box works on every tab
-                    keep = Q.matching_ids(s, actor=actor, ids=[r.id for r in queue], text=filters["text"])
+                queue = (worklist or {}).get(BUCKET_VIEWS.get(view, ""), []) or []
+                if text:  # the search box works on every tab
+                    keep = Q.matching_ids(s, actor=actor, ids=[r.id for r in queue], text=text)
                     queue = [r for r in queue if r.id in keep]
                 total = len(queue)
                 p = min(page, max(1, -(-total // size)))

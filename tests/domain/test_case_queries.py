@@ -165,3 +165,25 @@ def test_case_detail_shows_requester_to_handlers_and_masks_it_for_leaders(sessio
         assert err.value.field == "code"
     with pytest.raises(AccessDenied):
         case_detail(session, actor=None, code=case.code)
+
+
+def test_triage_queue_pages_in_sql_and_its_count_is_the_chips_sum(session, world, cases):
+    """The tab count is exact (never "200+") and equals the status chips
+    待受理 + 已受理 of the same scope; pages from an offset add up to the
+    whole queue, and the search text narrows both."""
+    from rxapp.domain.queries import triage_count
+
+    a = world.actors
+    for _ in range(4):
+        submit(session, world)
+    for who in ("dispatcher", "dispatcher_zhujiajian", "admin"):
+        whole = [r.code for r in triage_queue(session, actor=a[who])]
+        paged = [r.code for off in range(0, len(whole) + 3, 3) for r in triage_queue(session, actor=a[who], limit=3, offset=off)]
+        assert paged == whole
+        chips = search_cases(session, actor=a[who], page_size=10).counts_by_status
+        assert triage_count(session, actor=a[who]) == len(whole) == chips.get("submitted", 0) + chips.get("accepted", 0)
+    found = triage_queue(session, actor=a["dispatcher"], text=cases["g4"].code)
+    assert [r.code for r in found] == [cases["g4"].code] and triage_count(session, actor=a["dispatcher"], text=cases["g4"].code) == 1
+    for bad in (-1, "3", True, 10**9):
+        with pytest.raises(DomainError):
+            triage_queue(session, actor=a["dispatcher"], offset=bad)
