@@ -210,7 +210,7 @@ def _bar(key: str, fill: str) -> rx.Component:
         name=T(f"public.home.col.{key}"),
         fill=fill,
         is_animation_active=False,
-        bar_size=14,
+        bar_size=16,
     )
 
 
@@ -234,7 +234,8 @@ def rate_chart() -> rx.Component:
             data=PublicHomeState.chart,
             layout="vertical",
             margin={"top": 4, "right": 44, "left": 0, "bottom": 4},
-            bar_category_gap="18%",
+            bar_category_gap="20%",
+            bar_gap=6,  # 22 px from one bar's value to the next: the labels never touch
             width="100%",
             height=PublicHomeState.chart_height,
         ),

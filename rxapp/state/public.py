@@ -177,7 +177,7 @@ class PublicHomeState(rx.State):
 
     @rx.var
     def chart_height(self) -> int:
-        return 90 + 3 * 18 * max(1, len(self.chart))  # three bars per area, each tall enough for its label
+        return 90 + 80 * max(1, len(self.chart))  # three bars per area, each row taller than its label
 
     @rx.event
     async def load(self):

@@ -69,27 +69,45 @@ def test_dispatcher_follow_up_queue_is_oldest_first_with_its_deadline(browser, a
     context.close()
 
 
-def test_tab_counts_agree_with_the_status_chips(browser, app_url):
-    context, page = _signed_in(browser, app_url, "dispatcher")
-    page.goto(app_url + "/cases?view=all")
-    chips = page.locator("#status-chips button")
-    expect(chips.first).to_be_visible(timeout=30000)
-    expect(page.locator("#view-triage")).to_contain_text(re.compile(r"\d"), timeout=20000)
-    page.wait_for_timeout(800)
+def _chip_counts(page) -> dict[str, int]:
     counts = {}
-    for text in chips.all_inner_texts():
+    for text in page.locator("#status-chips button").all_inner_texts():
         m = re.match(r"^\s*(\D+?)\s*(\d+)\s*$", text.replace("\n", " "))
         assert m, text
         counts[m.group(1)] = int(m.group(2))
-    triage = _number(page.locator("#view-triage").inner_text().split("待派单")[-1])
-    # the triage tab holds what waits to be accepted and what waits to be routed
-    assert triage == counts["待受理"] + counts["已受理"], (triage, counts)
+    return counts
+
+
+def _tab_count(page, view: str) -> int:
+    badge = page.locator(f"#view-{view} .rt-Badge")
+    expect(badge).to_have_text(re.compile(r"^\d+$"), timeout=20000)
+    return int(badge.inner_text())
+
+
+# each work-queue tab and the status chips it must agree with (the same scope, no filter)
+AGREEMENT = {
+    "dispatcher": {"triage": ("待受理", "已受理")},
+    "dept_env": {"unsigned": ("已派单",), "handling": ("办理中",)},
+}
+
+
+@pytest.mark.parametrize("username", sorted(AGREEMENT))
+def test_tab_counts_agree_with_the_status_chips(browser, app_url, username):
+    context, page = _signed_in(browser, app_url, username)
+    page.goto(app_url + "/cases?view=all")
+    expect(page.locator("#status-chips button").first).to_be_visible(timeout=30000)
+    page.wait_for_timeout(800)
+    counts = _chip_counts(page)
+    tabs = {view: _tab_count(page, view) for view in AGREEMENT[username]}
+    for view, chips in AGREEMENT[username].items():
+        assert tabs[view] == sum(counts[c] for c in chips), (view, tabs, counts)
     total = _number(re.search(r"共\s*([\d,]+)\s*件", page.locator("body").inner_text()).group(1))
     assert total == counts["全部"]
-    # opening the tab lists as many cases as its count says
-    page.locator("#view-triage").click()
-    page.wait_for_url(re.compile(r"view=triage"), timeout=20000)
-    expect(page.get_by_text(re.compile(rf"共\s*{triage}\s*件"))).to_be_visible(timeout=20000)
+    # opening a tab lists as many cases as its count says
+    view, n = next(iter(tabs.items()))
+    page.locator(f"#view-{view}").click()
+    page.wait_for_url(re.compile(rf"view={view}"), timeout=20000)
+    expect(page.get_by_text(re.compile(rf"共\s*{n}\s*件"))).to_be_visible(timeout=20000)
     context.close()
 
 
