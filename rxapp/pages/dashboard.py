@@ -128,7 +128,7 @@ def live_badge() -> rx.Component:
         ),
         rx.text(T("dash.updated_at"), " ", D.generated_at, size="1", color_scheme="gray", id="generated-at"),
         rx.link(
-            rx.button(rx.icon("file-spreadsheet", size=16), T("dash.export"), variant="outline", size="2"),
+            rx.button(rx.icon("file-spreadsheet", size=16), T("dash.export"), variant="outline", size="2", white_space="nowrap"),
             href=D.export_href,
             is_external=True,
         ),
