@@ -35,3 +35,26 @@ def test_charts_name_categories_departments_and_months_in_the_language():
     months = [MonthPoint(month="2026-11", received=3, accepted=3, done=3, completion_rate=1.0, done_in=3)]
     assert list(charts.trend(months, "en").data[0].x) == ["Nov 2026"]
     assert list(charts.trend(months, "zh").data[0].x) == ["2026年11月"]
+
+
+def test_team_activity_lists_only_teams_with_activity_and_counts_the_rest():
+    from rxapp.domain.metrics import TeamActivity
+
+    rows = [TeamActivity(1, "甲团队", 0, 0), TeamActivity(2, "乙团队", 3, 1), TeamActivity(3, "丙团队", 0, 0)]
+    fig = charts.team_activity(rows, "zh")
+    assert list(fig.data[0].y) == ["乙团队"] and fig.layout.xaxis.dtick == 1 and fig.layout.xaxis.tickformat == ",d"
+    assert "另有 2 个团队" in fig.layout.title.subtitle.text
+    assert "No team" in _note(charts.team_activity(rows[:1], "en"))
+
+
+def test_trend_keeps_the_running_month_on_the_axis_without_a_rate_point():
+    from rxapp.domain.metrics import MonthPoint
+
+    months = [
+        MonthPoint(month="2026-11", received=9, accepted=9, done=9, completion_rate=0.96, done_in=9),
+        MonthPoint(month="2026-12", received=3, accepted=3, done=0, completion_rate=0.0, done_in=0, partial=True),
+    ]
+    fig = charts.trend(months, "zh")
+    assert list(fig.layout.xaxis.ticktext) == ["11月<br>2026", "12月<br>本月未完"]
+    assert list(fig.data[2].y) == [0.96, None]  # no plunge to 0 for a month just begun
+    assert fig.layout.yaxis2.range[0] >= 0.8 and fig.layout.legend.y > 1  # the legend above the plot, clear of the month labels

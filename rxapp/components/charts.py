@@ -3,7 +3,10 @@
 Transparent backgrounds and mid-grey text so the charts read in light and
 dark mode; every chart has a title and its unit; Chinese labels by default."""
 
+from datetime import date
+
 import plotly.graph_objects as go
+from babel.dates import format_date
 
 from rxapp.formatting import month_label
 from rxapp.i18n import local_name, translate
@@ -22,17 +25,19 @@ COLORWAY = ["#636efa", "#EF553B", "#00cc96", "#ab63fa", "#FFA15A", "#19d3f3", "#
 
 
 def _layout(fig: go.Figure, title: str, *, height: int = 320, percent_y: bool = False, legend: bool = True) -> go.Figure:
+    # the legend sits on top, under the title: rotated axis labels below the
+    # plot (on a phone) can then never run into it
     fig.update_layout(
         template="none",
         colorway=COLORWAY,
-        title={"text": title, "x": 0.01, "font": {"size": 15}},
+        title={"text": title, "x": 0.01, "y": 0.98, "yref": "container", "yanchor": "top", "font": {"size": 15}},
         height=height,
-        margin={"l": 48, "r": 16, "t": 48, "b": 40, "pad": 4},
+        margin={"l": 48, "r": 16, "t": 76 if legend else 48, "b": 40, "pad": 4},
         paper_bgcolor="rgba(0,0,0,0)",
         plot_bgcolor="rgba(0,0,0,0)",
         font={"color": TEXT, "family": "PingFang SC, Microsoft YaHei, Noto Sans CJK SC, WenQuanYi Zen Hei, sans-serif", "size": 12},
         showlegend=legend,
-        legend={"orientation": "h", "y": -0.18, "x": 0},
+        legend={"orientation": "h", "x": 0, "xanchor": "left", "y": 1.01, "yanchor": "bottom"},
         hoverlabel={"font": {"size": 12}},
     )
     fig.update_xaxes(gridcolor="rgba(148,163,184,0.25)", linecolor="rgba(148,163,184,0.5)")
@@ -63,7 +68,9 @@ def trend(points, lang: str) -> go.Figure:
     fig.add_bar(x=months, y=[p.done for p in points], name=translate("dash.series.done", lang), marker={"color": ACCENT, "opacity": opacity})
     fig.add_scatter(
         x=months,
-        y=[p.completion_rate for p in points],
+        # the running month has no rate point: its cases are mostly not due yet, and a
+        # plunge to the axis's floor would read as a collapse (its bars are drawn lighter)
+        y=[None if getattr(p, "partial", False) else p.completion_rate for p in points],
         name=translate("dash.series.completion", lang),
         yaxis="y2",
         mode="lines+markers",
@@ -77,13 +84,29 @@ def trend(points, lang: str) -> go.Figure:
         mode="lines",
         line={"color": BAD, "dash": "dash", "width": 1.5},
     )
-    fig.update_xaxes(type="category")
+    # short tick labels (the full month in the hover): the year on the first
+    # month and on each January, the partial mark on its own line
+    fig.update_xaxes(type="category", tickmode="array", tickvals=months, ticktext=[_month_tick(p, i, lang) for i, p in enumerate(points)])
+    rates = [p.completion_rate for p in points if p.completion_rate is not None and not getattr(p, "partial", False)]
+    low = min([0.8] + [r - 0.03 for r in rates])  # a low month stays on the axis
     fig.update_layout(
         barmode="group",
-        yaxis={"title": {"text": translate("dash.unit.cases", lang)}, "tickformat": ",d"},
-        yaxis2={"overlaying": "y", "side": "right", "tickformat": ".0%", "range": [0.8, 1.01], "showgrid": False},
+        yaxis={"title": {"text": translate("dash.unit.cases", lang)}, "tickformat": ",d", "rangemode": "tozero"},
+        yaxis2={"overlaying": "y", "side": "right", "tickformat": ".0%", "range": [max(0.0, low), 1.01], "showgrid": False},
     )
-    return _layout(fig, title, height=340)
+    return _layout(fig, title, height=360)
+
+
+def _month_tick(point, index: int, lang: str) -> str:
+    """A trend tick: "11月" / "Nov", with the year on the first month and
+    on January, and the partial month marked on a second line."""
+    year, month = int(point.month[:4]), int(point.month[5:7])
+    text = f"{month}月" if lang == "zh" else format_date(date(year, month, 1), "MMM", locale="en")
+    if index == 0 or month == 1:
+        text += f"<br>{year}"
+    if getattr(point, "partial", False):
+        text += "<br>" + translate("kpi.partial", lang).strip(" （）()")
+    return text
 
 
 def categories(points, lang: str) -> go.Figure:
@@ -131,8 +154,10 @@ def ranking(rows, title: str, lang: str, min_volume: int | None = None) -> go.Fi
 
 def team_activity(rows, lang: str) -> go.Figure:
     title = translate("dash.chart.activity", lang)
+    idle = sum(1 for r in rows if not (r.visits or r.diaries))
+    rows = [r for r in rows if r.visits or r.diaries]  # a team with nothing to show gets no empty row: it is counted below
     if not rows:
-        return empty(title, lang)
+        return empty(title, lang, translate("dash.activity_none", lang) if idle else None)
     names = [r.name for r in rows][::-1]
     fig = go.Figure()
     fig.add_bar(y=names, x=[r.visits for r in rows][::-1], orientation="h", name=translate("dash.series.visits", lang), marker_color=ACCENT)
@@ -141,7 +166,11 @@ def team_activity(rows, lang: str) -> go.Figure:
     # whole-number ticks (a count of visits): at least one apart, about five of them
     axis = {"title": {"text": translate("dash.unit.times", lang)}, "tickformat": ",d", "tick0": 0, "dtick": max(1, -(-top // 5))}
     fig.update_layout(barmode="group", xaxis=axis)
-    return _layout(fig, title, height=max(260, 30 * len(rows) + 110))
+    _layout(fig, title, height=max(260, 30 * len(rows) + 150))
+    if idle:
+        fig.update_layout(title={"subtitle": {"text": translate("dash.activity_idle", lang, n=idle), "font": {"size": 12, "color": MUTED}}})
+        fig.update_layout(margin={"t": 96})
+    return fig
 
 
 def satisfaction(slices, lang: str) -> go.Figure:

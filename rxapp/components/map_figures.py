@@ -439,6 +439,8 @@ def place_map(point: tuple[float, float], outlines: dict, grid: dict | None, *, 
 # ----------------------------------------------------------------------------
 CONFIG = {"displaylogo": False, "responsive": True, "scrollZoom": True, "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d", "toImage"]}
 STATIC = {"displayModeBar": False, "responsive": True, "scrollZoom": False}
+# on a phone the toolbar would cover the legend and titles: pinch and drag still zoom and pan
+PHONE_NO_TOOLBAR = {"@media (max-width: 640px)": {"& .modebar-container": {"display": "none"}}}
 
 
 def map_chart(fig, *, id_: str, on_click=None, interactive: bool = True, **props) -> rx.Component:
@@ -449,6 +451,7 @@ def map_chart(fig, *, id_: str, on_click=None, interactive: bool = True, **props
         locale="zh-CN",
         width="100%",
         id=id_,
+        style=PHONE_NO_TOOLBAR,
         **extra,
         **props,
     )

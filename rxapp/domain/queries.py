@@ -385,17 +385,6 @@ def text_condition(actor: Actor, text: str):
     return or_(*alts)
 
 
-def matching_ids(session: Session, *, actor: Actor, ids: list[int], text: str) -> set[int]:
-    """Of ``ids`` (a work queue's cases), those the search text matches."""
-    who = require_role(actor if isinstance(actor, Actor) else None, *Role.ALL)
-    if not ids or not isinstance(text, str) or not text.strip():
-        return set(ids)
-    found: set[int] = set()
-    for i in range(0, len(ids), 1000):
-        found.update(session.exec(select(Case.id).where(Case.id.in_(ids[i : i + 1000]), text_condition(who, text[:100]))).all())
-    return found
-
-
 def _status_condition(status: str | None):
     if status is None:
         return true()
@@ -477,13 +466,10 @@ def export_cases(
 WORKLIST_BUCKETS = ("待签收", "办理中", "即将超期", "已超期")
 
 
-def department_worklist(session: Session, *, actor: Actor, now: datetime | None = None) -> dict[str, list[CaseRow]]:
-    """A department's open work in four buckets (a case due soon or overdue
-    also appears under 待签收 / 办理中); each bucket ordered by deadline."""
+def _worklist_where(session: Session, actor: Actor, at: datetime) -> tuple[object, dict]:
     who = require_role(actor if isinstance(actor, Actor) else None, Role.DEPT)
     if who.department_id is None:
         raise AccessDenied()
-    at = now or clock_now()
     soon = add_workdays(at, 1, load_overrides(session)).due
     mine = and_(Case.department_id == who.department_id, Case.status.in_((S.ROUTED, S.IN_PROGRESS)))
     conditions = {
@@ -492,28 +478,76 @@ def department_worklist(session: Session, *, actor: Actor, now: datetime | None 
         "即将超期": and_(Case.deadline >= at, Case.deadline <= soon),
         "已超期": Case.deadline < at,
     }
-    out: dict[str, list[CaseRow]] = {}
-    for bucket in WORKLIST_BUCKETS:
-        stmt = _row_query().where(mine, conditions[bucket]).order_by(*SORTS["deadline"]).limit(BUCKET_LIMIT)
-        out[bucket] = [_to_row(r, at) for r in session.exec(stmt).all()]
-    return out
+    return who, mine, conditions
 
 
-def triage_queue(session: Session, *, actor: Actor, now: datetime | None = None, limit: int = BUCKET_LIMIT) -> list[CaseRow]:
-    """The dispatchers' queue: cases waiting to be accepted (submitted) and
-    accepted cases waiting to be routed (including ones a department returned),
-    oldest first."""
-    who = require_role(actor if isinstance(actor, Actor) else None, Role.DISPATCHER, Role.ADMIN)
+def worklist_bucket(
+    session: Session, *, actor: Actor, bucket: str, now: datetime | None = None, limit: int = BUCKET_LIMIT, offset: int = 0, text: str | None = None
+) -> list[CaseRow]:
+    """One bucket of a department's open work, by deadline; ``limit`` rows
+    from ``offset`` (paged in SQL), those ``text`` matches if given."""
+    at = now or clock_now()
+    who, mine, conditions = _worklist_where(session, actor, at)
+    if bucket not in conditions:
+        raise DomainError("工作清单无效", "bucket")
+    limit, offset = queue_window(limit, offset)
+    conds = [mine, conditions[bucket]] + ([text_condition(who, text[:100])] if isinstance(text, str) and text.strip() else [])
+    stmt = _row_query().where(*conds).order_by(*SORTS["deadline"]).offset(offset).limit(limit)
+    return [_to_row(r, at) for r in session.exec(stmt).all()]
+
+
+def worklist_counts(session: Session, *, actor: Actor, now: datetime | None = None, text: str | None = None) -> dict[str, int]:
+    """How many cases each bucket holds (the tabs' counts, exact, in one query)."""
+    at = now or clock_now()
+    who, mine, conditions = _worklist_where(session, actor, at)
+    where = [mine] + ([text_condition(who, text[:100])] if isinstance(text, str) and text.strip() else [])
+    row = session.exec(select(*(func.count().filter(conditions[b]) for b in WORKLIST_BUCKETS)).select_from(Case).where(*where)).one()
+    return {b: int(n or 0) for b, n in zip(WORKLIST_BUCKETS, row)}
+
+
+def department_worklist(session: Session, *, actor: Actor, now: datetime | None = None) -> dict[str, list[CaseRow]]:
+    """A department's open work in four buckets (a case due soon or overdue
+    also appears under 待签收 / 办理中); each bucket ordered by deadline, at
+    most ``BUCKET_LIMIT`` rows (pages: ``worklist_bucket``)."""
+    at = now or clock_now()
+    return {b: worklist_bucket(session, actor=actor, bucket=b, now=at) for b in WORKLIST_BUCKETS}
+
+
+def queue_window(limit: object, offset: object) -> tuple[int, int]:
+    """A work queue's page (``limit`` rows from ``offset``), checked."""
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1000:
         raise DomainError("数量无效", "limit")
+    if isinstance(offset, bool) or not isinstance(offset, int) or not 0 <= offset <= 10**8:
+        raise DomainError("位置无效", "offset")
+    return limit, offset
+
+
+def _triage_where(who: Actor, text: str | None) -> list:
+    conds = [case_scope_clause(who), Case.status.in_((S.SUBMITTED, S.ACCEPTED))]
+    if isinstance(text, str) and text.strip():
+        conds.append(text_condition(who, text[:100]))
+    return conds
+
+
+def triage_queue(
+    session: Session, *, actor: Actor, now: datetime | None = None, limit: int = BUCKET_LIMIT, offset: int = 0, text: str | None = None
+) -> list[CaseRow]:
+    """The dispatchers' queue: cases waiting to be accepted (submitted) and
+    accepted cases waiting to be routed (including ones a department returned),
+    oldest first; ``limit`` rows from ``offset`` (paged in SQL), those the
+    search ``text`` matches if given."""
+    who = require_role(actor if isinstance(actor, Actor) else None, Role.DISPATCHER, Role.ADMIN)
+    limit, offset = queue_window(limit, offset)
     at = now or clock_now()
-    stmt = (
-        _row_query()
-        .where(case_scope_clause(who), Case.status.in_((S.SUBMITTED, S.ACCEPTED)))
-        .order_by(Case.submitted_at.asc(), Case.id.asc())
-        .limit(limit)
-    )
+    stmt = _row_query().where(*_triage_where(who, text)).order_by(Case.submitted_at.asc(), Case.id.asc()).offset(offset).limit(limit)
     return [_to_row(r, at) for r in session.exec(stmt).all()]
+
+
+def triage_count(session: Session, *, actor: Actor, text: str | None = None) -> int:
+    """How many cases the triage queue holds (its tab's count, not capped):
+    the status chips 待受理 plus 已受理 of the same scope."""
+    who = require_role(actor if isinstance(actor, Actor) else None, Role.DISPATCHER, Role.ADMIN)
+    return int(session.exec(select(func.count()).select_from(Case).where(*_triage_where(who, text))).one())
 
 
 # ----------------------------------------------------------------------------

@@ -15,7 +15,8 @@ ZH = {
     "lists.sms.search": "查询",
     "lists.sms.close": "关闭",
     "cases.view.follow_up": "待回访",
-    "lists.follow_up.note": "已办结、尚未回访的诉求，按办结时间从早到晚；“办理期限”一栏为回访期限（办结后3个工作日）。",
+    "lists.follow_up.note": "已办结、尚未回访的诉求，按办结时间从早到晚；回访期限为办结后3个工作日。",
+    "lists.follow_up.deadline": "回访期限",
 }
 
 EN = {
@@ -33,5 +34,6 @@ EN = {
     "lists.sms.search": "Search",
     "lists.sms.close": "Close",
     "cases.view.follow_up": "Follow-up due",
-    "lists.follow_up.note": "Resolved cases not yet followed up, oldest resolution first; the deadline column shows when the follow-up is due (3 working days after resolving).",
+    "lists.follow_up.note": "Resolved cases not yet followed up, oldest resolution first; the follow-up is due 3 working days after resolving.",
+    "lists.follow_up.deadline": "Follow-up due",
 }

@@ -215,10 +215,17 @@ HEADERS = [
 ]
 
 
+def header(key: str) -> rx.Var:
+    """A column's title; on the 待回访 tab the deadline is the follow-up's."""
+    if key == "cases.col.deadline":
+        return rx.cond(S.view == "follow_up", T("lists.follow_up.deadline"), T(key))
+    return T(key)
+
+
 def case_table() -> rx.Component:
     return rx.box(
         rx.table.root(
-            rx.table.header(rx.table.row(*[rx.table.column_header_cell(T(h), white_space="nowrap") for h in HEADERS])),
+            rx.table.header(rx.table.row(*[rx.table.column_header_cell(header(h), white_space="nowrap") for h in HEADERS])),
             rx.table.body(rx.foreach(S.rows, table_row)),
             variant="surface",
             size="2",
@@ -248,7 +255,7 @@ def case_card(row) -> rx.Component:
             rx.hstack(
                 rx.text(T("cases.col.submitted"), " ", row["submitted"], size="1", color_scheme="gray"),
                 rx.spacer(),
-                rx.text(T("cases.col.deadline"), size="1", color_scheme="gray"),
+                rx.text(header("cases.col.deadline"), size="1", color_scheme="gray"),
                 deadline_cell(row),
                 width="100%",
                 align="center",

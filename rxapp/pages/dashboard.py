@@ -16,7 +16,7 @@ from rxapp.state.dashboard import DASHBOARD_ROLES, DashboardState as D
 
 def select_box(value, options, on_change, placeholder_key: str, all_key: str, id_: str) -> rx.Component:
     return rx.select.root(
-        rx.select.trigger(placeholder=T(placeholder_key), min_width="150px", aria_label=T(placeholder_key)),
+        rx.select.trigger(placeholder=T(placeholder_key), min_width="150px", aria_label=T(placeholder_key), id=id_),  # a Select root renders no element of its own
         rx.select.content(
             rx.select.item(T(all_key), value="all"),
             rx.foreach(options, lambda o: rx.select.item(o["label"], value=o["value"])),
@@ -24,7 +24,6 @@ def select_box(value, options, on_change, placeholder_key: str, all_key: str, id
         value=rx.cond(value == "", "all", value),
         on_change=on_change,
         size="2",
-        id=id_,
     )
 
 
@@ -38,8 +37,9 @@ def period_picker() -> rx.Component:
             rx.segmented_control.item(T("dash.period.custom"), value="custom"),
             value=D.period,
             on_change=D.set_period,
-            size="2",
+            size=rx.breakpoints(initial="1", sm="2"),  # five periods fit a 390 px phone
             id="period",
+            max_width="100%",
         ),
         rx.cond(
             D.period == "custom",
@@ -77,12 +77,11 @@ def area_picker(S=D) -> rx.Component:
         rx.cond(
             S.children.length() > 0,
             rx.select.root(
-                rx.select.trigger(placeholder=T("dash.filter.drill_down"), min_width="140px", aria_label=T("dash.filter.drill_down")),
+                rx.select.trigger(placeholder=T("dash.filter.drill_down"), min_width="140px", aria_label=T("dash.filter.drill_down"), id="area-drill"),
                 rx.select.content(rx.foreach(S.children, lambda c: rx.select.item(c["name"], value=c["id"]))),
                 on_change=S.set_area,
                 size="2",
                 value="",
-                id="area-drill",
             ),
         ),
         spacing="2",
@@ -129,7 +128,7 @@ def live_badge() -> rx.Component:
         ),
         rx.text(T("dash.updated_at"), " ", D.generated_at, size="1", color_scheme="gray", id="generated-at"),
         rx.link(
-            rx.button(rx.icon("file-spreadsheet", size=16), T("dash.export"), variant="outline", size="2"),
+            rx.button(rx.icon("file-spreadsheet", size=16), T("dash.export"), variant="outline", size="2", white_space="nowrap"),
             href=D.export_href,
             is_external=True,
         ),
@@ -261,12 +260,17 @@ def charts_grid() -> rx.Component:
             spacing="3",
             width="100%",
         ),
-        rx.grid(
-            chart(D.area_fig, on_click=D.click_area, id="chart-areas"),
-            rank_table(D.area_rows, D.ranking_title, "dash.table.area", "area", id_="area-ranking"),
-            columns=two,
-            spacing="3",
-            width="100%",
+        rx.cond(
+            D.area_ranked,
+            rx.grid(
+                chart(D.area_fig, on_click=D.click_area, id="chart-areas"),
+                rank_table(D.area_rows, D.ranking_title, "dash.table.area", "area", id_="area-ranking"),
+                columns=two,
+                spacing="3",
+                width="100%",
+            ),
+            # no area reaches the minimum volume: no chart that only says so, the table takes the row
+            rank_table(D.area_rows, D.ranking_title, "dash.table.area", "area", note=D.area_note, id_="area-ranking"),
         ),
         rx.cond(
             D.team_rows.length() > 0,

@@ -203,28 +203,45 @@ def kpi_table() -> rx.Component:
 
 
 def _bar(key: str, fill: str) -> rx.Component:
-    """A bar with its value written on it: rates near 100 % differ by a point or two."""
+    """A bar with its value written at its end: rates near 100 % differ by a point or two."""
     return rx.recharts.bar(
-        rx.recharts.label_list(data_key=key, position="top", font_size=11),
+        rx.recharts.label_list(data_key=key, position="right", font_size=11, fill="#334155", class_name="rate-label"),
         data_key=key,
         name=T(f"public.home.col.{key}"),
         fill=fill,
         is_animation_active=False,
+        bar_size=16,
     )
 
 
+PERCENT_TICK = rx.vars.FunctionStringVar.create("(v) => Math.round(v) + '%'")
+
+
 def rate_chart() -> rx.Component:
-    return rx.recharts.bar_chart(
-        _bar("completion", "#2563eb"),
-        _bar("on_time", "#047857"),
-        _bar("satisfaction", "#b45309"),
-        rx.recharts.x_axis(data_key="area"),
-        rx.recharts.y_axis(domain=["dataMin - 5", 100], allow_decimals=False, tick_formatter=rx.vars.FunctionStringVar.create("(v) => Math.max(0, Math.round(v)) + '%'")),
-        rx.recharts.legend(),
-        rx.recharts.graphing_tooltip(),
-        data=PublicHomeState.chart,
+    """Horizontal bars, one group per area, on an axis zoomed to the rates
+    shown (it starts at ``chart_low``, said under the chart): 95.8 % and
+    99.3 % look different, and each bar carries its value.  The names stay
+    readable on a 390 px phone."""
+    return rx.box(
+        rx.recharts.bar_chart(
+            _bar("completion", "#2563eb"),
+            _bar("on_time", "#047857"),
+            _bar("satisfaction", "#b45309"),
+            rx.recharts.x_axis(type_="number", domain=[PublicHomeState.chart_low, 100], ticks=PublicHomeState.chart_ticks, allow_data_overflow=True, tick_formatter=PERCENT_TICK),
+            rx.recharts.y_axis(data_key="area", type_="category", width=72),
+            rx.recharts.legend(vertical_align="top"),
+            rx.recharts.graphing_tooltip(),
+            data=PublicHomeState.chart,
+            layout="vertical",
+            margin={"top": 4, "right": 44, "left": 0, "bottom": 4},
+            bar_category_gap="20%",
+            bar_gap=6,  # 22 px from one bar's value to the next: the labels never touch
+            width="100%",
+            height=PublicHomeState.chart_height,
+        ),
+        rx.text(T("public.home.chart_note"), PublicHomeState.chart_low, "%", size="1", color_scheme="gray", id="rate-chart-note"),
+        id="rate-chart",
         width="100%",
-        height=280,
     )
 
 

@@ -18,7 +18,7 @@ from sqlmodel import Session
 from rxapp.domain import queries as Q
 from rxapp.domain.access import Actor
 from rxapp.domain.errors import DomainError
-from rxapp.domain.followup import follow_up_queue
+from rxapp.domain.followup import follow_up_count, follow_up_queue
 from rxapp.domain.lookups import (
     area_names,
     child_areas as _child_areas,
@@ -80,10 +80,22 @@ class ListResult:
     view_counts: dict[str, str]
 
 
-def _count_text(n: int, cap: int = Q.BUCKET_LIMIT) -> str:
-    return f"{cap}+" if n >= cap else str(n)
+def _queue_count(s: Session, actor: Actor, view: str, text: str | None) -> int:
+    """How many cases a work-queue tab holds (matching ``text``)."""
+    if view == "triage":
+        return Q.triage_count(s, actor=actor, text=text)
+    if view == "follow_up":
+        return follow_up_count(s, actor=actor, text=text)
+    return Q.worklist_counts(s, actor=actor, text=text)[BUCKET_VIEWS[view]]
 
 
+def _queue_rows(s: Session, actor: Actor, view: str, text: str | None, *, limit: int, offset: int) -> list[Q.CaseRow]:
+    """One page of a work-queue tab, in SQL."""
+    if view == "triage":
+        return Q.triage_queue(s, actor=actor, limit=limit, offset=offset, text=text)
+    if view == "follow_up":
+        return follow_up_queue(s, actor=actor, limit=limit, offset=offset, text=text)
+    return Q.worklist_bucket(s, actor=actor, bucket=BUCKET_VIEWS[view], limit=limit, offset=offset, text=text)
 
 CASE_FILTERS = (
     Filter("status", values=STATUS_FILTERS, label="状态"),
@@ -178,16 +190,17 @@ class CaseListState(PagedList, AppState):
         lang = await self.ui_lang()
 
         def work(s: Session) -> ListResult:
+            # every tab's count is exact (in SQL): the triage tab's is the chips' 待受理 + 已受理,
+            # a department's 待签收 and 办理中 are its chips' 已派单 and 办理中
             view_counts: dict[str, str] = {}
-            worklist = Q.department_worklist(s, actor=actor) if actor.role == Role.DEPT else None
-            if worklist is not None:
-                view_counts = {v: _count_text(len(worklist[b])) for v, b in BUCKET_VIEWS.items()}
-            triage = Q.triage_queue(s, actor=actor) if actor.role in TRIAGE_ROLES else None
-            follow_up = follow_up_queue(s, actor=actor) if actor.role in TRIAGE_ROLES else None
-            if triage is not None:
-                view_counts["triage"] = _count_text(len(triage))
-                view_counts["follow_up"] = _count_text(len(follow_up or []))
+            if actor.role == Role.DEPT:
+                n = Q.worklist_counts(s, actor=actor)
+                view_counts = {v: str(n[b]) for v, b in BUCKET_VIEWS.items()}
+            if actor.role in TRIAGE_ROLES:
+                view_counts["triage"] = str(Q.triage_count(s, actor=actor))
+                view_counts["follow_up"] = str(follow_up_count(s, actor=actor))
             counts: dict[str, int] = {}
+            text = filters["text"]
             if view == ALL:
                 p = page
                 result = Q.search_cases(s, actor=actor, filters=filters, sort=sort, page=p, page_size=size)
@@ -196,15 +209,10 @@ class CaseListState(PagedList, AppState):
                     result = Q.search_cases(s, actor=actor, filters=filters, sort=sort, page=p, page_size=size)
                 rows, total, counts = result.rows, result.total, result.counts_by_status
             else:
-                queues = {"triage": triage, "follow_up": follow_up}
-                queue = queues[view] if view in queues else (worklist or {}).get(BUCKET_VIEWS.get(view, ""), [])
-                queue = queue or []
-                if filters["text"]:  # the search box works on every tab
-                    keep = Q.matching_ids(s, actor=actor, ids=[r.id for r in queue], text=filters["text"])
-                    queue = [r for r in queue if r.id in keep]
-                total = len(queue)
+                # a work queue, paged in SQL: every page reachable; the search box works on the tab
+                total = _queue_count(s, actor, view, text) if text else int(view_counts.get(view, "0"))
                 p = min(page, max(1, -(-total // size)))
-                rows = queue[(p - 1) * size : p * size]
+                rows = _queue_rows(s, actor, view, text, limit=size, offset=(p - 1) * size)
             townships = _township_names(s, [r.id for r in rows])
             return ListResult([_list_row(r, townships, lang) for r in rows], total, p, counts, view_counts)
 

@@ -245,6 +245,8 @@ class DashboardState(CaseFilters, AppState):
     area_rows: list[dict[str, str]] = []
     team_rows: list[dict[str, str]] = []
     ranking_title: str = ""
+    area_ranked: bool = True  # False: no area reaches the minimum volume, the table stands alone
+    area_note: str = ""
     teams_note: str = ""
     trend_fig: dict = _EMPTY_FIG
     category_fig: dict = _EMPTY_FIG
@@ -570,6 +572,8 @@ def _render_plain(d: metrics.Dashboard, lang: str) -> dict:
     out["ranking_title"] = t("dash.chart.area_ranking", level=t(f"level.{level}") if level else "")
     out["area_rows"] = [_ranking_row(r, lang) for r in d.area_ranking]
     out["team_rows"] = [_ranking_row(r, lang) for r in d.team_ranking]
+    out["area_ranked"] = any(r.rank is not None for r in d.area_ranking) or not d.area_ranking
+    out["area_note"] = "" if out["area_ranked"] else t("dash.area_not_ranked", min=d.min_volume)
     out["teams_note"] = t("dash.teams_note", ranked=d.teams_ranked, small=d.teams_below_volume, min=d.min_volume)
     out["_category_codes_shown"] = [p.code for p in d.categories][::-1]
     out["_area_ids_shown"] = [r.id for r in d.area_ranking if r.rank is not None][::-1]

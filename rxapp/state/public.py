@@ -163,11 +163,21 @@ class AreaPicker(rx.State, mixin=True):
 class PublicHomeState(rx.State):
     lines: list[dict[str, str]] = []
     chart: list[dict[str, Any]] = []
+    chart_low: int = 0  # where the rate axis starts: rates near 100 % differ by a point or two
     categories: list[dict[str, Any]] = []
     party: list[dict[str, str]] = []
     districts: list[dict[str, str]] = []
     area_id: str = ""
     loaded: bool = False
+
+    @rx.var
+    def chart_ticks(self) -> list[int]:
+        step = 5 if 100 - self.chart_low <= 30 else 10
+        return list(range(self.chart_low, 101, step))
+
+    @rx.var
+    def chart_height(self) -> int:
+        return 90 + 80 * max(1, len(self.chart))  # three bars per area, each row taller than its label
 
     @rx.event
     async def load(self):
@@ -206,16 +216,19 @@ class PublicHomeState(rx.State):
             }
             for x in lines
         ]
+        # a rate with nothing behind it has no bar (never a bar at 0 %)
         self.chart = [
             {
                 "area": x.area,
-                "completion": round((x.completion_rate or 0) * 100, 1),
-                "on_time": round((x.on_time_rate or 0) * 100, 1),
-                "satisfaction": round((x.satisfaction_rate or 0) * 100, 1),
+                "completion": None if x.completion_rate is None else round(x.completion_rate * 100, 1),
+                "on_time": None if x.on_time_rate is None else round(x.on_time_rate * 100, 1),
+                "satisfaction": None if x.satisfaction_rate is None else round(x.satisfaction_rate * 100, 1),
             }
             for x in lines
             if x.period == "本年"
         ]
+        shown = [v for row in self.chart for k, v in row.items() if k != "area" and v is not None]
+        self.chart_low = max(0, min(90, int(min(shown, default=90) - 2) // 5 * 5))
         self.categories = [{"category": c.category, "count": c.count} for c in cats]
         self.party = [{"member": p.member, "team": p.team, "overdue": str(p.overdue)} for p in party]
         self.loaded = True

@@ -8,7 +8,7 @@ from sqlalchemy import update
 from rxapp.domain import cases as C
 from rxapp.domain.clock import now
 from rxapp.domain.errors import AccessDenied, DomainError, NotFound
-from rxapp.domain.queries import CaseFilter, case_detail, department_worklist, search_cases, triage_queue
+from rxapp.domain.queries import CaseFilter, case_detail, department_worklist, search_cases, triage_queue, worklist_bucket, worklist_counts
 from rxapp.models import Case
 from tests.domain.cases_support import CONFIDENT_ENV, drive, submit
 
@@ -120,9 +120,21 @@ def test_department_worklist_buckets(session, world):
     assert routed.code in names["待签收"] and {working.code, late.code, soon.code} <= names["办理中"]
     assert names["即将超期"] == {soon.code} and names["已超期"] == {late.code}
     assert all(not v for v in department_worklist(session, actor=a["dept_other"]).values())
+    # the tabs' counts are exact and agree with the status chips of the same scope
+    counts = worklist_counts(session, actor=a["dept_env"])
+    assert counts == {k: len(v) for k, v in buckets.items()}
+    chips = search_cases(session, actor=a["dept_env"], page_size=10).counts_by_status
+    assert counts["待签收"] == chips.get("routed", 0) and counts["办理中"] == chips.get("in_progress", 0)
+    paged = [r.code for off in (0, 2, 4) for r in worklist_bucket(session, actor=a["dept_env"], bucket="办理中", limit=2, offset=off)]
+    assert paged == [r.code for r in buckets["办理中"]]
+    assert [r.code for r in worklist_bucket(session, actor=a["dept_env"], bucket="办理中", text=late.code)] == [late.code]
+    with pytest.raises(DomainError):
+        worklist_bucket(session, actor=a["dept_env"], bucket="全部")
     for other in ("dispatcher", "leader", "member"):
         with pytest.raises(AccessDenied):
             department_worklist(session, actor=a[other])
+        with pytest.raises(AccessDenied):
+            worklist_counts(session, actor=a[other])
 
 
 def test_triage_queue_lists_waiting_cases_in_scope(session, world):
@@ -165,3 +177,25 @@ def test_case_detail_shows_requester_to_handlers_and_masks_it_for_leaders(sessio
         assert err.value.field == "code"
     with pytest.raises(AccessDenied):
         case_detail(session, actor=None, code=case.code)
+
+
+def test_triage_queue_pages_in_sql_and_its_count_is_the_chips_sum(session, world, cases):
+    """The tab count is exact (never "200+") and equals the status chips
+    待受理 + 已受理 of the same scope; pages from an offset add up to the
+    whole queue, and the search text narrows both."""
+    from rxapp.domain.queries import triage_count
+
+    a = world.actors
+    for _ in range(4):
+        submit(session, world)
+    for who in ("dispatcher", "dispatcher_zhujiajian", "admin"):
+        whole = [r.code for r in triage_queue(session, actor=a[who])]
+        paged = [r.code for off in range(0, len(whole) + 3, 3) for r in triage_queue(session, actor=a[who], limit=3, offset=off)]
+        assert paged == whole
+        chips = search_cases(session, actor=a[who], page_size=10).counts_by_status
+        assert triage_count(session, actor=a[who]) == len(whole) == chips.get("submitted", 0) + chips.get("accepted", 0)
+    found = triage_queue(session, actor=a["dispatcher"], text=cases["g4"].code)
+    assert [r.code for r in found] == [cases["g4"].code] and triage_count(session, actor=a["dispatcher"], text=cases["g4"].code) == 1
+    for bad in (-1, "3", True, 10**9):
+        with pytest.raises(DomainError):
+            triage_queue(session, actor=a["dispatcher"], offset=bad)
