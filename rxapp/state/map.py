@@ -230,8 +230,13 @@ class MapState(dash.CaseFilters, AppState):
         """/map."""
         actor = await self.require(*MAP_ROLES)
         dash._seen(self.router.session.client_token, MapState)
-        self.embedded, self.loading, self.area_id = False, True, 0
-        yield
+        # a tab that comes back to the city map it last showed keeps it on screen
+        # while it is checked (no spinner, so the plot is not torn down and drawn twice)
+        fresh = self.embedded or self.area_id != 0 or not self._mark or bool(self.error)
+        self.embedded, self.area_id = False, 0
+        if fresh:
+            self.loading = True
+            yield
         await self._load_options()
         await self._refresh(actor, force=True)
 
