@@ -206,6 +206,8 @@ def chart(fig, **props) -> rx.Component:
         min_width="0",
         # on a phone plotly's toolbar would cover titles: hide it there
         style={"@media (max-width: 640px)": {"& .modebar-container": {"display": "none"}}},
+        # plotly measures text and sizes while it draws: keep each chart's reflow inside its card
+        contain="layout style",
         **styles.CARD,
     )
 
