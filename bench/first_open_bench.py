@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -109,6 +110,7 @@ def start_app(port: int, db_url: str | None, cases: int) -> tuple[subprocess.Pop
         # the demo accounts this bench signs in with
         subprocess.run(cmd, cwd=ROOT, check=True, stdout=subprocess.DEVNULL, env={**os.environ, "GRIDDESK_DEMO": "1"})
     proc, base = serve_app(port, db_url, tmp / "server.log")
+    proc.tmp = tmp  # removed after the run (the seeded database and the server log)
     return proc, base, db_url
 
 
@@ -190,6 +192,8 @@ def main() -> None:
         bench(base.rstrip("/"), args.runs, args.user, args.password, db_url, [p for p in args.pages.split(",") if p])
     finally:
         stop_app(proc)
+        if proc is not None:
+            shutil.rmtree(proc.tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
