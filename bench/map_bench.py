@@ -54,8 +54,13 @@ def start_app(port: int, cases: int, grids: int | None) -> tuple[subprocess.Pope
         cmd += ["--grids-per-township", str(grids)]
     demo = {**os.environ, "GRIDDESK_DEMO": "1"}  # the demo accounts this bench signs in with
     subprocess.run(cmd, cwd=ROOT, check=True, stdout=subprocess.DEVNULL, env=demo)
-    env = {**demo, "REFLEX_DB_URL": url, "GRIDDESK_ORIGINS": f"http://localhost:{port},http://127.0.0.1:{port}"}
-    log = open(db.parent / "server.log", "w")
+    return serve_app(port, url, db.parent / "server.log")
+
+
+def serve_app(port: int, url: str, log_path: Path) -> tuple[subprocess.Popen, str]:
+    """``reflex run --env prod`` on ``port`` serving the database ``url`` (demo mode), once it answers."""
+    env = {**os.environ, "GRIDDESK_DEMO": "1", "REFLEX_DB_URL": url, "GRIDDESK_ORIGINS": f"http://localhost:{port},http://127.0.0.1:{port}"}
+    log = open(log_path, "w")
     proc = subprocess.Popen(
         [str(ROOT / ".venv/bin/reflex"), "run", "--env", "prod", "--frontend-port", str(port), "--backend-port", str(port)],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
@@ -166,12 +171,18 @@ def main() -> None:
     try:
         bench(base.rstrip("/"), args.runs)
     finally:
-        if proc is not None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+        stop_app(proc)
+
+
+def stop_app(proc: subprocess.Popen | None) -> None:
+    """Stop an app this bench started (its whole process group)."""
+    if proc is None:
+        return
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ import reflex as rx
 from plotly.colors import get_colorscale, sample_colorscale
 from shapely.geometry import box, mapping, shape  # noqa: F401
 
+from rxapp.components.plot import plot
 from rxapp.domain.geo import datum
 from rxapp.domain.geo import mapview as MV
 from rxapp.i18n import translate
@@ -445,8 +446,11 @@ PHONE_NO_TOOLBAR = {"@media (max-width: 640px)": {"& .modebar-container": {"disp
 
 def map_chart(fig, *, id_: str, on_click=None, interactive: bool = True, **props) -> rx.Component:
     extra = {"on_click": on_click} if on_click is not None else {}
-    return rx.plotly(
+    return plot(
         data=fig.to(go.Figure),
+        # the figure carries its own look ("template": "none"): no deep merge of
+        # plotly's default template into ~90 KB of geometry on every render
+        template=None,
         config=CONFIG if interactive else STATIC,
         locale="zh-CN",
         width="100%",
@@ -495,7 +499,7 @@ def pick_map(fig, *, id_: str, on_pick) -> rx.Component:
     datum), "wgs84:lon,lat" from the phone's location, or "error:<code>"."""
     return rx.box(
         rx.script(PICK_SCRIPT),
-        rx.plotly(data=fig.to(go.Figure), config=STATIC, locale="zh-CN", width="100%", id=id_),
+        plot(data=fig.to(go.Figure), template=None, config=STATIC, locale="zh-CN", width="100%", id=id_),
         rx.el.input(id=f"{id_}-value", type="text", on_change=on_pick, style={"display": "none"}, aria_hidden="true", tab_index=-1),
         width="100%",
         cursor="crosshair",

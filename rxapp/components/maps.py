@@ -90,7 +90,7 @@ def map_body() -> rx.Component:
         rx.cond(
             M.loading,
             rx.center(rx.spinner(size="3"), padding="60px", width="100%"),
-            rx.box(map_chart(M.fig, id_="grid-map", on_click=M.click), width="100%", min_width="0", id="grid-map-box"),
+            rx.box(map_chart(M.fig, id_="grid-map", on_click=M.click), width="100%", min_width="0", contain="layout style", id="grid-map-box"),
         ),
         rx.cond(M.no_outline, rx.text(T("map.no_outline"), size="1", color_scheme="amber")),
         rx.hstack(

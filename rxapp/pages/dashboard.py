@@ -8,6 +8,7 @@ from rxapp.components.hotspots import hotspot_card
 
 from rxapp.components import styles
 from rxapp.components.layout import app_page, page_title
+from rxapp.components.plot import plot, preload
 from rxapp.components.warnings import warning_card
 from rxapp.components.maps import map_card
 from rxapp.state.base import T
@@ -199,11 +200,13 @@ def kpis() -> rx.Component:
 
 def chart(fig, **props) -> rx.Component:
     return rx.box(
-        rx.plotly(data=fig.to(go.Figure), config={"displaylogo": False, "responsive": True}, locale="zh-CN", width="100%", **props),
+        plot(data=fig.to(go.Figure), config={"displaylogo": False, "responsive": True}, locale="zh-CN", width="100%", **props),
         width="100%",
         min_width="0",
         # on a phone plotly's toolbar would cover titles: hide it there
         style={"@media (max-width: 640px)": {"& .modebar-container": {"display": "none"}}},
+        # plotly measures text and sizes while it draws: keep each chart's reflow inside its card
+        contain="layout style",
         **styles.CARD,
     )
 
@@ -298,6 +301,7 @@ def charts_grid() -> rx.Component:
 @app_page(route="/dashboard", title="领导驾驶舱", roles=DASHBOARD_ROLES, on_load=[D.load, MapState.load_card])
 def dashboard() -> rx.Component:
     return rx.vstack(
+        preload(),  # plotly.js starts loading now, not when the charts' figures have come
         page_title("nav.dashboard", rx.text(D.area_name, " · ", D.period_label, color_scheme="gray", size="2", id="dash-scope")),
         rx.cond(D.schedule_warning != "", rx.callout(D.schedule_warning, icon="calendar-x", color_scheme="amber", width="100%")),
         filters(),

@@ -6,6 +6,7 @@ import reflex as rx
 from rxapp.components import styles
 from rxapp.components.layout import app_page, page_title
 from rxapp.components.maps import map_body
+from rxapp.components.plot import preload
 from rxapp.pages.dashboard import area_picker, select_box
 from rxapp.state.base import T
 from rxapp.state.map import MAP_PERIODS, MAP_ROLES, MapState as M
@@ -48,6 +49,7 @@ def map_filters() -> rx.Component:
 @app_page(route="/map", title="网格一张图", roles=MAP_ROLES, on_load=[M.load])
 def grid_map() -> rx.Component:
     return rx.vstack(
+        preload(),  # plotly.js starts loading now, not when the figure has come
         page_title("map.title", rx.text(M.area_name, " · ", M.period_label, color_scheme="gray", size="2", id="map-scope")),
         map_filters(),
         rx.box(map_body(), width="100%", min_width="0", padding="12px", border_radius="10px", border=f"1px solid {rx.color('gray', 5)}"),

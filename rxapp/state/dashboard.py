@@ -343,9 +343,13 @@ class DashboardState(CaseFilters, AppState):
     async def load(self):
         actor = await self.require(*DASHBOARD_ROLES)
         _seen(self.router.session.client_token)
-        self.loading = True
+        before, shown = self._url_query(), bool(self.cards) and not self.error
         self._from_url(self.router.url.query_parameters)
-        yield
+        if not shown or self._url_query() != before:
+            # a spinner only for a new view: the same filters keep the charts on
+            # screen while they are checked (no teardown, no second draw)
+            self.loading = True
+            yield
         await self._load_options()
         # the missing holiday schedule is the administrators' job to fix: only they are warned
         lang = await self.ui_lang()

@@ -253,3 +253,31 @@ async def test_the_maps_one_click_below_are_computed_ahead_and_then_shared(state
     assert ahead  # computed before anyone clicked 普陀区
     await run(m.set_area(str(putuo)))
     assert m.area_name == "普陀区" and m.get_value("fig") is ahead[-1]["fig"]
+
+
+@pytest.mark.anyio
+async def test_a_measure_switch_and_a_shared_scope_change_read_no_database(state_db, login_token, monkeypatch):
+    import asyncio
+
+    from rxapp.state import map as map_state
+
+    root, m = await map_for(login_token("leader"))
+    await run(m.load())
+    await asyncio.gather(*list(map_state._prefetch_tasks))
+    crumbs = list(m.breadcrumb)
+
+    def no_db(*_a, **_k):
+        raise AssertionError("the database was read")
+
+    monkeypatch.setattr(map_state, "run_db", no_db)
+    monkeypatch.setattr(map_state.dash, "change_mark", lambda: _mark(m))
+    await run(m.set_measure("overdue"))  # rendered from the scope's shared data
+    assert m.measure == "overdue" and m.error == "" and m.get_value("fig")["data"]
+    putuo = state_db.areas["putuo"].id
+    await run(m.set_area(str(putuo)))  # computed ahead with its breadcrumb
+    assert m.area_name == "普陀区" and [c["name"] for c in m.breadcrumb][-1] == "普陀区" and m.breadcrumb[0] == crumbs[0]
+    await asyncio.gather(*list(map_state._prefetch_tasks), return_exceptions=True)
+
+
+async def _mark(m):
+    return m._mark

@@ -1,0 +1,57 @@
+"""One Plotly component for every chart and map: plotly.js's *basic* bundle.
+
+``rx.plotly`` loads the full plotly.js (4.6 MB minified, ~1.4 MB gzipped) on
+the first chart of a page: parsing and running it took 0.3-1 s of the main
+thread on this machine before any chart was drawn (profiled in Chromium,
+bench/map_bench.py and bench/first_open_bench.py).  Every figure of the app is
+``scatter``, ``bar`` or ``pie`` in cartesian axes, which the basic bundle
+(1.1 MB, shipped inside the same ``plotly.js`` package, so no new dependency)
+holds with all of plotly's core components (colour bars, legends, layout
+images for the optional tiles, hover, locales).  All pages use this one
+component so a page never loads two bundles.
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+from reflex_base.utils.imports import ImportDict, ImportVar
+from reflex_components_plotly.plotly import CREATE_PLOTLY_COMPONENT, Plotly, dynamic_plotly_import
+
+BUNDLE = "plotly.js/dist/plotly-basic.min.js"
+
+
+class BasicPlot(Plotly):
+    """``rx.plotly`` with plotly.js's basic bundle (scatter, bar, pie)."""
+
+    tag: str = "GdBasicPlot"
+
+    library = "react-plotly.js@4.1.0"
+
+    lib_dependencies: list[str] = ["plotly.js@3.7.0"]
+
+    def add_imports(self) -> ImportDict:
+        return CREATE_PLOTLY_COMPONENT
+
+    def _get_dynamic_imports(self) -> str:
+        return dynamic_plotly_import(self.tag, BUNDLE)
+
+
+plot = BasicPlot.create
+
+
+class _Preload(type(rx.fragment())):
+    """Starts loading the bundle when the page is drawn, not when its first
+    chart is: the chart mounts only once its figure came over the socket
+    (after hydrate and the page's load event), and the bundle's download and
+    parse then ran after the figure had arrived (0.2-0.6 s on /map)."""
+
+    def add_imports(self) -> ImportDict:
+        return {"react": [ImportVar(tag="useEffect")]}
+
+    def add_hooks(self) -> list[str]:
+        return [f"useEffect(() => {{ import({BUNDLE!r}).catch(() => null); }}, []);"]
+
+
+def preload() -> rx.Component:
+    """Put on a page whose charts come later (behind its load event)."""
+    return _Preload.create()
