@@ -884,6 +884,43 @@ def _due(ctx: _Ctx, window: Window, today: date) -> tuple[int, int]:
     due_in, done_in, carried = (int(x) for x in ctx.run(q).one())
     return due_in + carried, done_in
 
+def _due_by_child(ctx: _Ctx, window: Window, today: date, level: str, ids: list[int]) -> dict[int, tuple[int, int]]:
+    """``_due`` for each area ``ids`` of ``level`` (the areas one level below
+    the context's): {area id: (due, done)}, one grouped query — the due rollup
+    for districts and townships, the cases themselves below."""
+    upto = min(window.end, today)
+    if upto < window.start or not ids:
+        return {}
+    lo, hi = _dk(window.start), _dk(upto)
+    if level in ROLLUP_LEVELS:
+        o = RollupOverdue
+        inside = and_(o.day >= lo, o.day <= hi)
+        conds = [o.area_id.in_(ids), o.day <= hi]
+        if ctx.category_id is not None:
+            conds.append(o.category_id == ctx.category_id)
+        if ctx.department_id is not None:
+            conds.append(o.department_id == ctx.department_id)
+        key = o.area_id
+        q = select(
+            key,
+            func.coalesce(func.sum(case((inside, o.due), else_=0)), 0),
+            func.coalesce(func.sum(case((inside, o.due_done), else_=0)), 0),
+            func.coalesce(func.sum(case((o.day < lo, o.due - o.due_done), else_=0)), 0),
+        ).where(*conds)
+    else:
+        w = Window(window.start, upto)
+        done = R.done_sql()
+        inside = Case.deadline >= w.lo
+        key = CASE_AREA_COLUMN[level]
+        q = select(
+            key,
+            func.coalesce(func.sum(case((inside, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((and_(inside, done), 1), else_=0)), 0),
+            func.coalesce(func.sum(case((and_(~inside, ~done), 1), else_=0)), 0),
+        ).where(R.counted_sql(), Case.deadline.is_not(None), Case.deadline < w.hi, key.in_(ids), *ctx.case_conditions())
+    return {int(a): (int(d) + int(c), int(n)) for a, d, n, c in ctx.run(q.group_by(key)).all()}
+
+
 def _overdue_now(ctx: _Ctx, at: datetime) -> dict[int, int]:
     """{department id (0 = none): open cases past their deadline now}."""
     dept = func.coalesce(Case.department_id, 0)

@@ -1,6 +1,7 @@
 """The map's data: measures per sub-area, case points, scope and geometry size."""
 
 import json
+from datetime import timedelta
 
 import pytest
 
@@ -22,9 +23,14 @@ def test_city_map_has_the_four_districts_with_outlines_under_the_size_budget(ses
 
 
 def test_map_areas_carry_the_measures_of_their_scope(session, world):
-    drive(session, world, CaseStatus.RESOLVED, grid="g1")
-    drive(session, world, CaseStatus.ACCEPTED, grid="g3")
-    data = MV.map_view(session, actor=world.actors["leader_zhujiajian"], query={"period": "this_month"})
+    done = drive(session, world, CaseStatus.RESOLVED, grid="g1")
+    waiting = drive(session, world, CaseStatus.ACCEPTED, grid="g3")
+    # 办结率 counts the cases due: before any deadline there is no rate, after both one of two is done
+    period = {"period": "custom", "date_from": done.submitted_at.date().isoformat()}
+    early = MV.map_view(session, actor=world.actors["leader_zhujiajian"], query={**period, "date_to": done.submitted_at.date().isoformat()}, now=done.submitted_at)
+    assert {a.name: a.completion for a in early.areas if a.name in ("c1社区", "c2社区")} == {"c1社区": None, "c2社区": None}
+    later = max(done.deadline, waiting.deadline) + timedelta(days=1)
+    data = MV.map_view(session, actor=world.actors["leader_zhujiajian"], query={**period, "date_to": later.date().isoformat()}, now=later)
     by_name = {a.name: a for a in data.areas}
     c1, c2 = by_name["c1社区"], by_name["c2社区"]
     assert (c1.accepted, c1.completion) == (1, 1.0)

@@ -213,12 +213,15 @@ def public_townships(session: Session, *, date_from: date, date_to: date) -> tup
     ).all()
     ids = [int(i) for i, _ in towns]
     cols = ("accepted", "done", "resolved", "on_time", "evaluated", "satisfied", "basic")
-    groups = M._cohort(ctx, M.Window(q.date_from, q.date_to), cols, "township", ids)
+    window = M.Window(q.date_from, q.date_to)
+    groups = M._cohort(ctx, window, cols, "township", ids)
+    dues = M._due_by_child(ctx, window, clock_now().date(), AreaLevel.TOWNSHIP, ids)  # 办结率 as the headline: done ÷ due
     rows = []
     for i, name in towns:
         c = groups.get(int(i)) or {k: 0 for k in cols}
+        due, due_done = dues.get(int(i), (0, 0))
         rows.append(
-            PublicArea(int(i), name, c["accepted"], _rate(c["done"], c["accepted"]), _rate(c["on_time"], c["resolved"]), _rate(c["satisfied"] + c["basic"], c["evaluated"]))
+            PublicArea(int(i), name, c["accepted"], _rate(due_done, due), _rate(c["on_time"], c["resolved"]), _rate(c["satisfied"] + c["basic"], c["evaluated"]))
         )
     feats = []
     districts = session.execute(select(Area).where(Area.level == AreaLevel.DISTRICT).order_by(Area.sort, Area.id)).scalars().all()

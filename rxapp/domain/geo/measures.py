@@ -6,8 +6,10 @@ rollups), so a figure on the map is the figure on the dashboard.
 ``area_measures(session, *, actor, query=None, now=None) -> list[AreaMeasure]``
     One row per area one level below the query's area (the same areas
     ``features.area_features(session, area_id)`` draws; join on ``area_id``):
-    ``completion_rate`` (办结率, done ÷ accepted of the period's cohort, as
-    the dashboard's area ranking), ``on_time_rate``, ``overdue_now`` (超期件,
+    ``completion_rate`` (办结率, the dashboard headline's definition: done ÷
+    due, the cases due in the period or overdue from before it — the figure
+    the dashboard shows for that area; ``accepted`` / ``done`` are the
+    period's accept cohort, as the area ranking), ``on_time_rate``, ``overdue_now`` (超期件,
     open past deadline now), ``intake_per_1000_households`` (accepted in the
     period per 1,000 households of the area), ``satisfaction_rate`` (满意率),
     with their numerators and denominators.  A grid scope gives its own row.
@@ -62,7 +64,9 @@ class AreaMeasure:
     level: str
     accepted: int
     done: int
-    completion_rate: float | None
+    due: int
+    due_done: int
+    completion_rate: float | None  # due_done ÷ due (应办结口径)
     resolved: int
     on_time: int
     on_time_rate: float | None
@@ -158,14 +162,16 @@ def area_measures(session: Session, *, actor: Actor, query: MX.DashboardQuery | 
                                            column.in_(ids), *ctx.case_conditions()).group_by(column)
     ).all()) if ids else {}
     households = _households(ctx, level, ids)
+    dues = MX._due_by_child(ctx, cur, at.date(), level, ids)
     rows = []
     for aid, name in children:
         c = counters.get(aid) or MX._zero(cols)
         good = c.get("good", 0) + c.get("satisfied", 0) + c.get("basic", 0)
         hh = households.get(aid, 0)
+        due, due_done = dues.get(aid, (0, 0))
         rows.append(AreaMeasure(
             area_id=aid, name=name, level=level,
-            accepted=c["accepted"], done=c["done"], completion_rate=MX._rate(c["done"], c["accepted"]),
+            accepted=c["accepted"], done=c["done"], due=due, due_done=due_done, completion_rate=MX._rate(due_done, due),
             resolved=c["resolved"], on_time=c["on_time"], on_time_rate=MX._rate(c["on_time"], c["resolved"]),
             overdue_now=int(overdue.get(aid, 0)), households=hh,
             intake_per_1000_households=round(c["accepted"] * 1000 / hh, 1) if hh else None,
