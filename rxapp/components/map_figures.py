@@ -89,6 +89,9 @@ def base_layer(bbox: tuple[float, float, float, float]) -> tuple[tuple, tuple]:
     return tuple(xs), tuple(ys)
 
 
+COLORBAR_MARGIN = 46  # px above a choropleth for its horizontal colour bar (title, bar, ticks)
+
+
 def _layout(bbox: list[float], *, height: int, legend: bool, interactive: bool) -> dict:
     minx, miny, maxx, maxy = bbox
     lat0 = (miny + maxy) / 2
@@ -107,6 +110,7 @@ def _layout(bbox: list[float], *, height: int, legend: bool, interactive: bool) 
             "scaleratio": round(1 / math.cos(math.radians(lat0)), 4),
             "fixedrange": not interactive,
             "constrain": "domain",
+            "constraintoward": "top",  # a tall phone box: the map under its colour bar, the room below
         },
         "showlegend": legend,
         "legend": {"orientation": "h", "x": 0, "y": 0, "yanchor": "bottom", "bgcolor": "rgba(255,255,255,0.75)", "font": {"size": 11}},
@@ -334,7 +338,7 @@ def choropleth(
                     "x": 1,
                     "xanchor": "right",
                     "y": 1,
-                    "yanchor": "top",
+                    "yanchor": "bottom",  # above the plot, in the top margin: never over an island
                     "len": 0.45,
                     "thickness": 10,
                     "tickformat": ".0%" if is_rate else ",d" if measure == "overdue" else ",.0f",
@@ -387,6 +391,7 @@ def choropleth(
                 }
             )
     layout = _layout(view, height=height, legend=bool(cases or visits), interactive=interactive)
+    layout["margin"] = {**layout["margin"], "t": COLORBAR_MARGIN}  # room for the colour bar
     fig = {"data": traces, "layout": layout}
     labels = (label_curve, label_ids) if label_curve is not None else (-1, [])
     return fig, {"areas": areas, "labels": labels, "cases": codes}
