@@ -47,10 +47,9 @@ Speed: rows are built as tuples with explicit primary keys and written in
 batches by a writer thread (SQLite and the network release the GIL, so the
 database works while Python builds the next batch) — ``executemany`` on
 SQLite (foreign-key checks off and a rollback journal instead of WAL during
-the load, all in one transaction; secondary indexes stay in place since rows
-arrive in time order, which measured no slower than rebuilding them) and
-``COPY`` on PostgreSQL (FK triggers off when superuser, secondary indexes of
-the big tables rebuilt after the load, sequences moved past the explicit ids).
+the load, all in one transaction) and ``COPY`` on PostgreSQL (FK triggers off
+when superuser, sequences moved past the explicit ids); on both the secondary
+indexes of the big tables are dropped for the load and built after it.
 Deadlines are cached per (day, working days); the password is hashed once.
 """
 
@@ -159,16 +158,17 @@ def _empty_tables(conn: Connection, dialect: str) -> None:
             conn.exec_driver_sql(f'DELETE FROM "{name}"')
 
 
-# Secondary indexes of the big tables are rebuilt after the load on PostgreSQL
-# (a sorted build beats row-by-row upkeep there). On SQLite they stay: rows come
-# in time order, so upkeep is cheaper than a rebuild (each needs a table scan).
-PG_REBUILD_TABLES = ("case", "caseevent", "sms", "evaluation", "household", "resident", "visit", "diary")
+# Secondary indexes of the big tables are dropped for the load and built again
+# after it, on both databases: a sorted build beats row-by-row upkeep. (On
+# SQLite ``case`` carries 23 indexes, most led by a column other than time:
+# upkeep made its inserts 10x the cost of the same rows into a bare table.)
+REBUILD_TABLES = ("case", "caseevent", "sms", "evaluation", "household", "resident", "visit", "diary")
 
 
 def _drop_indexes(conn: Connection) -> list:
     dropped = []
     for table in all_tables():
-        if table.name in PG_REBUILD_TABLES:
+        if table.name in REBUILD_TABLES:
             for idx in table.indexes:
                 if not idx.unique:
                     conn.exec_driver_sql(f'DROP INDEX IF EXISTS "{idx.name}"')
@@ -373,10 +373,13 @@ def _road_names(names: list[str], n: int, r: random.Random) -> list[str]:
     return plain[:n]
 
 
-def _check_digit(body17: str) -> str:
-    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-    total = sum(int(c) * w for c, w in zip(body17, weights))
-    return "10X98765432"[total % 11]
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def _weighted(digits: str, offset: int) -> int:
+    """The ID number's check-digit sum (GB 11643: ``"10X98765432"[sum % 11]``) over
+    ``digits`` standing at ``offset`` in the 17-digit body."""
+    return sum(int(c) * w for c, w in zip(digits, _ID_WEIGHTS[offset:]))
 
 
 # ----------------------------------------------------------------------------
@@ -446,13 +449,12 @@ def seed(
                     _empty_tables(conn, dialect)
                 else:
                     _refuse_if_populated(conn)
-                dropped = []
                 if dialect == "postgresql":
                     conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
                     conn.exec_driver_sql("SET LOCAL maintenance_work_mem = '256MB'")
                     if not verify and conn.exec_driver_sql("SELECT current_setting('is_superuser')").scalar() == "on":
                         conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
-                    dropped = _drop_indexes(conn)
+                dropped = _drop_indexes(conn)
                 gen = _Generator(
                     conn,
                     dialect=dialect,
@@ -723,6 +725,10 @@ class _Generator:
         land = township_land()
 
         areas, teams, members, users, households, residents = [], [], [], [], [], []
+        born_str: dict[date, str] = {}
+        born_sum: dict[date, int] = {}
+        seq_sum = [_weighted(f"{n:03d}", 14) for n in range(1000)]
+        CHECK = "10X98765432"
         # grid-level arrays (index g)
         self.g_grid, self.g_comm, self.g_town, self.g_dist, self.g_team = [], [], [], [], []
         self.g_town_name, self.g_comm_name, self.g_roads = [], [], []
@@ -810,6 +816,7 @@ class _Generator:
                     n_hh = r.randint(*self.hh_range)
                     party_ids = self.g_party[-1]
                     region = T.ID_REGION.get(dname, "330900")
+                    region_sum = _weighted(region, 0)
                     for h in range(n_hh):
                         male = r.random() < 0.72
                         rep_year = r.randint(1938, 1996)
@@ -874,9 +881,15 @@ class _Generator:
                             seqno = r.randrange(100, 999)
                             if (seqno % 2 == 1) != (gender == "男"):
                                 seqno += 1 if seqno < 998 else -1
-                            body = f"{region}{born:%Y%m%d}{seqno:03d}"
+                            born_s = born_str.get(born)
+                            if born_s is None:
+                                born_s = f"{born:%Y%m%d}"
+                                born_str[born] = born_s
+                                born_sum[born] = _weighted(born_s, 6)
+                            # the check digit, from partial sums (region, birth date, sequence)
+                            total = region_sum + born_sum[born] + seq_sum[seqno]
                             residents.append((res_id, pname, gender, year, relation, pphone, skills, specialties, party,
-                                              hh_id, grid_id, body + _check_digit(body), created, 1))
+                                              hh_id, grid_id, f"{region}{born_s}{seqno:03d}" + CHECK[total % 11], created, 1))
                             res_id += 1
                         self.hh_id.append(hh_id)
                         self.hh_name.append(rep)
@@ -887,6 +900,13 @@ class _Generator:
                         hh_id += 1
                     self.g_hh_start.append(start)
                     self.g_hh_count.append(n_hh)
+            # households and residents go to the writer township by township, so the
+            # database writes them while the next township is built
+            for i in range(0, len(households), self.batch):
+                self.sink.write("household", households[i:i + self.batch])
+            for i in range(0, len(residents), self.batch):
+                self.sink.write("resident", residents[i:i + self.batch])
+            households, residents = [], []
             self.report(STAGE_PEOPLE, t_index + 1, len(town_rows) + 1)
         self.stats.grids = len(self.g_grid)
         self.stats.communities = len(self.comm_grids)
@@ -945,10 +965,6 @@ class _Generator:
         sink.write("team", teams)
         sink.write("user", users)
         sink.write("teammember", [tuple(m) for m in members])
-        for i in range(0, len(households), self.batch):
-            sink.write("household", households[i:i + self.batch])
-        for i in range(0, len(residents), self.batch):
-            sink.write("resident", residents[i:i + self.batch])
         if demo_mode():
             sink.write("apikey", [(self.next_id("apikey"), "演示密钥", DEMO_API_KEY[:8], token_digest(DEMO_API_KEY), 600,
                                    created, None)])
