@@ -65,6 +65,7 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date, datetime, time, timedelta
 from itertools import accumulate
 from operator import itemgetter
@@ -352,6 +353,7 @@ OFFICE_START = 8 * 3600 + 1800  # 08:30
 OFFICE_END = 17 * 3600 + 1800  # 17:30
 
 
+@lru_cache(maxsize=4096)
 def _slots(template: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(name for _, name, _, _ in Formatter().parse(template) if name))
 
@@ -442,6 +444,7 @@ def seed(
             raw.execute("PRAGMA synchronous=OFF")
             raw.execute("PRAGMA cache_size=-262144")
             raw.execute("PRAGMA temp_store=MEMORY")
+            raw.execute("PRAGMA threads=2")  # helper threads for the sorts of the index builds after the load
         conn.info["write"] = True  # BEGIN IMMEDIATE (rxapp.db)
         try:
             with conn.begin():
@@ -497,6 +500,7 @@ def seed(
                     raw.execute("PRAGMA journal_mode=WAL")
                 raw.execute("PRAGMA synchronous=NORMAL")
                 raw.execute("PRAGMA cache_size=-2000")
+                raw.execute("PRAGMA threads=0")
         # fresh planner statistics for the dashboards (outside the load transaction)
         if dialect == "postgresql":
             conn.exec_driver_sql("ANALYZE")
@@ -900,13 +904,6 @@ class _Generator:
                         hh_id += 1
                     self.g_hh_start.append(start)
                     self.g_hh_count.append(n_hh)
-            # households and residents go to the writer township by township, so the
-            # database writes them while the next township is built
-            for i in range(0, len(households), self.batch):
-                self.sink.write("household", households[i:i + self.batch])
-            for i in range(0, len(residents), self.batch):
-                self.sink.write("resident", residents[i:i + self.batch])
-            households, residents = [], []
             self.report(STAGE_PEOPLE, t_index + 1, len(town_rows) + 1)
         self.stats.grids = len(self.g_grid)
         self.stats.communities = len(self.comm_grids)
@@ -965,6 +962,11 @@ class _Generator:
         sink.write("team", teams)
         sink.write("user", users)
         sink.write("teammember", [tuple(m) for m in members])
+        # (households and residents last: they point at team members, which point at users)
+        for i in range(0, len(households), self.batch):
+            sink.write("household", households[i:i + self.batch])
+        for i in range(0, len(residents), self.batch):
+            sink.write("resident", residents[i:i + self.batch])
         if demo_mode():
             sink.write("apikey", [(self.next_id("apikey"), "演示密钥", DEMO_API_KEY[:8], token_digest(DEMO_API_KEY), 600,
                                    created, None)])
@@ -1565,6 +1567,11 @@ class _Generator:
         iSAT, iSCORE, iEVAL, iFOLLOW = _CI["satisfaction"], _CI["score"], _CI["evaluated_at"], _CI["followed_up_at"]
         iUPD, iVER = _CI["updated_at"], _CI["version"]
 
+        # per grid, once: its dispatcher and its leader (with their labels)
+        city_disp = (self.dispatcher_city, self.dispatcher_label[self.dispatcher_city])
+        g_disp = [self.dispatcher_of.get(g_dist[g], city_disp) for g in range(len(g_grid))]
+        g_leader = [(self.leader_for(g), self.leader_label[self.leader_for(g)]) for g in range(len(g_grid))]
+
         def promise(dept: str, due_t: int) -> str:
             return f"由{dept}于{YMD[due_t // DAY]}前办理并答复"
 
@@ -1622,9 +1629,9 @@ class _Generator:
             cat_id, cat_name, days, dep = cat_of_code[c]
             sugg_id = cat_of_code[sugg][0] if sugg in cat_of_code else cat_id
             dname = dept_name.get(dep, "相关部门")
-            disp, disp_label = self.dispatcher_of.get(g_dist[g], (self.dispatcher_city, self.dispatcher_label[self.dispatcher_city]))
+            disp, disp_label = g_disp[g]
             if R() < 0.15:
-                disp, disp_label = self.dispatcher_city, self.dispatcher_label[self.dispatcher_city]
+                disp, disp_label = city_disp
             team_user = g_user[g]
             if ch in PUBLIC_CHANNELS:
                 sub_actor, sub_label, created_by = None, PUBLIC_LABEL, None
@@ -1660,8 +1667,7 @@ class _Generator:
             # ---- the timeline: (t, action, from, to, actor, label, note, public, updates, sms, evaluation)
             steps = [(t, "submit", None, "submitted", sub_actor, sub_label, f"通过{CHANNEL_ZH.get(ch, ch)}提交", True,
                       (), None, None)]
-            leader = self.leader_for(g)
-            leader_label = self.leader_label[leader]
+            leader, leader_label = g_leader[g]
             auto = confident and (ch in PUBLIC_CHANNELS or R() < 0.5) and outcome == 0
             hold = payload if kind in (1, 2) else 9
             fast = kind == 1
