@@ -487,6 +487,8 @@ def seed(
                         raise RuntimeError(f"seed wrote {len(bad)} rows with broken foreign keys, e.g. {bad[:3]}")
                 # the dashboard rollups, in the same transaction as the rows they count
                 rebuild_rollups(Session(bind=conn))
+                if dialect == "sqlite":  # the rebuild leaves SQLite's default 2 MB page cache behind: the load's again
+                    raw.execute("PRAGMA cache_size=-262144")
                 seed_media(conn, random_seed=random_seed, now=now)  # demo photos (issue 16)
                 # hot spots of the last week, as the detector found them on intake
                 replay_detector(Session(bind=conn), since=now - timedelta(days=7))
