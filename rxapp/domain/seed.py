@@ -162,7 +162,7 @@ def _empty_tables(conn: Connection, dialect: str) -> None:
 # Secondary indexes of the big tables are dropped for the load and built again
 # after it, on both databases: a sorted build beats row-by-row upkeep. (On
 # SQLite ``case`` carries 23 indexes, most led by a column other than time:
-# upkeep made its inserts 10x the cost of the same rows into a bare table.)
+# their upkeep made the case inserts cost 4x their CPU without them.)
 REBUILD_TABLES = ("case", "caseevent", "sms", "evaluation", "household", "resident", "visit", "diary")
 
 
