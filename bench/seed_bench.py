@@ -7,17 +7,21 @@ rollups, the demo photos, the detector replay, the notice boards, the rest:
 create_all, ANALYZE).  Prints JSON lines:
 
     {"bench": "seed", "db": …, "cases": N, "grids_per_township": G, "grids": …, "households": …,
-     "seconds": total, "phases": {phase: seconds, …}, "cpu_seconds": …, "load": [1, 5, 15 min]}
-    {"bench": "seed_floor", "db": …, "rows": N, "columns": 52, "seconds": …}
+     "seconds": total wall, "cpu_seconds": process CPU, "phases": {phase: wall seconds, …},
+     "phases_cpu": {phase: CPU seconds of the thread running it, …},
+     "writer_cpu": {table: CPU seconds of the writer thread, …}, "load_before": [1, 5, 15 min], "load_after": …}
+    {"bench": "seed_floor", "db": …, "rows": N, "columns": 52, "seconds": …, "load": …}
 
 ``seed_floor``: the time to write N bare rows as wide as ``case`` (52 columns:
-ints, short texts, one 60-character text, timestamps as text) into an empty
-table of the same width in one transaction — ``executemany`` on SQLite,
+ints, short texts, one sentence of Chinese text, timestamps as text) into an
+empty table of the same width in one transaction — ``executemany`` on SQLite,
 ``COPY`` on PostgreSQL — measured in the same run.  No seed writes its cases
-faster than that, and the seed writes ~5 more rows per case (events, SMS, ...).
+faster than that, and it writes about 10 rows per case (the case, 6 events,
+2 SMS, an evaluation).  On a shared machine read the CPU figures: the wall
+time includes waiting for a core.
 
     .venv/bin/python bench/seed_bench.py [--sizes 40000,1000000] [--dbs sqlite,postgresql]
-        [--grids-per-township 67] [--random-seed 42] [--dir /tmp/griddesk-seed-bench] [--keep]
+        [--grids-per-township 3] [--random-seed 42] [--dir /tmp/griddesk-seed-bench] [--keep]
         [--profile FILE.prof] [--no-floor]
 
 PostgreSQL runs in a database ``seed18_bench`` (created and dropped by the bench).
@@ -126,9 +130,6 @@ def _drop_pg():
 
 def _floor(db: str, url: str, rows: int) -> float:
     """Seconds to write ``rows`` bare 52-column rows into an empty table, one transaction."""
-    import random
-
-    r = random.Random(1)
     cols = 52
     names = [f"c{i}" for i in range(cols)]
     # as wide as a case: 20 ints, 10 short texts, 1 long text, 15 timestamps (text), 6 NULLs
@@ -164,7 +165,6 @@ def _floor(db: str, url: str, rows: int) -> float:
         conn.exec_driver_sql("DROP TABLE seed_floor")
         conn.commit()
     engine.dispose()
-    del r
     return seconds
 
 
@@ -172,7 +172,7 @@ def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--sizes", default="40000")
     p.add_argument("--dbs", default="sqlite")
-    p.add_argument("--grids-per-township", type=int, default=67)
+    p.add_argument("--grids-per-township", type=int, default=3, help="3: the demo; 67: the full city (2,412 grids)")
     p.add_argument("--random-seed", type=int, default=42)
     p.add_argument("--dir", default="/tmp/griddesk-seed-bench")
     p.add_argument("--keep", action="store_true", help="keep the seeded databases")
