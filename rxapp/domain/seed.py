@@ -47,10 +47,9 @@ Speed: rows are built as tuples with explicit primary keys and written in
 batches by a writer thread (SQLite and the network release the GIL, so the
 database works while Python builds the next batch) — ``executemany`` on
 SQLite (foreign-key checks off and a rollback journal instead of WAL during
-the load, all in one transaction; secondary indexes stay in place since rows
-arrive in time order, which measured no slower than rebuilding them) and
-``COPY`` on PostgreSQL (FK triggers off when superuser, secondary indexes of
-the big tables rebuilt after the load, sequences moved past the explicit ids).
+the load, all in one transaction) and ``COPY`` on PostgreSQL (FK triggers off
+when superuser, sequences moved past the explicit ids); on both the secondary
+indexes of the big tables are dropped for the load and built after it.
 Deadlines are cached per (day, working days); the password is hashed once.
 """
 
@@ -66,6 +65,7 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date, datetime, time, timedelta
 from itertools import accumulate
 from operator import itemgetter
@@ -159,16 +159,17 @@ def _empty_tables(conn: Connection, dialect: str) -> None:
             conn.exec_driver_sql(f'DELETE FROM "{name}"')
 
 
-# Secondary indexes of the big tables are rebuilt after the load on PostgreSQL
-# (a sorted build beats row-by-row upkeep there). On SQLite they stay: rows come
-# in time order, so upkeep is cheaper than a rebuild (each needs a table scan).
-PG_REBUILD_TABLES = ("case", "caseevent", "sms", "evaluation", "household", "resident", "visit", "diary")
+# Secondary indexes of the big tables are dropped for the load and built again
+# after it, on both databases: a sorted build beats row-by-row upkeep. (On
+# SQLite ``case`` carries 23 indexes, most led by a column other than time:
+# their upkeep made the case inserts cost 4x their CPU without them.)
+REBUILD_TABLES = ("case", "caseevent", "sms", "evaluation", "household", "resident", "visit", "diary")
 
 
 def _drop_indexes(conn: Connection) -> list:
     dropped = []
     for table in all_tables():
-        if table.name in PG_REBUILD_TABLES:
+        if table.name in REBUILD_TABLES:
             for idx in table.indexes:
                 if not idx.unique:
                     conn.exec_driver_sql(f'DROP INDEX IF EXISTS "{idx.name}"')
@@ -352,6 +353,7 @@ OFFICE_START = 8 * 3600 + 1800  # 08:30
 OFFICE_END = 17 * 3600 + 1800  # 17:30
 
 
+@lru_cache(maxsize=4096)
 def _slots(template: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(name for _, name, _, _ in Formatter().parse(template) if name))
 
@@ -373,10 +375,13 @@ def _road_names(names: list[str], n: int, r: random.Random) -> list[str]:
     return plain[:n]
 
 
-def _check_digit(body17: str) -> str:
-    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-    total = sum(int(c) * w for c, w in zip(body17, weights))
-    return "10X98765432"[total % 11]
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def _weighted(digits: str, offset: int) -> int:
+    """The ID number's check-digit sum (GB 11643: ``"10X98765432"[sum % 11]``) over
+    ``digits`` standing at ``offset`` in the 17-digit body."""
+    return sum(int(c) * w for c, w in zip(digits, _ID_WEIGHTS[offset:]))
 
 
 # ----------------------------------------------------------------------------
@@ -439,6 +444,7 @@ def seed(
             raw.execute("PRAGMA synchronous=OFF")
             raw.execute("PRAGMA cache_size=-262144")
             raw.execute("PRAGMA temp_store=MEMORY")
+            raw.execute("PRAGMA threads=2")  # helper threads for the sorts of the index builds after the load
         conn.info["write"] = True  # BEGIN IMMEDIATE (rxapp.db)
         try:
             with conn.begin():
@@ -446,13 +452,12 @@ def seed(
                     _empty_tables(conn, dialect)
                 else:
                     _refuse_if_populated(conn)
-                dropped = []
                 if dialect == "postgresql":
                     conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
                     conn.exec_driver_sql("SET LOCAL maintenance_work_mem = '256MB'")
                     if not verify and conn.exec_driver_sql("SELECT current_setting('is_superuser')").scalar() == "on":
                         conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
-                    dropped = _drop_indexes(conn)
+                dropped = _drop_indexes(conn)
                 gen = _Generator(
                     conn,
                     dialect=dialect,
@@ -482,6 +487,8 @@ def seed(
                         raise RuntimeError(f"seed wrote {len(bad)} rows with broken foreign keys, e.g. {bad[:3]}")
                 # the dashboard rollups, in the same transaction as the rows they count
                 rebuild_rollups(Session(bind=conn))
+                if dialect == "sqlite":  # the rebuild leaves SQLite's default 2 MB page cache behind: the load's again
+                    raw.execute("PRAGMA cache_size=-262144")
                 seed_media(conn, random_seed=random_seed, now=now)  # demo photos (issue 16)
                 # hot spots of the last week, as the detector found them on intake
                 replay_detector(Session(bind=conn), since=now - timedelta(days=7))
@@ -495,6 +502,7 @@ def seed(
                     raw.execute("PRAGMA journal_mode=WAL")
                 raw.execute("PRAGMA synchronous=NORMAL")
                 raw.execute("PRAGMA cache_size=-2000")
+                raw.execute("PRAGMA threads=0")
         # fresh planner statistics for the dashboards (outside the load transaction)
         if dialect == "postgresql":
             conn.exec_driver_sql("ANALYZE")
@@ -723,6 +731,10 @@ class _Generator:
         land = township_land()
 
         areas, teams, members, users, households, residents = [], [], [], [], [], []
+        born_str: dict[date, str] = {}
+        born_sum: dict[date, int] = {}
+        seq_sum = [_weighted(f"{n:03d}", 14) for n in range(1000)]
+        CHECK = "10X98765432"
         # grid-level arrays (index g)
         self.g_grid, self.g_comm, self.g_town, self.g_dist, self.g_team = [], [], [], [], []
         self.g_town_name, self.g_comm_name, self.g_roads = [], [], []
@@ -810,6 +822,7 @@ class _Generator:
                     n_hh = r.randint(*self.hh_range)
                     party_ids = self.g_party[-1]
                     region = T.ID_REGION.get(dname, "330900")
+                    region_sum = _weighted(region, 0)
                     for h in range(n_hh):
                         male = r.random() < 0.72
                         rep_year = r.randint(1938, 1996)
@@ -874,9 +887,15 @@ class _Generator:
                             seqno = r.randrange(100, 999)
                             if (seqno % 2 == 1) != (gender == "男"):
                                 seqno += 1 if seqno < 998 else -1
-                            body = f"{region}{born:%Y%m%d}{seqno:03d}"
+                            born_s = born_str.get(born)
+                            if born_s is None:
+                                born_s = f"{born:%Y%m%d}"
+                                born_str[born] = born_s
+                                born_sum[born] = _weighted(born_s, 6)
+                            # the check digit, from partial sums (region, birth date, sequence)
+                            total = region_sum + born_sum[born] + seq_sum[seqno]
                             residents.append((res_id, pname, gender, year, relation, pphone, skills, specialties, party,
-                                              hh_id, grid_id, body + _check_digit(body), created, 1))
+                                              hh_id, grid_id, f"{region}{born_s}{seqno:03d}" + CHECK[total % 11], created, 1))
                             res_id += 1
                         self.hh_id.append(hh_id)
                         self.hh_name.append(rep)
@@ -945,6 +964,7 @@ class _Generator:
         sink.write("team", teams)
         sink.write("user", users)
         sink.write("teammember", [tuple(m) for m in members])
+        # (households and residents last: they point at team members, which point at users)
         for i in range(0, len(households), self.batch):
             sink.write("household", households[i:i + self.batch])
         for i in range(0, len(residents), self.batch):
@@ -1549,6 +1569,11 @@ class _Generator:
         iSAT, iSCORE, iEVAL, iFOLLOW = _CI["satisfaction"], _CI["score"], _CI["evaluated_at"], _CI["followed_up_at"]
         iUPD, iVER = _CI["updated_at"], _CI["version"]
 
+        # per grid, once: its dispatcher and its leader (with their labels)
+        city_disp = (self.dispatcher_city, self.dispatcher_label[self.dispatcher_city])
+        g_disp = [self.dispatcher_of.get(g_dist[g], city_disp) for g in range(len(g_grid))]
+        g_leader = [(self.leader_for(g), self.leader_label[self.leader_for(g)]) for g in range(len(g_grid))]
+
         def promise(dept: str, due_t: int) -> str:
             return f"由{dept}于{YMD[due_t // DAY]}前办理并答复"
 
@@ -1606,9 +1631,9 @@ class _Generator:
             cat_id, cat_name, days, dep = cat_of_code[c]
             sugg_id = cat_of_code[sugg][0] if sugg in cat_of_code else cat_id
             dname = dept_name.get(dep, "相关部门")
-            disp, disp_label = self.dispatcher_of.get(g_dist[g], (self.dispatcher_city, self.dispatcher_label[self.dispatcher_city]))
+            disp, disp_label = g_disp[g]
             if R() < 0.15:
-                disp, disp_label = self.dispatcher_city, self.dispatcher_label[self.dispatcher_city]
+                disp, disp_label = city_disp
             team_user = g_user[g]
             if ch in PUBLIC_CHANNELS:
                 sub_actor, sub_label, created_by = None, PUBLIC_LABEL, None
@@ -1644,8 +1669,7 @@ class _Generator:
             # ---- the timeline: (t, action, from, to, actor, label, note, public, updates, sms, evaluation)
             steps = [(t, "submit", None, "submitted", sub_actor, sub_label, f"通过{CHANNEL_ZH.get(ch, ch)}提交", True,
                       (), None, None)]
-            leader = self.leader_for(g)
-            leader_label = self.leader_label[leader]
+            leader, leader_label = g_leader[g]
             auto = confident and (ch in PUBLIC_CHANNELS or R() < 0.5) and outcome == 0
             hold = payload if kind in (1, 2) else 9
             fast = kind == 1
