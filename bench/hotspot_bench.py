@@ -67,17 +67,18 @@ def emit(row: dict) -> None:
 
 
 def fresh_database(db: str, size: int, random_seed: int, folder: Path, pg_url: str,
-                   reuse: bool) -> tuple[str, callable, bool]:
+                   reuse: bool, grids: int = 3) -> tuple[str, callable, bool]:
     """The database's URL, how to drop it, and whether it already holds the seed (``reuse``)."""
+    tag = "" if grids == 3 else f"-g{grids}"
     if db == "sqlite":
-        path = folder / f"hotspot-{size}-s{random_seed}.db"
+        path = folder / f"hotspot-{size}-s{random_seed}{tag}.db"
         if reuse and path.exists():
             return f"sqlite:///{path}", lambda: None, True
         for suffix in ("", "-wal", "-shm", "-journal"):
             Path(str(path) + suffix).unlink(missing_ok=True)
         return (f"sqlite:///{path}", lambda: [Path(str(path) + s).unlink(missing_ok=True) for s in ("", "-wal", "-shm")],
                 False)
-    name = f"griddesk_hotspot_bench_{size}_s{random_seed}"
+    name = f"griddesk_hotspot_bench_{size}_s{random_seed}{tag.replace('-', '_')}"
     url = make_url(pg_url).set(database=name).render_as_string(hide_password=False)
     admin = make_engine(pg_url).execution_options(isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -105,11 +106,12 @@ def ms(values: list[float]) -> dict:
 
 
 def run(db: str, size: int, url: str, threshold: float, random_seed: int, seeded_already: bool,
-        dump: Path | None, replay_days: int | None = None) -> None:
+        dump: Path | None, replay_days: int | None = None, grids: int = 3) -> None:
     from rxapp.domain.seed import seed
 
     engine = make_engine(url)
-    seed_s = None if seeded_already else round(seed(engine, cases=size, now=NOW, random_seed=random_seed).seconds, 1)
+    seed_s = None if seeded_already else round(
+        seed(engine, cases=size, now=NOW, random_seed=random_seed, grids_per_township=grids).seconds, 1)
     settings = D.Settings(threshold=threshold)
     with engine.connect() as conn:
         trans = conn.begin()
@@ -165,7 +167,7 @@ def run(db: str, size: int, url: str, threshold: float, random_seed: int, seeded
             floor.append(time.perf_counter() - t0)
         trans.rollback()
     engine.dispose()
-    emit({"bench": "hotspot", "db": db, "cases_in_db": size, "cases": n, "replay_days": replay_days,
+    emit({"bench": "hotspot", "db": db, "cases_in_db": size, "grids_per_township": grids, "cases": n, "replay_days": replay_days,
           "random_seed": random_seed, "seed_s": seed_s, "load": [round(x, 1) for x in os.getloadavg()],
           "incidents": len(eligible), "recall_by_3rd": round(recall, 4), "hotspots": len(members),
           "precision": round(precision, 4), "per_case_ms": ms(costs), "replay_s": round(replay_s, 1),
@@ -206,14 +208,15 @@ def main() -> None:
     p.add_argument("--reuse", action="store_true", help="replay a database kept by --keep (same size and seed)")
     p.add_argument("--dump", type=Path, default=None, help="append missed incidents and false hot spots here")
     p.add_argument("--replay-days", type=int, default=None, help="replay only the last D days of the history")
+    p.add_argument("--grids-per-township", type=int, default=3, help="topology (3: the demo; 67: the full city)")
     a = p.parse_args()
     folder = Path(a.dir)
     folder.mkdir(parents=True, exist_ok=True)
     for size in [int(x) for x in a.sizes.split(",") if x]:
         for db in [x for x in a.dbs.split(",") if x]:
-            url, drop, seeded = fresh_database(db, size, a.random_seed, folder, a.pg_url, a.reuse)
+            url, drop, seeded = fresh_database(db, size, a.random_seed, folder, a.pg_url, a.reuse, a.grids_per_township)
             try:
-                run(db, size, url, a.threshold, a.random_seed, seeded, a.dump, a.replay_days)
+                run(db, size, url, a.threshold, a.random_seed, seeded, a.dump, a.replay_days, a.grids_per_township)
             finally:
                 if not (a.keep or a.reuse):
                     drop()
