@@ -851,74 +851,65 @@ def exact_percentile(ctx: _Ctx, window: Window, hist: Mapping[int, int], p: floa
 # ----------------------------------------------------------------------------
 # Live and flow figures
 # ----------------------------------------------------------------------------
+def _due_select(ctx: _Ctx, window: Window, today: date, level: str | None = None, ids: list[int] | None = None):
+    """The due cohort's sums (due in the window, done of those, due before it
+    and still open) as one select: for the context's own area, or grouped by
+    the areas ``ids`` of ``level`` (key first). The due rollup serves the city,
+    districts and townships, the cases the levels below. None before the window."""
+    upto = min(window.end, today)
+    if upto < window.start:
+        return None
+    lo, hi = _dk(window.start), _dk(upto)
+    if (ctx.key is not None) if level is None else (level in ROLLUP_LEVELS):
+        o = RollupOverdue
+        inside = and_(o.day >= lo, o.day <= hi)
+        key = None if level is None else o.area_id
+        conds = [o.area_id == ctx.key if key is None else key.in_(ids), o.day <= hi]
+        if ctx.category_id is not None:
+            conds.append(o.category_id == ctx.category_id)
+        if ctx.department_id is not None:
+            conds.append(o.department_id == ctx.department_id)
+        sums = (
+            func.coalesce(func.sum(case((inside, o.due), else_=0)), 0),
+            func.coalesce(func.sum(case((inside, o.due_done), else_=0)), 0),
+            func.coalesce(func.sum(case((o.day < lo, o.due - o.due_done), else_=0)), 0),
+        )
+    else:
+        w = Window(window.start, upto)
+        done = R.done_sql()
+        inside = Case.deadline >= w.lo
+        key = None if level is None else CASE_AREA_COLUMN[level]
+        conds = [R.counted_sql(), Case.deadline.is_not(None), Case.deadline < w.hi, *ctx.case_conditions()]
+        if key is not None:
+            conds.append(key.in_(ids))
+        sums = (
+            func.coalesce(func.sum(case((inside, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((and_(inside, done), 1), else_=0)), 0),
+            func.coalesce(func.sum(case((and_(~inside, ~done), 1), else_=0)), 0),
+        )
+    if key is None:
+        return select(*sums).where(*conds)
+    return select(key, *sums).where(*conds).group_by(key)
+
+
 def _due(ctx: _Ctx, window: Window, today: date) -> tuple[int, int]:
     """(due, done) of the headline 办结率: the accepted cases with a deadline
     on a day from the window's start to its end (today at the latest), plus
     those due before the window and still not done; done = resolved or closed now."""
-    upto = min(window.end, today)
-    if upto < window.start:
+    q = _due_select(ctx, window, today)
+    if q is None:
         return 0, 0
-    lo, hi = _dk(window.start), _dk(upto)
-    if ctx.key is not None:
-        o = RollupOverdue
-        inside = and_(o.day >= lo, o.day <= hi)
-        conds = [o.area_id == ctx.key, o.day <= hi]
-        if ctx.category_id is not None:
-            conds.append(o.category_id == ctx.category_id)
-        if ctx.department_id is not None:
-            conds.append(o.department_id == ctx.department_id)
-        q = select(
-            func.coalesce(func.sum(case((inside, o.due), else_=0)), 0),
-            func.coalesce(func.sum(case((inside, o.due_done), else_=0)), 0),
-            func.coalesce(func.sum(case((o.day < lo, o.due - o.due_done), else_=0)), 0),
-        ).where(*conds)
-    else:
-        w = Window(window.start, upto)
-        done = R.done_sql()
-        inside = Case.deadline >= w.lo
-        q = select(
-            func.coalesce(func.sum(case((inside, 1), else_=0)), 0),
-            func.coalesce(func.sum(case((and_(inside, done), 1), else_=0)), 0),
-            func.coalesce(func.sum(case((and_(~inside, ~done), 1), else_=0)), 0),
-        ).where(R.counted_sql(), Case.deadline.is_not(None), Case.deadline < w.hi, *ctx.case_conditions())
     due_in, done_in, carried = (int(x) for x in ctx.run(q).one())
     return due_in + carried, done_in
 
+
 def _due_by_child(ctx: _Ctx, window: Window, today: date, level: str, ids: list[int]) -> dict[int, tuple[int, int]]:
     """``_due`` for each area ``ids`` of ``level`` (the areas one level below
-    the context's): {area id: (due, done)}, one grouped query — the due rollup
-    for districts and townships, the cases themselves below."""
-    upto = min(window.end, today)
-    if upto < window.start or not ids:
+    the context's): {area id: (due, done)}, one grouped query."""
+    q = _due_select(ctx, window, today, level, ids) if ids else None
+    if q is None:
         return {}
-    lo, hi = _dk(window.start), _dk(upto)
-    if level in ROLLUP_LEVELS:
-        o = RollupOverdue
-        inside = and_(o.day >= lo, o.day <= hi)
-        conds = [o.area_id.in_(ids), o.day <= hi]
-        if ctx.category_id is not None:
-            conds.append(o.category_id == ctx.category_id)
-        if ctx.department_id is not None:
-            conds.append(o.department_id == ctx.department_id)
-        key = o.area_id
-        q = select(
-            key,
-            func.coalesce(func.sum(case((inside, o.due), else_=0)), 0),
-            func.coalesce(func.sum(case((inside, o.due_done), else_=0)), 0),
-            func.coalesce(func.sum(case((o.day < lo, o.due - o.due_done), else_=0)), 0),
-        ).where(*conds)
-    else:
-        w = Window(window.start, upto)
-        done = R.done_sql()
-        inside = Case.deadline >= w.lo
-        key = CASE_AREA_COLUMN[level]
-        q = select(
-            key,
-            func.coalesce(func.sum(case((inside, 1), else_=0)), 0),
-            func.coalesce(func.sum(case((and_(inside, done), 1), else_=0)), 0),
-            func.coalesce(func.sum(case((and_(~inside, ~done), 1), else_=0)), 0),
-        ).where(R.counted_sql(), Case.deadline.is_not(None), Case.deadline < w.hi, key.in_(ids), *ctx.case_conditions())
-    return {int(a): (int(d) + int(c), int(n)) for a, d, n, c in ctx.run(q.group_by(key)).all()}
+    return {int(a): (int(d) + int(c), int(n)) for a, d, n, c in ctx.run(q).all()}
 
 
 def _overdue_now(ctx: _Ctx, at: datetime) -> dict[int, int]:
