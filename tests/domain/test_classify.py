@@ -510,3 +510,11 @@ def test_cli_rejects_a_bad_rules_file_with_a_message(tmp_path, content, message)
     assert proc.returncode == 2
     assert message in proc.stderr.decode("utf-8")
     assert proc.stdout == b""
+
+
+def test_normalize_text_is_idempotent_on_every_cjk_character():
+    # OpenCC maps 薴 to 苧 and 苧 to 苎: a keyword read back must not change again.
+    assert normalize_text("薴") == normalize_text("苧") == "苎"
+    text = "".join(chr(cp) for cp in range(0x4E00, 0xA000))
+    once = normalize_text(text)
+    assert normalize_text(once) == once

@@ -79,8 +79,14 @@ def no_match() -> Classification:
 
 def normalize_text(text: str) -> str:
     """Traditional to simplified (OpenCC), full-width to half-width (NFKC),
-    Latin letters in upper case, whitespace removed."""
-    return _WHITESPACE.sub("", unicodedata.normalize("NFKC", _T2S.convert(text or ""))).upper()
+    Latin letters in upper case, whitespace removed. Idempotent: OpenCC's
+    table maps a few characters in two steps (薴 -> 苧 -> 苎), so a changed
+    text is converted once more."""
+    text = text or ""
+    simplified = _T2S.convert(text)
+    if simplified != text:
+        simplified = _T2S.convert(simplified)
+    return _WHITESPACE.sub("", unicodedata.normalize("NFKC", simplified)).upper()
 
 
 def _split_entry(entry: str) -> tuple[str, int]:
