@@ -58,6 +58,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 import uuid
 from pathlib import Path
@@ -139,6 +140,7 @@ class Server:
         self.tmp = Path(tempfile.mkdtemp(prefix="ws_bench_"))
         self.proc: subprocess.Popen | None = None
         self.log_path = self.tmp / "app-server.log"
+        self.stats_path = self.tmp / "live-stats.jsonl"
         self.created_pg: str | None = None
         self.db_url = args.db_url or f"sqlite:///{self.tmp / 'ws_bench.db'}"
 
@@ -163,6 +165,11 @@ class Server:
             cwd=ROOT, check=True, stdout=subprocess.DEVNULL, env={**os.environ, "GRIDDESK_DEMO": "1"},
         )
         note(f"seeded {self.db_url} in {time.perf_counter() - t0:.1f}s")
+        # the intake load would hit the demo key's per-minute limit: lift it in this bench database
+        engine = make_engine(self.db_url)
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE apikey SET rate_limit_per_minute = 100000000"))
+        engine.dispose()
 
     def drop_db(self) -> None:
         if not self.created_pg or self.args.keep_db:
@@ -203,6 +210,8 @@ class Server:
             "GRIDDESK_DEMO": "1",  # the demo accounts the tabs sign in with
             # the disk state manager's files live with this run, not in the repo's .states
             "REFLEX_STATES_WORKDIR": str(self.tmp / "states"),
+            # the push task's cycles (rxapp.state.dashboard): views computed per cycle
+            "GRIDDESK_LIVE_STATS": str(self.stats_path),
         }
         env.pop("REFLEX_STATE_MANAGER_MODE", None)
         if self.args.state_manager and not self.args.redis:
@@ -277,6 +286,7 @@ class Tab:
         self.cards: list | None = None
         self.card_changes: list[float] = []  # arrival times of deltas whose cards differ from the previous ones
         self.period = "this_month"  # the dashboard's default
+        self.as_of: list[tuple[float, float]] = []  # (arrival, data_as_of), wall clock: what each delta's figures include
 
     async def connect(self) -> None:
         await self.sio.connect(
@@ -297,6 +307,8 @@ class Tab:
         for state, fields in delta.items():
             seen[state] = {k.split(FIELD)[0]: v for k, v in (fields or {}).items()}
         dash = seen.get(DASH, {})
+        if dash.get("data_as_of"):
+            self.as_of.append((time.time(), float(dash["data_as_of"])))
         if "cards" in dash:
             if self.cards is not None and dash["cards"] != self.cards:
                 self.card_changes.append(t)
@@ -629,6 +641,293 @@ async def live_phase(tabs: list[Tab], db_url: str, resolutions: int, wait: float
 
 
 # ---------------------------------------------------------------------------
+# 3. live under intake load: 200 dashboards over 20 filtered views while
+#    Open311 POSTs arrive at a fixed rate (issue 18)
+# ---------------------------------------------------------------------------
+LOAD_TEXTS = (
+    "小区旁边的工厂晚上排放废气，气味刺鼻，请环保部门查处",
+    "村里路灯坏了好几个月，晚上出门很不方便",
+    "邻居装修占用公共楼道，沟通多次没有结果",
+    "河道里漂着很多垃圾，夏天有臭味",
+    "公司拖欠工资三个月，老板一直推脱",
+)
+
+
+async def _loadgen(base: str, rate: float, connections: int, bodies: list[str], out: str, offset: int) -> None:
+    """Open-loop Open311 intake: request i is due at t0 + i / rate, whatever
+    the answers take; ``connections`` keep-alive sockets send what is due.
+    A backlog of more than one second of requests is not sent (counted as
+    ``not_sent``): the achieved rate is what the server took.  Runs until
+    SIGTERM, then writes the wall-clock time of every 201 to ``out``."""
+    import signal as _signal
+    from collections import Counter
+
+    parts = urlsplit(base)
+    host, port = parts.hostname, parts.port or 80
+    queue: asyncio.Queue = asyncio.Queue()
+    acks: list[float] = []
+    errors: Counter = Counter()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(_signal.SIGTERM, stop.set)
+    loop.add_signal_handler(_signal.SIGINT, stop.set)
+    head = f"POST /api/open311/v2/requests.json HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+
+    async def conn_worker() -> None:
+        reader = writer = None
+        while not stop.is_set():
+            i = await queue.get()
+            body = f"{bodies[i % len(bodies)]}&phone=13{(offset + i) % 10**9:09d}".encode()
+            try:
+                if writer is None:
+                    reader, writer = await asyncio.open_connection(host, port)
+                writer.write(f"{head}Content-Length: {len(body)}\r\n\r\n".encode() + body)
+                status = int((await reader.readline()).split()[1])
+                length, chunked = 0, False
+                while (line := await reader.readline()) not in (b"\r\n", b""):
+                    name, _, value = line.decode("latin-1").partition(":")
+                    if name.lower() == "content-length":
+                        length = int(value)
+                    elif name.lower() == "transfer-encoding" and "chunked" in value.lower():
+                        chunked = True
+                if chunked:
+                    while (size := int((await reader.readline()).strip() or b"0", 16)):
+                        await reader.readexactly(size + 2)
+                    await reader.readline()
+                else:
+                    await reader.readexactly(length)
+                if status == 201:
+                    acks.append(time.time())
+                else:
+                    errors[str(status)] += 1
+            except (OSError, ValueError, IndexError, asyncio.IncompleteReadError) as exc:
+                errors[type(exc).__name__] += 1
+                if writer is not None:
+                    writer.close()
+                reader = writer = None
+
+    workers = [asyncio.create_task(conn_worker()) for _ in range(connections)]
+    t0, due, not_sent = time.monotonic(), 0, 0
+    started = time.time()
+    while not stop.is_set():
+        target = int((time.monotonic() - t0) * rate)
+        while due < target:
+            if queue.qsize() < rate:
+                queue.put_nowait(due)
+            else:
+                not_sent += 1
+            due += 1
+        await asyncio.sleep(0.005)
+    for w in workers:
+        w.cancel()
+    with open(out, "w") as fh:
+        json.dump({"started": started, "stopped": time.time(), "due": due, "not_sent": not_sent, "errors": dict(errors), "acks": acks}, fh)
+
+
+class IntakeLoad:
+    """The load generator in its own process (it shares the machine's cores, not this loop)."""
+
+    def __init__(self, base: str, rate: float, connections: int, bodies: list[str], tmp: Path):
+        self.out = tmp / f"load-{uuid.uuid4().hex[:8]}.json"
+        spec = tmp / f"load-{uuid.uuid4().hex[:8]}.spec.json"
+        spec.write_text(json.dumps({"base": base, "rate": rate, "connections": connections, "bodies": bodies, "out": str(self.out),
+                                    "offset": random.randrange(10**8)}))
+        self.proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--loadgen", str(spec)], cwd=ROOT)
+
+    def stop(self) -> dict:
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout=60)
+        return json.loads(self.out.read_text())
+
+
+def view_matrix(db_url: str, texts_n: int = 40) -> tuple[list[dict], list[str]]:
+    """Twenty dashboard views (scope x category/department x period) and the
+    Open311 bodies of the load, which all land inside the narrowest views'
+    areas (one community; its grids) or beside them."""
+    from sqlmodel import Session, select
+
+    from rxapp.models import Area, AreaLevel, Category
+
+    engine = make_engine(db_url)
+    try:
+        with Session(engine) as s:
+            areas = s.exec(select(Area.id, Area.name, Area.level, Area.parent_id).order_by(Area.id)).all()
+            cat = s.exec(select(Category.code, Category.department_id).where(Category.code == "ENV")).first() or \
+                s.exec(select(Category.code, Category.department_id).where(Category.department_id.is_not(None)).order_by(Category.id)).first()
+    finally:
+        engine.dispose()
+    by_id = {a.id: a for a in areas}
+    communities = [a for a in areas if a.level == AreaLevel.COMMUNITY]
+    community = communities[0]
+    grid = next(a for a in areas if a.level == AreaLevel.GRID and a.parent_id == community.id)
+    township = by_id[community.parent_id]
+    district = by_id[township.parent_id]
+    scopes = [0, district.id, township.id, community.id, grid.id]
+    combos = [({}, "this_month"), ({"category": cat[0]}, "this_year"), ({"department": str(cat[1])}, "this_month"), ({}, "this_year")]
+    views = [{"area": a, **f, "period": p} for a in scopes for f, p in combos]
+    names = [community.name] * (texts_n // 2) + [c.name for c in communities[1 : texts_n // 2 + 1]]
+    bodies = [
+        urllib.parse.urlencode({"api_key": "griddesk-demo-key", "service_code": cat[0], "description": f"{LOAD_TEXTS[i % len(LOAD_TEXTS)]}（{i}）",
+                                "address_string": names[i % len(names)]})
+        for i in range(len(names))
+    ]
+    return views, bodies
+
+
+async def set_view(tab: Tab, view: dict) -> None:
+    """Filters as a person sets them on the page (each event answers with its delta)."""
+    changed = lambda key, v: (lambda d: key in d.get(DASH, {}) or "error" in d.get(DASH, {}))  # noqa: E731
+    if view["area"]:
+        await tab.call(f"{DASH}.set_area", {"value": str(view["area"])}, lambda d: "area_name" in d.get(DASH, {}), timeout=60)
+    if view.get("category"):
+        await tab.call(f"{DASH}.set_category", {"value": view["category"]}, changed("category_code", view["category"]), timeout=60)
+    if view.get("department"):
+        await tab.call(f"{DASH}.set_department", {"value": view["department"]}, changed("department_id", view["department"]), timeout=60)
+    if view["period"] != tab.period:
+        await tab.set_period(view["period"])
+
+
+def live_latency(tabs: list[Tab], commits: list[float], horizon: float, samples: int = 2000) -> tuple[list[float], int]:
+    """For each tab and each (sampled) commit: the time from the commit's 201
+    until the first delta whose figures include it (``data_as_of`` >= the
+    commit).  Returns the latencies (ms) and how many never arrived by ``horizon``."""
+    import bisect
+
+    step = max(1, len(commits) // samples)
+    picked = commits[::step]
+    out, missed = [], 0
+    for tab in tabs:
+        arrivals, best = [], []
+        top = 0.0
+        for t_arr, as_of in tab.as_of:
+            if t_arr > horizon:
+                break
+            if as_of > top:
+                top = as_of
+                arrivals.append(t_arr)
+                best.append(as_of)
+        for c in picked:
+            k = bisect.bisect_left(best, c)
+            if k < len(best):
+                out.append((arrivals[k] - c) * 1000)
+            else:
+                missed += 1
+    return out, missed
+
+
+def read_stats(path: Path, t0: float, t1: float) -> dict:
+    """The push task's cycles between t0 and t1 (all workers)."""
+    rows = []
+    if path.exists():
+        for line in path.read_text().splitlines():
+            try:
+                r = json.loads(line)
+            except ValueError:
+                continue
+            if t0 <= r["t"] <= t1:
+                rows.append(r)
+    if not rows:
+        return {"push_cycles": 0}
+    secs = t1 - t0
+    per_worker = len({r["pid"] for r in rows})
+    return {
+        "push_workers": per_worker,
+        "push_cycles_per_s_per_worker": round(len(rows) / secs / per_worker, 2),
+        "push_cycle_p50_ms": round(pct([r["cycle_s"] * 1000 for r in rows], 0.5), 1),
+        "push_cycle_max_ms": round(max(r["cycle_s"] for r in rows) * 1000, 1),
+        "views_computed_per_s": round(sum(r["computed"] for r in rows) / secs, 1),
+        "max_computations_of_one_view_per_cycle": max(r["max_per_view"] for r in rows),
+    }
+
+
+def loadavg() -> list[float]:
+    with open("/proc/loadavg") as fh:
+        return [float(v) for v in fh.read().split()[:3]]
+
+
+async def live_load_phase(args, tabs: list[Tab], base: str, db_url: str, server: Server | None, mode: dict) -> None:
+    views, bodies = view_matrix(db_url)
+    sem = asyncio.Semaphore(10)
+
+    async def assign(k: int, tab: Tab):
+        async with sem:
+            await set_view(tab, views[k % len(views)])
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(assign(k, t) for k, t in enumerate(tabs)))
+    note(f"{len(tabs)} dashboards on {len(views)} views in {time.perf_counter() - t0:.1f}s")
+    stop = asyncio.Event()
+
+    async def page(tab: Tab):  # the page's heartbeat, as in the live phase
+        await asyncio.sleep(random.uniform(0, TICK_EVERY))
+        nxt = time.monotonic()
+        while not stop.is_set():
+            try:
+                await tab.tick()
+            except Exception:
+                pass
+            nxt += TICK_EVERY
+            await asyncio.sleep(max(0.0, nxt - time.monotonic()))
+
+    tmp = server.tmp if server else Path(tempfile.mkdtemp(prefix="ws_bench_"))
+    load = IntakeLoad(base, args.load_rate, args.load_connections, bodies, tmp)
+    tickers = [asyncio.create_task(page(t)) for t in tabs]
+    common = {**mode, "dashboards": len(tabs), "views": len(views), "target_rate_per_s": args.load_rate}
+    result = None
+    try:
+        await asyncio.sleep(args.load_warmup)
+        for t in tabs:
+            t.as_of.clear()
+        la0 = loadavg()
+        w0 = time.time()
+        lag = LoopLag()
+        lag.start()
+        with Usage(server) as use:
+            await asyncio.sleep(args.load_seconds)
+        w1 = time.time()
+        lag_row = lag.stop()
+        await asyncio.sleep(args.live_wait)  # deltas for the window's last commits (the load goes on)
+        horizon = time.time()
+        la1 = loadavg()
+        live_rows = []
+        for handler in ("echo", "tick", "set_period"):
+            await settle(tabs)
+            lag2 = LoopLag()
+            lag2.start()
+            p0 = time.time()
+            with Usage(server) as use2:
+                row = await rtt_phase(tabs, handler, args.seconds, args.warmup)
+            live_rows.append({"bench": "ws_load_rtt", **common, "handler": handler, "_span": (p0 + args.warmup, time.time()),
+                              **row, **use2.row(), **lag2.stop(),
+                              "loadavg": loadavg(), "target_p95_ms": 100,
+                              "met": row["p95_ms"] is not None and row["p95_ms"] <= 100 and not row["timeouts"]})
+    finally:
+        stop.set()
+        await asyncio.gather(*tickers, return_exceptions=True)
+        result = load.stop()
+    acks = sorted(result["acks"])
+    in_window = [a for a in acks if w0 <= a <= w1]
+    ms, missed = live_latency(tabs, in_window, horizon)
+    per_tab = []
+    for tab in tabs:
+        one, miss = live_latency([tab], in_window, horizon, samples=500)
+        per_tab.append(float("inf") if miss else (pct(one, 0.95) or 0.0))
+    emit({"bench": "ws_load_live", **common,
+          "achieved_rate_per_s": round(len(in_window) / (w1 - w0), 1), "window_s": round(w1 - w0, 1),
+          "errors": result["errors"], "not_sent": result["not_sent"],
+          "commits": len(in_window), "samples": len(ms), "missed": missed, **summary(ms),
+          "worst_dashboard_p95_ms": None if not per_tab else (None if max(per_tab) == float("inf") else round(max(per_tab), 1)),
+          "dashboards_within_2s_p95": sum(1 for v in per_tab if v <= 2000),
+          "updates_per_dashboard_per_s": round(sum(len([a for a in t.as_of if w0 <= a[0] <= w1]) for t in tabs) / len(tabs) / (w1 - w0), 2),
+          **(read_stats(server.stats_path, w0, w1) if server else {}),
+          **use.row(), **lag_row, "loadavg_start": la0, "loadavg_end": la1, "target_p95_ms": 2000,
+          "met": not missed and bool(ms) and pct(ms, 0.95) <= 2000})
+    for row in live_rows:
+        a, b = row.pop("_span")
+        emit({**row, "achieved_rate_per_s": round(sum(1 for x in acks if a <= x <= b) / max(1e-9, b - a), 1)})
+
+
+# ---------------------------------------------------------------------------
 async def bench(args, base: str, origin: str, server: Server | None, mode: dict) -> None:
     levels = sorted({int(x) for x in args.clients.split(",") if x})
     n_tabs = max(levels + [args.dashboards])
@@ -688,8 +987,13 @@ async def bench(args, base: str, origin: str, server: Server | None, mode: dict)
                     rows = await live_phase(tabs[: args.dashboards], server.db_url if server else args.db_url, args.resolutions, args.live_wait)
                 for row in rows:
                     emit({**row, **mode, **(use.row() if row["bench"] == "ws_live_all" else {})})
-        if "set_period" in handlers:  # last: at 200 clients it leaves the server a backlog
+        if "set_period" in handlers:  # at 200 clients it leaves the server a backlog
             await rtt("set_period")
+        if args.load_rate > 0 and args.dashboards:  # last: it adds cases
+            if not args.db_url and server is None:
+                note("part 3 skipped: --url needs --db-url of the app's database")
+            else:
+                await live_load_phase(args, tabs[: args.dashboards], base, server.db_url if server else args.db_url, server, mode)
     finally:
         await asyncio.gather(*(t.close() for t in tabs))
 
@@ -712,6 +1016,10 @@ def configured_state_manager() -> str:
 
 
 def main() -> None:
+    if len(sys.argv) == 3 and sys.argv[1] == "--loadgen":  # the load generator's own process (IntakeLoad)
+        spec = json.loads(Path(sys.argv[2]).read_text())
+        asyncio.run(_loadgen(spec["base"], spec["rate"], spec["connections"], spec["bodies"], spec["out"], spec["offset"]))
+        return
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--url", help="bench this running app instead of starting one")
     ap.add_argument("--origin", help="Origin header the socket sends (default: the app's base URL)")
@@ -729,6 +1037,11 @@ def main() -> None:
     ap.add_argument("--dashboards", type=int, default=200)
     ap.add_argument("--resolutions", type=int, default=3)
     ap.add_argument("--live-wait", type=float, default=8.0, help="seconds to wait for every dashboard after a commit")
+    ap.add_argument("--load-rate", type=float, default=0,
+                    help="part 3 (issue 18): Open311 POSTs per second while the dashboards spread over 20 views (0: skip; 300 SQLite, 1000 production)")
+    ap.add_argument("--load-connections", type=int, default=128, help="keep-alive sockets of the load generator")
+    ap.add_argument("--load-seconds", type=float, default=20.0, help="measured seconds of live updates under the load")
+    ap.add_argument("--load-warmup", type=float, default=5.0, help="seconds of load before measuring")
     ap.add_argument("--keep-db", action="store_true", help="do not drop a PostgreSQL database this script created")
     args = ap.parse_args()
     if args.workers > 1 and not args.redis and not args.url:

@@ -127,7 +127,7 @@ def live_badge() -> rx.Component:
             ),
             content=T("dash.live_hint"),
         ),
-        rx.text(T("dash.updated_at"), " ", D.generated_at, size="1", color_scheme="gray", id="generated-at"),
+        rx.text(T("dash.updated_at"), " ", D.generated_at, size="1", color_scheme="gray", id="generated-at", custom_attrs={"data-as-of": D.data_as_of}),
         rx.link(
             rx.button(rx.icon("file-spreadsheet", size=16), T("dash.export"), variant="outline", size="2", white_space="nowrap"),
             href=D.export_href,

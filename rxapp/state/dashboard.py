@@ -13,7 +13,11 @@ every screen within about a second, and idle dashboards cost nothing.
 import asyncio
 import json
 import logging
+import os
+import threading
 import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from collections import OrderedDict
 from urllib.parse import urlencode
 
@@ -28,6 +32,7 @@ from rxapp.domain.clock import today
 from rxapp.domain.overview import missing_schedule_warning
 from rxapp.domain.errors import DomainError
 from rxapp.i18n import translate
+from rxapp.db import _in_session
 from rxapp.state.base import AppState, UiState, access, run_db
 from rxapp.state.shared import any_stale, share
 
@@ -40,37 +45,90 @@ PERIODS = ("last_30_days", "this_month", "last_month", "this_year", "custom")
 # process-wide change probe and shared results
 # --------------------------------------------------------------------------
 _PROBE_EVERY = 0.5
-_probe = {"at": 0.0, "mark": (0, 0, 0)}
+# the newest change marks, and the wall-clock time just before they were read
+# (everything committed before ``as_of`` is in what a view computed at ``mark`` shows)
+_probe = {"at": 0.0, "mark": (0, 0, 0), "as_of": 0.0}
 _probe_lock = asyncio.Lock()
+# the push task's cycle: while it runs (or probed lately) the mark moves only
+# there, so every refresh on this worker (pushes, heartbeats, filter changes,
+# the map and hot-spot cards) uses the cycle's mark: a view is computed at most
+# once per cycle however many changes arrive meanwhile (they are coalesced
+# into the next cycle)
+_cycle = {"busy": False, "probed": 0.0}
 _results: OrderedDict[tuple, metrics.Dashboard] = OrderedDict()
 _RESULTS_MAX = 128
 
 
+def _push_task_alive() -> bool:
+    return _cycle["busy"] or time.monotonic() - _cycle["probed"] < 3 * PUSH_EVERY
+
+
+_as_of: OrderedDict[tuple, float] = OrderedDict()  # mark -> when it was first read
+
+
+async def _read_mark() -> tuple[int, int, int]:
+    """Read the marks now (callers hold ``_probe_lock``)."""
+    as_of = time.time()
+    mark = await run_db(lookups.change_mark)
+    _probe.update(mark=mark, as_of=as_of, at=time.monotonic())
+    if mark not in _as_of:
+        _as_of[mark] = as_of
+        while len(_as_of) > 256:
+            _as_of.popitem(last=False)
+    return mark
+
+
 async def change_mark() -> tuple[int, int, int]:
-    """The newest change marks, read at most every ``_PROBE_EVERY`` seconds per process."""
-    if time.monotonic() - _probe["at"] < _PROBE_EVERY:
+    """The newest change marks: the push task's while it runs on this worker,
+    else read at most every ``_PROBE_EVERY`` seconds per process."""
+    if _push_task_alive() or time.monotonic() - _probe["at"] < _PROBE_EVERY:
         return _probe["mark"]
     async with _probe_lock:
-        if time.monotonic() - _probe["at"] >= _PROBE_EVERY:
-            _probe["mark"] = await run_db(lookups.change_mark)
-            _probe["at"] = time.monotonic()
-    return _probe["mark"]
+        if _push_task_alive() or time.monotonic() - _probe["at"] < _PROBE_EVERY:
+            return _probe["mark"]
+        return await _read_mark()
+
+
+def mark_as_of(mark: tuple) -> float:
+    """Wall-clock time (epoch seconds) by which every commit is in a view
+    computed at ``mark`` (when the mark was first read; 0 if unknown)."""
+    return _as_of.get(mark, 0.0)
 
 
 _views: OrderedDict[tuple, dict] = OrderedDict()
+# views are computed and rendered in their own threads, so a burst of them
+# never takes the default executor's threads from the events' short database
+# reads (the guard's session check): the push task's one at a time in its own
+# thread, a person's filter change in one of two others (never queued behind
+# the push's); so at most three compete with the event loop for the GIL
+_pools = {"push": ThreadPoolExecutor(max_workers=1, thread_name_prefix="dashboard-push"),
+          "event": ThreadPoolExecutor(max_workers=2, thread_name_prefix="dashboard-view")}
+
+
+async def _in_view_thread(lane: str, fn, *args):
+    return await asyncio.get_running_loop().run_in_executor(_pools[lane], fn, *args)
+
+
+_computed: Counter = Counter()  # view (without the mark) -> computations since the last stats line
 _inflight: dict[tuple, asyncio.Future] = {}
 
 
-async def shared_view(actor: Actor, query: metrics.DashboardQuery, mark: tuple, lang: str) -> dict:
+async def shared_view(actor: Actor, query: metrics.DashboardQuery, mark: tuple, lang: str, *, lane: str = "event", wait: bool = True) -> dict | None:
     """What a viewer's dashboard shows (cards, rows, figures as plain dicts),
     computed once per (scope, query, change mark) and rendered once per
     language, shared by every viewer: 200 open dashboards cost one
     computation, one rendering and one figure serialisation when a case changes."""
     key = (actor.role, actor.scope_area_id, query.model_dump_json(), mark, today().isoformat())
+    if not wait:  # only what is ready (the push task brings the rest)
+        return _views.get(key + (lang,))
+
+    async def compute():
+        _computed[key[:3]] += 1
+        return await _in_view_thread(lane, _in_session, lambda s: metrics.dashboard(s, actor=actor, query=query))
 
     async def build() -> dict:
-        result = await _shared(_results, key, lambda: run_db(lambda s: metrics.dashboard(s, actor=actor, query=query)))
-        return await asyncio.to_thread(_render, result, lang)
+        result = await _shared(_results, key, compute)
+        return await _in_view_thread(lane, _render, result, lang)
 
     return await _shared(_views, key + (lang,), build)
 
@@ -107,10 +165,12 @@ async def _shared(cache: OrderedDict, key: tuple, compute):
 # --------------------------------------------------------------------------
 _viewers: dict[str, float] = {}  # client token -> last heard from (load or heartbeat)
 _viewer_states: dict[str, type] = {}  # client token -> the state its push refreshes (default: the dashboard)
+_viewer_views: dict[str, tuple] = {}  # client token -> (actor, query, language) of the dashboard it shows
 # called after each dashboard refresh as hook(dashboard, actor, force): cards on the page follow it
 REFRESH_HOOKS: list = []
 VIEWER_TTL = 90.0  # a dashboard silent for this long (closed tab) is dropped
-PUSH_EVERY = 0.5
+PUSH_EVERY = 0.5  # seconds between the starts of two push cycles (at most)
+PUSH_GAP = 0.05  # and at least this between the end of one and the next
 PUSH_AT_ONCE = 16
 
 
@@ -126,44 +186,93 @@ def _seen(client_token: str, state_cls: type | None = None) -> None:
 
 
 async def push_live_updates(app) -> None:
-    """Lifespan task, one per worker: when the change mark moves, refresh
-    every dashboard open on this worker (``app.modify_state`` sends each its
-    delta).  A failing push is logged and the viewer dropped; its next
-    heartbeat brings it back."""
+    """Lifespan task, one per worker.  Every ``PUSH_EVERY`` seconds (or right
+    after a cycle that took longer) it reads the change marks; when they moved
+    it refreshes every dashboard open on this worker (``app.modify_state``
+    sends each its delta) with that one mark.  Changes that arrive during a
+    cycle wait for the next one: each open view is computed at most once per
+    cycle, whatever the intake rate.  A failing push is logged and the viewer
+    dropped; its next heartbeat brings it back."""
     last = None
+    stats = os.environ.get("GRIDDESK_LIVE_STATS", "").strip()  # bench/ws_bench.py: one JSON line per cycle
     while True:
-        await asyncio.sleep(PUSH_EVERY)
+        started = time.monotonic()
         try:
-            if not _viewers:
-                continue
-            mark = await change_mark()
-            if mark == last:
-                continue
-            first, last = last is None, mark
-            if first:
-                continue
-            now = time.monotonic()
-            for token, seen in list(_viewers.items()):
-                if now - seen > VIEWER_TTL:
-                    _viewers.pop(token, None)
-                    _viewer_states.pop(token, None)
-            slots = asyncio.Semaphore(PUSH_AT_ONCE)
-
-            async def push(token: str) -> None:
-                async with slots:
+            if _viewers:
+                async with _probe_lock:
+                    mark = await _read_mark()
+                _cycle["probed"] = time.monotonic()
+                if mark != last:
+                    last = mark
+                    _cycle["busy"] = True
                     try:
-                        cls = _viewer_states.get(token) or DashboardState
-                        async with app.modify_state(rx.BaseStateToken(ident=token, cls=cls)) as root:
-                            await (await root.get_state(cls))._push()
-                    except Exception as exc:  # noqa: BLE001 - one viewer's failure must not stop the others
-                        log.info("live push to a dashboard failed (%s); it will pull on its next heartbeat", exc)
-                        _viewers.pop(token, None)
-
-            await asyncio.gather(*(push(t) for t in list(_viewers)))
+                        pushed = await _push_all(app)
+                    finally:
+                        _cycle["busy"] = False
+                        _cycle["probed"] = time.monotonic()
+                    if stats:
+                        _write_stats(stats, mark, started, pushed)
         except asyncio.CancelledError:
             raise
         except Exception:  # noqa: BLE001 - keep the task alive
             log.exception("live dashboard push failed")
+        await asyncio.sleep(max(PUSH_GAP, started + PUSH_EVERY - time.monotonic()))
+
+
+async def _push_all(app) -> int:
+    now = time.monotonic()
+    for token, seen in list(_viewers.items()):
+        if now - seen > VIEWER_TTL:
+            _viewers.pop(token, None)
+            _viewer_states.pop(token, None)
+            _viewer_views.pop(token, None)
+    # first the views (no tab's state is locked meanwhile, so the viewers' own
+    # events go on), then the tabs, each taking its view from the cache
+    mark = _probe["mark"]
+    views = {}
+    for token in list(_viewers):
+        seen = _viewer_views.get(token)
+        if seen is not None and token not in _viewer_states:
+            actor, query, lang = seen
+            views.setdefault((actor.role, actor.scope_area_id, query.model_dump_json(), lang), seen)
+    for actor, query, lang in views.values():
+        try:
+            await shared_view(actor, query, mark, lang, lane="push")
+        except DomainError:
+            pass  # its viewers show the error on their push
+        except Exception as exc:  # noqa: BLE001 - one view's failure must not stop the others
+            log.info("live view not computed (%s); its viewers compute it on their push", exc)
+    slots = asyncio.Semaphore(PUSH_AT_ONCE)
+
+    async def push(token: str) -> None:
+        async with slots:
+            try:
+                cls = _viewer_states.get(token) or DashboardState
+                async with app.modify_state(rx.BaseStateToken(ident=token, cls=cls)) as root:
+                    await (await root.get_state(cls))._push()
+            except Exception as exc:  # noqa: BLE001 - one viewer's failure must not stop the others
+                log.info("live push to a dashboard failed (%s); it will pull on its next heartbeat", exc)
+                _viewers.pop(token, None)
+                _viewer_views.pop(token, None)
+
+    tokens = list(_viewers)
+    await asyncio.gather(*(push(t) for t in tokens))
+    return len(tokens)
+
+
+def _write_stats(path: str, mark: tuple, started: float, pushed: int) -> None:
+    """One line per push cycle: how many views were computed since the last
+    line, and the most times any one view was (coalescing: at most once a cycle)."""
+    computed = dict(_computed)
+    _computed.clear()
+    row = {"pid": os.getpid(), "t": round(time.time(), 3), "mark": list(mark), "viewers": pushed,
+           "cycle_s": round(time.monotonic() - started, 3), "computed": sum(computed.values()),
+           "views": len(computed), "max_per_view": max(computed.values(), default=0)}
+    try:
+        with open(path, "a") as fh:
+            fh.write(json.dumps(row) + "\n")
+    except OSError as exc:
+        log.info("live stats not written (%s)", exc)
 
 
 def cases_url(filt: dict) -> str:
@@ -239,6 +348,7 @@ class DashboardState(CaseFilters, AppState):
     area_name: str = ""
     period_label: str = ""
     generated_at: str = ""
+    data_as_of: float = 0.0  # epoch seconds: every change committed before it is in what is shown
     breadcrumb: list[dict[str, str]] = []
     children: list[dict[str, str]] = []
     cards: list[dict[str, str]] = []
@@ -279,7 +389,7 @@ class DashboardState(CaseFilters, AppState):
         ui = await self.get_state(UiState)
         return ui.lang
 
-    async def _refresh(self, actor: Actor, force: bool = False):
+    async def _refresh(self, actor: Actor, force: bool = False, pushing: bool = False):
         try:
             query = self._query()
         except DomainError as exc:
@@ -290,14 +400,24 @@ class DashboardState(CaseFilters, AppState):
         lang = await self._lang_now()
         if not force and mark == self._mark and lang == self._lang and not any_stale(self, SHARED_FIELDS):
             return
+        # a heartbeat of a tab the push task serves takes only a view that is
+        # ready: the push brings the newer one (the tab's state is not held
+        # while it is computed, and no view is computed twice for one change)
+        pull = not force and not pushing and _push_task_alive() and self.router.session.client_token in _viewer_views
         try:
-            view = await shared_view(actor, query, mark, lang)
+            view = await shared_view(actor, query, mark, lang, wait=not pull)
         except DomainError as exc:
             self.error = exc.message
             self.loading = False
             return
+        if view is None:
+            return
         self.error = ""
         self._mark, self._lang = mark, lang
+        self.data_as_of = mark_as_of(mark)
+        token = self.router.session.client_token
+        if token in _viewers:
+            _viewer_views[token] = (actor, query, lang)
         self._show(view)
         self.loading = False
         for hook in REFRESH_HOOKS:
@@ -374,7 +494,7 @@ class DashboardState(CaseFilters, AppState):
         if actor is None or actor.role not in DASHBOARD_ROLES:
             _viewers.pop(self.router.session.client_token, None)
             return
-        await self._refresh(actor)
+        await self._refresh(actor, pushing=True)
 
     @rx.event
     async def set_period(self, value: str | list[str]):
@@ -581,13 +701,40 @@ def _render_plain(d: metrics.Dashboard, lang: str) -> dict:
     out["teams_note"] = t("dash.teams_note", ranked=d.teams_ranked, small=d.teams_below_volume, min=d.min_volume)
     out["_category_codes_shown"] = [p.code for p in d.categories][::-1]
     out["_area_ids_shown"] = [r.id for r in d.area_ranking if r.rank is not None][::-1]
-    out["trend_fig"] = serialize_figure(charts.trend(d.trend, lang))
-    out["category_fig"] = serialize_figure(charts.categories(d.categories, lang))
-    out["area_fig"] = serialize_figure(charts.ranking(d.area_ranking, out["ranking_title"], lang, d.min_volume))
-    out["activity_fig"] = serialize_figure(charts.team_activity(d.team_activity, lang))
-    out["satisfaction_fig"] = serialize_figure(charts.satisfaction(d.satisfaction, lang))
-    out["overdue_fig"] = serialize_figure(charts.overdue_by_department(d.overdue_by_department, lang))
+    out["trend_fig"] = _figure(charts.trend, d.trend, lang)
+    out["category_fig"] = _figure(charts.categories, d.categories, lang)
+    out["area_fig"] = _figure(charts.ranking, d.area_ranking, out["ranking_title"], lang, d.min_volume)
+    out["activity_fig"] = _figure(charts.team_activity, d.team_activity, lang)
+    out["satisfaction_fig"] = _figure(charts.satisfaction, d.satisfaction, lang)
+    out["overdue_fig"] = _figure(charts.overdue_by_department, d.overdue_by_department, lang)
     return out
+
+
+# serialised figures by their chart and input rows: building a plotly figure
+# costs tens of ms (plotly validates every property), and under steady intake
+# most of a view's six figures show the same rows as at the previous change
+_figures: OrderedDict[tuple, tuple[float, dict]] = OrderedDict()
+_figures_lock = threading.Lock()  # views are rendered in worker threads
+_FIGURES_MAX = 512
+_FIGURE_KEEP = 1800.0  # seconds: rebuilt well before its shared copy in Redis expires (rxapp.state.shared)
+
+
+def _figure(build, *args) -> dict:
+    """``serialize_figure(build(*args))``, kept per (chart, input rows) and
+    handed out as one shared value (so an unchanged figure is the same object:
+    no delta to its viewers, no new copy in Redis)."""
+    key = (build.__name__, repr(args))
+    with _figures_lock:
+        hit = _figures.get(key)
+        if hit is not None and time.monotonic() - hit[0] < _FIGURE_KEEP:
+            _figures.move_to_end(key)
+            return hit[1]
+    fig = share(serialize_figure(build(*args)))
+    with _figures_lock:
+        _figures[key] = (time.monotonic(), fig)
+        while len(_figures) > _FIGURES_MAX:
+            _figures.popitem(last=False)
+    return fig
 
 
 def _ranking_row(r, lang: str) -> dict[str, str]:
