@@ -22,7 +22,6 @@ from collections import OrderedDict
 from urllib.parse import urlencode
 
 import reflex as rx
-from reflex_base.utils.serializers import serialize_figure
 
 from rxapp import formatting as fmt
 from rxapp.components import charts
@@ -710,9 +709,8 @@ def _render_plain(d: metrics.Dashboard, lang: str) -> dict:
     return out
 
 
-# serialised figures by their chart and input rows: building a plotly figure
-# costs tens of ms (plotly validates every property), and under steady intake
-# most of a view's six figures show the same rows as at the previous change
+# figures by their chart and input rows: under steady intake most of a view's
+# six figures show the same rows as at the previous change
 _figures: OrderedDict[tuple, tuple[float, dict]] = OrderedDict()
 _figures_lock = threading.Lock()  # views are rendered in worker threads
 _FIGURES_MAX = 512
@@ -720,7 +718,7 @@ _FIGURE_KEEP = 1800.0  # seconds: rebuilt well before its shared copy in Redis e
 
 
 def _figure(build, *args) -> dict:
-    """``serialize_figure(build(*args))``, kept per (chart, input rows) and
+    """``build(*args)``, kept per (chart, input rows) and
     handed out as one shared value (so an unchanged figure is the same object:
     no delta to its viewers, no new copy in Redis)."""
     key = (build.__name__, repr(args))
@@ -729,7 +727,7 @@ def _figure(build, *args) -> dict:
         if hit is not None and time.monotonic() - hit[0] < _FIGURE_KEEP:
             _figures.move_to_end(key)
             return hit[1]
-    fig = share(serialize_figure(build(*args)))
+    fig = share(build(*args))
     with _figures_lock:
         _figures[key] = (time.monotonic(), fig)
         while len(_figures) > _FIGURES_MAX:
