@@ -588,23 +588,24 @@ def resolve(engine, case: tuple[int, int, str]) -> float:
     return committed[-1]
 
 
+async def heartbeat(tab: Tab, stop: asyncio.Event) -> None:
+    """The page's ``tick``: setInterval(TICK_EVERY), fixed period, random phase."""
+    await asyncio.sleep(random.uniform(0, TICK_EVERY))
+    nxt = time.monotonic()
+    while not stop.is_set():
+        try:
+            await tab.tick()
+        except Exception:
+            pass
+        nxt += TICK_EVERY
+        await asyncio.sleep(max(0.0, nxt - time.monotonic()))
+
+
 async def live_phase(tabs: list[Tab], db_url: str, resolutions: int, wait: float) -> list[dict]:
     stop = asyncio.Event()
-
-    async def page(tab: Tab):  # setInterval(TICK_EVERY): fixed period, random phase
-        await asyncio.sleep(random.uniform(0, TICK_EVERY))
-        nxt = time.monotonic()
-        while not stop.is_set():
-            try:
-                await tab.tick()
-            except Exception:
-                pass
-            nxt += TICK_EVERY
-            await asyncio.sleep(max(0.0, nxt - time.monotonic()))
-
     engine = make_engine(db_url)
     cases = await asyncio.to_thread(pick_cases, engine, resolutions)  # also warms the engine
-    tickers = [asyncio.create_task(page(t)) for t in tabs]
+    tickers = [asyncio.create_task(heartbeat(t, stop)) for t in tabs]
     rows, everything = [], []
     try:
         await asyncio.sleep(3.0)  # every page ticking
@@ -858,20 +859,9 @@ async def live_load_phase(args, tabs: list[Tab], base: str, db_url: str, server:
     note(f"{len(tabs)} dashboards on {len(views)} views in {time.perf_counter() - t0:.1f}s")
     stop = asyncio.Event()
 
-    async def page(tab: Tab):  # the page's heartbeat, as in the live phase
-        await asyncio.sleep(random.uniform(0, TICK_EVERY))
-        nxt = time.monotonic()
-        while not stop.is_set():
-            try:
-                await tab.tick()
-            except Exception:
-                pass
-            nxt += TICK_EVERY
-            await asyncio.sleep(max(0.0, nxt - time.monotonic()))
-
     tmp = server.tmp if server else Path(tempfile.mkdtemp(prefix="ws_bench_"))
     load = IntakeLoad(base, args.load_rate, args.load_connections, bodies, tmp)
-    tickers = [asyncio.create_task(page(t)) for t in tabs]
+    tickers = [asyncio.create_task(heartbeat(t, stop)) for t in tabs]
     common = {**mode, "dashboards": len(tabs), "views": len(views), "target_rate_per_s": args.load_rate}
     result = None
     try:
