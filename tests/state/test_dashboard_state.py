@@ -100,3 +100,67 @@ async def test_drill_down_opens_the_matching_case_list(state_db, login_token):
 def test_cases_url_keeps_only_set_filters():
     url = cases_url({"status": "open", "overdue": True, "category_code": None, "area_id": 5, "date_from": None})
     assert url == "/cases?status=open&area=5&overdue=1"
+
+
+@pytest.fixture
+def counted_views(monkeypatch):
+    """Each view computation and each change-mark read counted (a computation
+    takes a little while, so requests arrive while it runs)."""
+    import asyncio
+    import time as _time
+
+    from rxapp.domain import lookups, metrics
+    from rxapp.state import dashboard as D
+
+    calls, reads = [], []
+
+    def dashboard(session, *, actor, query):
+        calls.append(query.period)
+        _time.sleep(0.05)
+        return ("result", query.period)
+
+    monkeypatch.setattr(metrics, "dashboard", dashboard)
+    monkeypatch.setattr(lookups, "change_mark", lambda session: reads.append(1) or (1, 0, 0))
+    monkeypatch.setattr(D, "_render", lambda result, lang: {"cards": [result[1]]})
+    D._views.clear()
+    D._results.clear()
+    monkeypatch.setitem(D._cycle, "busy", False)
+    monkeypatch.setitem(D._cycle, "probed", 0.0)
+    for key in ("mark", "at", "as_of"):
+        monkeypatch.setitem(D._probe, key, D._probe[key])
+    yield D, calls, reads, asyncio
+    D._views.clear()
+    D._results.clear()
+
+
+@pytest.mark.anyio
+async def test_a_view_is_computed_once_per_push_cycle_whatever_arrives_meanwhile(state_db, counted_views):
+    """Coalescing (issue 18): while the push task runs, every refresh on the
+    worker uses its cycle's mark (no read of its own), so 200 viewers asking
+    during one computation cost that one computation; what is committed
+    meanwhile is taken by the next cycle, which computes the view once more."""
+    from rxapp.domain.access import Actor
+    from rxapp.domain.metrics import parse_query
+
+    D, calls, reads, asyncio = counted_views
+    actor = Actor(user_id=1, username="leader", display_name="领导", role="leader", scope_area_id=None, scope_level="city", scope_path="", team_id=None, department_id=None)
+    query = parse_query({"period": "this_month"})
+    D._probe.update(mark=(10, 0, 0), at=0.0)
+    D._cycle.update(busy=True)  # the push task's cycle at mark (10, 0, 0)
+    try:
+        async def viewer():
+            return await D.shared_view(actor, query, await D.change_mark(), "zh")
+
+        views = await asyncio.gather(*(viewer() for _ in range(200)))
+        assert len(calls) == 1 and all(v is views[0] for v in views) and not reads
+        # the next cycle reads the marks once and takes every change since at once
+        D._cycle.update(busy=False)
+        async with D._probe_lock:
+            assert await D._read_mark() == (1, 0, 0) and len(reads) == 1
+        D._cycle.update(busy=True)
+        await asyncio.gather(*(viewer() for _ in range(50)))
+        assert len(calls) == 2 and len(reads) == 1
+        # a heartbeat of a pushed tab takes only a view that is ready (the push brings the next)
+        assert await D.shared_view(actor, query, (2, 0, 0), "zh", wait=False) is None and len(calls) == 2
+    finally:
+        D._cycle.update(busy=False)
