@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 from rxapp.domain import cases as C
 from rxapp.domain.errors import AccessDenied, DomainError, InvalidTransition, StaleVersion
 from rxapp.domain.hotspots import actions as H
-from rxapp.domain.hotspots.concepts import concepts
+from rxapp.domain.hotspots.concepts import concepts, not_an_event
 from rxapp.domain.hotspots.queries import hotspot_members, hotspots_for_map, list_hotspots, parse_filters
 from rxapp.domain.hotspots.similarity import similarity
 from rxapp.models import Case, CaseEvent, CaseStatus, Channel, Hotspot, HotspotCase, HotspotStatus, Role, Sms
@@ -83,6 +83,23 @@ def test_a_hot_spot_opens_with_the_third_similar_report_in_a_community(session, 
     d = submit(session, world, PIPE[3], requester_phone="13900000003")
     session.refresh(spot)
     assert spot.case_count == 4 and d.id in _members(session, spot.id)
+
+
+def test_habits_and_worries_open_no_hot_spot_but_a_habit_joins_an_open_one(session, world):
+    chronic = ["小区这个月以来经常停水，水压也很低，楼上用不了水", "我们这里每天晚上停水，水压太低了",
+               "一到夏天就停水，担心今年还这样"]
+    assert all(not_an_event(t) and "停水" in concepts(t) for t in chronic)
+    assert not any(not_an_event(t) for t in PIPE)
+    for i, t in enumerate(chronic):  # three residents describing a long-standing trouble: the background
+        submit(session, world, t, requester_phone=f"1390002{i:04d}")
+    assert _spots(session) == []
+    a, b = _pipe_reports(session, world, 2)  # a burst main: two reports, the chronic ones do not make it three
+    assert _spots(session) == []
+    c = submit(session, world, PIPE[2], requester_phone="13900000002")
+    (spot,) = _spots(session)
+    assert _members(session, spot.id) == sorted([a.id, b.id, c.id])
+    d = submit(session, world, "又停水了，我们这经常停水，水管爆了吧", requester_phone="13900000009")
+    assert d.id in _members(session, spot.id)  # while the incident is open, a habit report joins it
 
 
 def test_unrelated_or_distant_reports_open_no_hot_spot(session, world):

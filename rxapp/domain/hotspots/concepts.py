@@ -57,7 +57,7 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         "那个厂", "排臭气", "排放", "污染", "死鱼", "死了好多鱼", "河水变色",
     ),
     "道路阻断": (
-        "塌方", "塌了", "滑坡", "泥石", "落石", "掉石头", "石头滚", "堵住", "堵死", "过不去", "出不去", "冲断", "冲坏",
+        "塌方", "路塌", "滑坡", "泥石", "落石", "掉石头", "石头滚", "堵住", "堵死", "过不去", "出不去", "冲断", "冲坏",
         "冲毁", "路断", "断路", "倒树", "树倒", "大树倒", "倒在路", "压在路", "边坡", "山体", "抢通", "清理道路",
         "绕很远",
     ),
@@ -68,6 +68,18 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
     "电梯": ("电梯坏", "电梯停", "困电梯", "困在电梯", "电梯里", "电梯故障"),
     "通信": ("没信号", "断网", "网络中断", "没有网络", "信号中断", "宽带断"),
 }
+
+# Words that say a report is not about an incident under way: a habit or a long-standing state
+# ("{社区}每天晚上经常停水", "这个月以来还在施工"),
+# a worry or a forecast ("担心再来台风会漫进来", "台风要来了"), a sign ("有滑坡迹象").  Such a
+# report may join an open hot spot (a resident who says "经常停水" during a burst main is
+# reporting it) but never counts towards opening one: three residents describing a chronic
+# nuisance or a fear within three days are the background of a place, not an incident.
+NOT_AN_EVENT: tuple[str, ...] = (
+    "经常", "总是", "老是", "每天", "每晚", "天天", "以来", "长期", "每次", "每逢", "好几个月", "几个月了",
+    "多年", "好多年", "上次", "一到", "担心", "万一", "会不会", "迹象", "要来了", "隐患",
+)
+_NOT_AN_EVENT_RE = re.compile("|".join(re.escape(w) for w in NOT_AN_EVENT))
 
 _OF: dict[str, str] = {}
 for _concept, _variants in CONCEPTS.items():
@@ -80,3 +92,9 @@ _RE = re.compile("|".join(re.escape(v) for v in sorted(_OF, key=len, reverse=Tru
 def concepts(text: str) -> frozenset[str]:
     """The incident concepts a request text names."""
     return frozenset(_OF[m.group(0)] for m in _RE.finditer(clean(text)))
+
+
+@lru_cache(maxsize=200_000)
+def not_an_event(text: str) -> bool:
+    """Whether a request text speaks of a habit, a worry or a sign rather than an incident now."""
+    return _NOT_AN_EVENT_RE.search(clean(text)) is not None

@@ -24,7 +24,10 @@ on the cases' points plugs in the same way) that were submitted before it:
   ``open_window`` belong to no hot spot, all of them name one concept and
   they come from at least ``min_callers`` distinct phones (one resident
   calling three times is not three reports), they and the new case open one
-  — so an incident surfaces with its third report.
+  — so an incident surfaces with its third report.  A report that speaks of a
+  habit, a worry or a sign (``not_an_event``: "经常停水", "担心再来台风会漫进
+  来", "有滑坡迹象") may join an open hot spot but never counts towards
+  opening one.
 
 Handled or dismissed hot spots take no new members: a later report starts
 afresh (and a dispatcher sees it again only if it gathers three reports).
@@ -42,7 +45,7 @@ from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session
 
-from rxapp.domain.hotspots.concepts import concepts
+from rxapp.domain.hotspots.concepts import concepts, not_an_event
 from rxapp.domain.hotspots.similarity import cosine, vector
 from rxapp.models import Area, Case, CaseStatus, Category, Hotspot, HotspotCase, HotspotStatus
 
@@ -159,13 +162,13 @@ def match_case(session: Session, case: NewCase, *, nearby: Nearby = NEARBY, sett
             continue
         sim = cosine(v, vector(other)) if mine & theirs else 0.0
         if sim < settings.threshold:
-            if hid is None and at >= open_since:
+            if hid is None and at >= open_since and not not_an_event(other):
                 others.append((cid, other, at, phone, theirs))
             continue
         if hid is not None:
             if hstatus in HotspotStatus.OPEN and (best_join is None or sim > best_join[0]):
                 best_join = (sim, hid)
-        elif at >= open_since:
+        elif at >= open_since and not not_an_event(other):
             free.append((cid, sim, at, phone, theirs))
     if best_join is not None:
         _join(session, best_join[1], case, best_join[0])
@@ -181,8 +184,8 @@ def match_case(session: Session, case: NewCase, *, nearby: Nearby = NEARBY, sett
                 sim = cosine(anchor, vector(other))
                 if sim >= settings.threshold:
                     free.append((cid, sim, at, phone, theirs))
-    if len(free) < settings.min_reports - 1:
-        return out
+    if len(free) < settings.min_reports - 1 or not_an_event(text):
+        return out  # too few reports, or this one speaks of a habit or a worry: it joins, never opens
     common = frozenset.intersection(mine, *(f[4] for f in free))
     # callers: distinct phones; a report without a phone counts as a caller of its own
     callers = {p or f"#{cid}" for cid, _, _, p, _ in free} | {case.phone or f"#{case.id}"}
