@@ -78,8 +78,19 @@ async def shared_map(actor: Actor, query: metrics.DashboardQuery, measure: str, 
 
 
 PREFETCH_MAX = 8  # areas one click below a scope whose maps are computed ahead
+PREFETCH_PAUSE = 0.05  # seconds the work ahead waits before each map, and while a person waits for one
 _prefetching: set = set()
 _prefetch_tasks: set = set()
+_waited_for = 0  # /map refreshes in flight in this worker that a person is waiting for
+
+
+async def _after_people() -> None:
+    """Work ahead gives way: it waits a moment (the reply of the event that
+    started it is still being sent) and then while any refresh a person waits
+    for is in flight in this worker, so computing ahead shares no core with it."""
+    await asyncio.sleep(PREFETCH_PAUSE)
+    while _waited_for:
+        await asyncio.sleep(PREFETCH_PAUSE)
 
 
 def prefetch_children(actor: Actor, query: metrics.DashboardQuery, measure: str, layers: tuple[bool, bool], height: int, mark: tuple, lang: str, child_ids: list[int]) -> None:
@@ -97,9 +108,11 @@ def prefetch_children(actor: Actor, query: metrics.DashboardQuery, measure: str,
     async def ahead() -> None:
         try:
             for child in child_ids[:PREFETCH_MAX]:
+                await _after_people()
                 await shared_map(actor, query.model_copy(update={"area_id": child}), measure, layers, height, mark, lang)
             for other in MV.MEASURES:
                 if other != measure:
+                    await _after_people()
                     await shared_map(actor, query, other, layers, height, mark, lang)
         except Exception as exc:  # noqa: BLE001 - a map computed ahead is an optimisation only
             log.info("map prefetch stopped: %s", exc)
@@ -219,11 +232,15 @@ class MapState(dash.CaseFilters, AppState):
         if not force and mark == self._mark and lang == self._lang and not any_stale(self, SHARED_FIELDS):
             return
         height = CARD_HEIGHT if self.embedded else PAGE_HEIGHT
+        global _waited_for
+        _waited_for += 1
         try:
             view = await shared_map(actor, query, self.measure, (self.show_cases, self.show_visits), height, mark, lang)
         except DomainError as exc:  # AccessDenied included: an area outside the scope
             self.error, self.loading = exc.message, False
             return
+        finally:
+            _waited_for -= 1
         self.error = ""
         self._mark, self._lang = mark, lang
         for name, value in view.items():

@@ -256,6 +256,25 @@ async def test_the_maps_one_click_below_are_computed_ahead_and_then_shared(state
 
 
 @pytest.mark.anyio
+async def test_work_ahead_waits_while_a_person_waits_for_a_map(state_db, login_token, monkeypatch):
+    import asyncio
+
+    from rxapp.state import map as map_state
+
+    map_state._views.clear()
+    monkeypatch.setattr(map_state, "_waited_for", 1)  # someone's refresh is in flight in this worker
+    root, m = await map_for(login_token("leader"))
+    await run(m.load())  # its own refresh counts while it runs, and the prefetch is started
+    await asyncio.sleep(4 * map_state.PREFETCH_PAUSE)
+    putuo = state_db.areas["putuo"].id
+    ahead = lambda: [k for k in map_state._views if f'"area_id":{putuo},' in k[3]]  # noqa: E731
+    assert map_state._prefetch_tasks and ahead() == []  # nothing computed ahead while the person waits
+    monkeypatch.setattr(map_state, "_waited_for", 0)
+    await asyncio.gather(*list(map_state._prefetch_tasks))
+    assert ahead()
+
+
+@pytest.mark.anyio
 async def test_a_measure_switch_and_a_shared_scope_change_read_no_database(state_db, login_token, monkeypatch):
     import asyncio
 
