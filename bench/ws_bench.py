@@ -519,11 +519,15 @@ async def rtt_phase(tabs: list[Tab], handler: str, seconds: float, warmup: float
 # ---------------------------------------------------------------------------
 # 1b. the map's scope change (/map): click an area, switch the measure
 # ---------------------------------------------------------------------------
-async def map_scope_phase(tab: Tab, rounds: int = 2) -> list[dict]:
+async def map_scope_phase(tab: Tab, rounds: int = 2, think: float = 0.0) -> list[dict]:
     """One tab opens /map (city scope) and, for each measure, zooms into each
     district and back out, ``rounds`` times, timing each event until its map
-    arrives.  The first time a (scope, measure) is asked of this server it is
-    computed ("cold"); after that every viewer gets the shared one ("warm")."""
+    arrives.  "cold" is the first time this client asks for a (scope,
+    measure); after that every viewer gets the shared one ("warm").  A cold
+    request finds its map already computed when the server's work ahead (the
+    maps one click below, the scope's other measures) got to it first: with
+    ``think`` seconds between clicks, as a person pauses, it usually has;
+    back to back (``think`` 0) it usually has not."""
     got: dict = {}
 
     def keep(d: dict) -> bool:
@@ -537,6 +541,7 @@ async def map_scope_phase(tab: Tab, rounds: int = 2) -> list[dict]:
     seen, ms = {(city[0], "completion")}, {"cold": [], "warm": []}
 
     async def timed(kind_key, name, payload, pred):
+        await asyncio.sleep(think)
         t0 = time.monotonic()
         await tab.call(f"{MAP}.{name}", payload, pred, router=MAP_ROUTER)
         ms["warm" if kind_key in seen else "cold"].append((time.monotonic() - t0) * 1000)
@@ -981,9 +986,9 @@ async def bench(args, base: str, origin: str, server: Server | None, mode: dict)
             if handler == "map_scope":
                 await settle(tabs)
                 with Usage(server) as use:
-                    rows = await map_scope_phase(tabs[0])
+                    rows = await map_scope_phase(tabs[0], think=args.map_think)
                 for row in rows:
-                    emit({**row, **mode, "connected": n_tabs, **use.row()})
+                    emit({**row, **mode, "think_s": args.map_think, "connected": n_tabs, **use.row()})
                 if args.redis:
                     emit({"bench": "ws_state_bytes", **mode, "page": "/map", **await state_bytes(args.redis, tabs[:1], {"MapState": MAP})})
             elif handler != "set_period":
@@ -1040,6 +1045,7 @@ def main() -> None:
     ap.add_argument("--cases", type=int, default=2000)
     ap.add_argument("--clients", default="1,50,200")
     ap.add_argument("--handlers", default="echo,tick,map_scope,set_period")
+    ap.add_argument("--map-think", type=float, default=0.0, help="seconds between the map_scope phase's clicks (a person's pause)")
     ap.add_argument("--seconds", type=float, default=6.0, help="measured seconds per (handler, clients)")
     ap.add_argument("--warmup", type=float, default=1.0, help="unmeasured seconds before each")
     ap.add_argument("--sessions", type=int, default=20, help="logins shared round-robin by the tabs (leader, admin)")
