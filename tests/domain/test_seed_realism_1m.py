@@ -31,8 +31,11 @@ def engine(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def db(engine):
-    with engine.connect() as conn:
-        yield lambda sql, **p: conn.execute(text(sql), p).all()
+    def query(sql, **params):  # a connection per query: none stays open beside the replay's writes
+        with engine.connect() as conn:
+            return conn.execute(text(sql), params).all()
+
+    return query
 
 
 def test_texts_vary_at_a_million_and_none_has_a_doubled_prefix(db):
