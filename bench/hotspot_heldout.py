@@ -97,6 +97,73 @@ HELD_OUT: dict[str, tuple[frozenset[str], list[str]]] = {
 }
 
 
+# Written on 2026-12-06 after the lexicon was extended from general knowledge (having seen
+# the first set's result) and frozen; measured once, the lexicon not changed after.  This is
+# the held-out figure; the first set (``HELD_OUT``) is now "seen".
+HELD_OUT_2: dict[str, tuple[frozenset[str], list[str]]] = {
+    "burst_pipe": (frozenset({"停水"}), [
+        "家里水龙头拧开只有气没有水",
+        "小区东门那块路面在哗哗淌水，像是地下的管子坏了",
+        "洗衣机进不了水，问了物业说整个片区都没水",
+        "一大早就停了水，孩子上学脸都没洗",
+        "马路上涌出好多水，车开过去溅得老高，家里也停了",
+        "楼里没有自来水了，二次供水的泵房那边漫出来了",
+        "街上有根管子裂了，水一直流，我们这边水很小",
+        "今天中午开始就断水了，什么通知都没有",
+        "门口的地砖缝里往外冒水，家里的水压一下子没了",
+        "停水快十个小时了，老人家里烧饭都难",
+    ]),
+    "power_cut": (frozenset({"停电"}), [
+        "我们这栋楼又黑了，手机都快没电了",
+        "电突然没了，冰箱里刚买的菜要坏了",
+        "整条街的店都关灯了，说是线路出故障",
+        "晚上八点多全村停电，到现在还没恢复",
+        "家里所有电器都不动了，邻居家也一样",
+        "听到变电箱那边砰的一声，然后就停电了",
+        "楼道灯、电梯、家里全都没有电",
+        "小区断电三个多小时了，电力公司电话打不通",
+        "这一片早上起就没电，厂里也停工了",
+        "又是停电，家里的鱼缸氧气泵停了",
+    ]),
+    "polluting_plant": (frozenset({"工厂排污"}), [
+        "旁边那家工厂晚上排气，满屋子都是药水味",
+        "河面上漂着一层白沫，排水管是从厂里接出来的",
+        "厂区的烟囱这两天冒得特别凶，灰落在车上一层",
+        "半夜闻到很重的油漆味，是后面那个厂在喷漆",
+        "海边那个加工厂把污水直接排到滩涂上，臭得不行",
+        "村边的企业在偷偷排污，沟里的水都是红的",
+        "化工园区那边飘过来一股臭鸡蛋味",
+        "工厂排出来的水把小河弄得发黑发臭",
+        "水产加工厂的废水流到路上，腥臭味熏人",
+        "厂里的锅炉冒浓烟，周围居民都在关窗",
+    ]),
+    "night_construction": (frozenset({"施工", "噪音"}), [
+        "对面工地凌晨还在卸钢管，叮叮当当响",
+        "夜里十二点多工地的灯照进屋里，机器也一直在转",
+        "工程车半夜进进出出，喇叭按个不停",
+        "隔壁楼盘晚上还在浇水泥，搅拌机声音很大",
+        "工地通宵干活，孩子一晚上没睡好",
+        "晚上十点以后施工队还在敲敲打打",
+        "夜里工地的破碎锤一直在砸，窗户都在抖",
+        "工地晚上运土方，吵得整栋楼睡不着",
+        "马路修路晚上也在干，切路面的声音太刺耳",
+        "深夜还有工人在工地上电焊和敲钢板",
+    ]),
+    "storm_road": (frozenset({"道路阻断"}), [
+        "刚才下大雨，村口的坡上冲下来一堆土石，路堵了",
+        "台风把一棵树吹倒了，整个路面都被占了",
+        "昨夜雨大，盘山公路有一段塌下去了",
+        "通往码头的路被大水淹没，车子熄火在路中间",
+        "山坡上的石头掉到路上，大车小车都停在那里",
+        "暴雨之后那条机耕路冲出了一条大沟，没法走",
+        "路边的挡土墙倒了，砖头石块堆满了半边路",
+        "隧道口那边塌方了，交警在封路",
+        "下雨后一大片泥浆流到马路上，电动车摔了好几个",
+        "风太大把广告牌和树枝都刮到路上，车子过不去",
+    ]),
+}
+
+
 def surfaces(a: str, b: str, c: str, threshold: float) -> bool:
     """Would ``c``, arriving after ``a`` and ``b`` (other callers, same place, within the window), open a hot spot?"""
     ca, cb, cc = concepts(a), concepts(b), concepts(c)
@@ -113,16 +180,22 @@ def surfaces(a: str, b: str, c: str, threshold: float) -> bool:
 
 
 def main() -> None:
+    for label, held_out in (("seen: the lexicon was extended after it was measured", HELD_OUT),
+                            ("held out: written after the lexicon was frozen", HELD_OUT_2)):
+        measure(label, held_out)
+
+
+def measure(label: str, held_out: dict[str, tuple[frozenset[str], list[str]]]) -> None:
     threshold = DEFAULT.threshold
     covered = surfaced = triples = texts = 0
-    for kind, (names, reports) in HELD_OUT.items():
+    for kind, (names, reports) in held_out.items():
         cov = sum(bool(names & concepts(t)) for t in reports)
         hits = [surfaces(a, b, c, threshold) for a, b, c in itertools.permutations(reports, 3)]
-        print(json.dumps({"bench": "hotspot_heldout", "kind": kind, "concepts": sorted(names), "texts": len(reports),
+        print(json.dumps({"bench": "hotspot_heldout", "set": label, "kind": kind, "concepts": sorted(names), "texts": len(reports),
                           "concept_coverage": round(cov / len(reports), 3), "triples": len(hits),
                           "surfaced_share": round(sum(hits) / len(hits), 3)}, ensure_ascii=False), flush=True)
         covered, texts, surfaced, triples = covered + cov, texts + len(reports), surfaced + sum(hits), triples + len(hits)
-    print(json.dumps({"bench": "hotspot_heldout_all", "texts": texts, "concept_coverage": round(covered / texts, 3),
+    print(json.dumps({"bench": "hotspot_heldout_all", "set": label, "texts": texts, "concept_coverage": round(covered / texts, 3),
                       "triples": triples, "surfaced_share": round(surfaced / triples, 3), "threshold": threshold},
                      ensure_ascii=False), flush=True)
 
