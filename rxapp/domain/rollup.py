@@ -67,7 +67,7 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Date, Integer, and_, cast, delete, func, literal, select, text, union_all
+from sqlalchemy import Date, Integer, and_, cast, delete, func, literal, select, text
 from sqlalchemy import case as sql_case
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session
@@ -227,6 +227,32 @@ class WorkClock:
             if self.is_work(ed):
                 us += _micros(end - datetime.combine(ed, time.min))
         return (us + 500_000) // 1_000_000
+
+    def on_offsets(self, origin: date, days: int):
+        """``secs(a, b)`` for times given as whole seconds after ``origin``'s
+        midnight, for days ``0 … days - 1`` after ``origin``: the same value
+        as :meth:`secs` on the datetimes (the bulk seed measures its cases
+        with it without making datetimes).  The working days strictly between
+        two days are read from a running count of this clock's working days."""
+        work = [self.is_work(origin + timedelta(days=i)) for i in range(days)]
+        before = [0] * (days + 1)  # before[i]: working days among 0 … i - 1
+        for i, w in enumerate(work):
+            before[i + 1] = before[i] + w
+
+        def secs(a: int, b: int) -> int:
+            if b <= a:
+                return 0
+            da, db = a // DAY_SECS, b // DAY_SECS
+            if da == db:
+                return b - a if work[da] else 0
+            s = (before[db] - before[da + 1]) * DAY_SECS
+            if work[da]:
+                s += (da + 1) * DAY_SECS - a
+            if work[db]:
+                s += b - db * DAY_SECS
+            return s
+
+        return secs
 
 
 def _micros(delta: timedelta) -> int:
@@ -654,14 +680,8 @@ def _day_group(session: Session, column) -> ColumnElement:
     return func.substr(column, 1, 10)
 
 
-def _month_group(session: Session, column) -> ColumnElement:
-    if session.get_bind().dialect.name == "postgresql":
-        return func.date_trunc("month", column)
-    return func.substr(column, 1, 7)
-
-
 def _key_int(session: Session, name: str, unit: str) -> str:
-    """SQL turning a ``_day_group`` / ``_month_group`` column into YYYYMMDD / YYYYMM."""
+    """SQL turning a ``_day_group`` column (or a month truncated from it) into YYYYMMDD / YYYYMM."""
     if session.get_bind().dialect.name == "postgresql":
         return f"CAST(to_char({name}, '{'YYYYMMDD' if unit == 'day' else 'YYYYMM'}') AS INTEGER)"
     return f"CAST(replace({name}, '-', '') AS INTEGER)"
@@ -670,36 +690,67 @@ def _key_int(session: Session, name: str, unit: str) -> str:
 _BASE_COLS = tuple(c for c in DAY_COLS if c != "handling_secs") + ("due", "due_done")
 
 
-def _base_sql(session: Session) -> str:
-    """One aggregate per (day, district, township, category, department) of
-    every flow a case feeds, as UNION ALL streams over the cases (handling
-    times come from casehandling, summed apart)."""
+_NARROW_FLAGS = ("done", "resolved", "on_time", "followed_up", "evaluated", "satisfied", "basic", "unsatisfied", "good",
+                 "scored", "score_sum", "reopened", "extended")
+
+
+def _narrow_sql(session: Session) -> str:
+    """The one pass over the (wide) cases table: per case, the day of each
+    moment a flow is keyed by — NULL where the case feeds no such flow
+    (``ad``: accepted and counted; ``dd``: resolved; ``ld``: counted with a
+    deadline) —, its dimensions and its cohort flags.  Every aggregate of
+    the rebuild reads this narrow table instead of the cases."""
     coh = cohort_sql()
-    dist = _coalesce0(Case.district_id).label("district_id")
-    town = _coalesce0(Case.township_id).label("township_id")
-    cat = _coalesce0(Case.category_id).label("category_id")
-    dept = _coalesce0(Case.department_id).label("department_id")
-    zero = literal(0)
+    counted = counted_sql()
+    resolved = resolved_sql()
     done_at = done_at_sql()
-    late = and_(Case.deadline.is_not(None), ~done_sql() | (resolved_sql() & (done_at > Case.deadline)))
-    late_done = and_(Case.deadline.is_not(None), resolved_sql(), done_at > Case.deadline)
 
-    def stream(when, values: dict[str, ColumnElement], where):
+    def only(cond, value) -> ColumnElement:
+        return sql_case((cond, value), else_=None)
+
+    late = and_(Case.deadline.is_not(None), ~done_sql() | (resolved & (done_at > Case.deadline)))
+    late_done = and_(Case.deadline.is_not(None), resolved, done_at > Case.deadline)
+    cols = [
+        _day_group(session, Case.submitted_at).label("sd"),
+        only(counted, _day_group(session, Case.accepted_at)).label("ad"),
+        only(and_(counted, resolved), _day_group(session, done_at)).label("dd"),
+        only(counted, _day_group(session, Case.deadline)).label("ld"),
+        _coalesce0(Case.district_id).label("district_id"),
+        _coalesce0(Case.township_id).label("township_id"),
+        _coalesce0(Case.category_id).label("category_id"),
+        _coalesce0(Case.department_id).label("department_id"),
+        _coalesce0(Case.team_id).label("team_id"),
+        _coalesce0(Case.grid_id).label("grid_id"),
+        _coalesce0(Case.community_id).label("community_id"),
+        *[coh[c].label(c) for c in _NARROW_FLAGS],
+        _flag(late).label("late"),
+        _flag(late_done).label("late_done"),
+    ]
+    return str(select(*cols).compile(dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True}))
+
+
+def _base_sql() -> str:
+    """One aggregate per (day, district, township, category, department) of
+    every flow a case feeds, as UNION ALL streams over the narrow table
+    ``_rb_case`` (handling times come from casehandling, summed apart)."""
+    dims = "district_id, township_id, category_id, department_id"
+
+    def stream(day: str, values: dict[str, str], where: str) -> str:
         """One flow, aggregated on its own (a narrow sort: only its own sums)."""
-        keys = [_day_group(session, when).label("dd"), dist, town, cat, dept]
-        cols = [func.sum(values[c]).label(c) if c in values else zero.label(c) for c in _BASE_COLS]
-        return select(*keys, *cols).where(where).group_by(*[k.element for k in keys])
+        cols = ", ".join(f"{values.get(c, '0')} AS {c}" for c in _BASE_COLS)
+        return f"SELECT {day} AS dd, {dims}, {cols} FROM _rb_case WHERE {where} GROUP BY {day}, {dims}"
 
-    one = literal(1)
-    base = union_all(
-        stream(Case.accepted_at, coh, counted_sql()),
-        stream(Case.submitted_at, {"received": one}, Case.submitted_at.is_not(None)),
-        stream(done_at, {"done_in": one}, and_(counted_sql(), resolved_sql())),
-        stream(Case.deadline, {"overdue_in": one}, and_(counted_sql(), late)),
-        stream(done_at, {"overdue_out": one}, and_(counted_sql(), late_done)),
-        stream(Case.deadline, {"due": one, "due_done": coh["done"]}, and_(counted_sql(), Case.deadline.is_not(None))),
+    cohort = {c: f"SUM({c})" for c in COHORT if c not in ("accepted", "handling_secs")}
+    return " UNION ALL ".join(
+        (
+            stream("ad", {"accepted": "COUNT(*)", **cohort}, "ad IS NOT NULL"),
+            stream("sd", {"received": "COUNT(*)"}, "sd IS NOT NULL"),
+            stream("dd", {"done_in": "COUNT(*)"}, "dd IS NOT NULL"),
+            stream("ld", {"overdue_in": "COUNT(*)"}, "ld IS NOT NULL AND late = 1"),
+            stream("dd", {"overdue_out": "COUNT(*)"}, "dd IS NOT NULL AND late_done = 1"),
+            stream("ld", {"due": "COUNT(*)", "due_done": "SUM(done)"}, "ld IS NOT NULL"),
+        )
     )
-    return str(base.compile(dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True}))
 
 
 def _merged(session: Session, time_key: str, dims: tuple[str, ...], cols: tuple[str, ...], where: str = "") -> str:
@@ -727,9 +778,13 @@ def dump_rollups(session: Session) -> dict[str, dict]:
     return out
 
 
-def rebuild_rollups(session: Session) -> dict[str, Any]:
+def rebuild_rollups(session: Session, *, handling_given: bool = False) -> dict[str, Any]:
     """Recompute every rollup from the cases table, in the caller's
     transaction (the caller commits).  Returns row counts and seconds.
+
+    ``handling_given``: the ``casehandling`` rows are already there, as this
+    rebuild would write them (the bulk seed writes them with the cases, from
+    :meth:`WorkClock.on_offsets`); they are kept and only summed.
 
     Whole-table work: for after a bulk load, a holiday-schedule change or a
     repair, not for the request path."""
@@ -739,14 +794,19 @@ def rebuild_rollups(session: Session) -> dict[str, Any]:
     if sqlite:  # a big page cache for the whole-table passes (restored below)
         conn.exec_driver_sql("PRAGMA cache_size=-262144")
     try:
-        for model in (*MODELS.values(), CaseHandling):
+        for model in MODELS.values():
             conn.execute(delete(model))
-        n_handling = _rebuild_handling(session, WorkClock(load_overrides(session)))
+        if handling_given:
+            n_handling = conn.execute(select(func.count()).select_from(CaseHandling)).scalar_one()
+        else:
+            conn.execute(delete(CaseHandling))
+            n_handling = _rebuild_handling(session, WorkClock(load_overrides(session)))
 
         # day and month rollups from one base aggregate (+ the handling sums)
-        for tmp in ("_rb_base", "_rb_hsum", "_rb_day", "_rb_month"):
+        for tmp in ("_rb_case", "_rb_base", "_rb_hsum", "_rb_day", "_rb_month"):
             conn.exec_driver_sql(f"DROP TABLE IF EXISTS {tmp}")
-        conn.exec_driver_sql(f"CREATE TEMPORARY TABLE _rb_base AS {_base_sql(session)}")
+        conn.exec_driver_sql(f"CREATE TEMPORARY TABLE _rb_case AS {_narrow_sql(session)}")
+        conn.exec_driver_sql(f"CREATE TEMPORARY TABLE _rb_base AS {_base_sql()}")
         conn.exec_driver_sql(
             "CREATE TEMPORARY TABLE _rb_hsum AS SELECT day AS d, district_id, township_id, category_id, department_id, "
             "SUM(secs) AS handling_secs FROM casehandling GROUP BY day, district_id, township_id, category_id, department_id"
@@ -785,35 +845,17 @@ def rebuild_rollups(session: Session) -> dict[str, Any]:
         for tmp in ("_rb_base", "_rb_hsum", "_rb_day", "_rb_month", "_rb_over"):
             conn.exec_driver_sql(f"DROP TABLE {tmp}")
 
-        # teams: one level, straight from the cases
-        coh = cohort_sql()
-        team_vals = {
-            "accepted": coh["accepted"],
-            "done": coh["done"],
-            "resolved": coh["resolved"],
-            "on_time": coh["on_time"],
-            "followed_up": coh["followed_up"],
-            "evaluated": coh["evaluated"],
-            "good": coh["good"],
-            "scored": coh["scored"],
-            "score_sum": coh["score_sum"],
-        }
-        tkeys = [
-            _month_group(session, Case.accepted_at).label("mm"),
-            _coalesce0(Case.team_id).label("team_id"),
-            _coalesce0(Case.grid_id).label("grid_id"),
-            _coalesce0(Case.community_id).label("community_id"),
-            _coalesce0(Case.township_id).label("township_id"),
-            _coalesce0(Case.district_id).label("district_id"),
-        ]
-        inner = select(*tkeys, *[func.sum(v).label(c) for c, v in team_vals.items()]).where(counted_sql()).group_by(*tkeys)
-        inner_sql = str(inner.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
-        names = ", ".join(team_vals)
+        # teams: one level, from the narrow table
+        names = ", ".join(TEAM_COLS)
+        sums = ", ".join(("COUNT(*)" if c == "accepted" else f"SUM({c})") + f" AS {c}" for c in TEAM_COLS)
+        dims = "team_id, grid_id, community_id, township_id, district_id"
+        mm_sql = "substr(ad, 1, 7)" if sqlite else "date_trunc('month', CAST(ad AS TIMESTAMP))"  # the accept month
         conn.exec_driver_sql(
-            f"INSERT INTO rollupteam (month, team_id, grid_id, community_id, township_id, district_id, {names}) "
-            f"SELECT {_key_int(session, 'mm', 'month')}, team_id, grid_id, community_id, township_id, district_id, {names} "
-            f"FROM ({inner_sql}) AS t"
+            f"INSERT INTO rollupteam (month, {dims}, {names}) "
+            f"SELECT {_key_int(session, 'mm', 'month')}, {dims}, {names} FROM ("
+            f"SELECT {mm_sql} AS mm, {dims}, {sums} FROM _rb_case WHERE ad IS NOT NULL GROUP BY {mm_sql}, {dims}) AS t"
         )
+        conn.exec_driver_sql("DROP TABLE _rb_case")
 
         # handling histogram, from the per-case handling rows
         conn.exec_driver_sql("DROP TABLE IF EXISTS _rb_hist")
