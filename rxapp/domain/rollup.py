@@ -687,9 +687,6 @@ def _key_int(session: Session, name: str, unit: str) -> str:
     return f"CAST(replace({name}, '-', '') AS INTEGER)"
 
 
-_BASE_COLS = tuple(c for c in DAY_COLS if c != "handling_secs") + ("due", "due_done")
-
-
 _NARROW_FLAGS = ("done", "resolved", "on_time", "followed_up", "evaluated", "satisfied", "basic", "unsatisfied", "good",
                  "scored", "score_sum", "reopened", "extended")
 
@@ -698,8 +695,9 @@ def _narrow_sql(session: Session) -> str:
     """The one pass over the (wide) cases table: per case, the day of each
     moment a flow is keyed by — NULL where the case feeds no such flow
     (``ad``: accepted and counted; ``dd``: resolved; ``ld``: counted with a
-    deadline) —, its dimensions and its cohort flags.  Every aggregate of
-    the rebuild reads this narrow table instead of the cases."""
+    deadline) —, its dimensions, its cohort flags and its handling seconds
+    (``hs``, from its casehandling row).  Every aggregate of the rebuild
+    reads this narrow table instead of the cases."""
     coh = cohort_sql()
     counted = counted_sql()
     resolved = resolved_sql()
@@ -725,45 +723,33 @@ def _narrow_sql(session: Session) -> str:
         *[coh[c].label(c) for c in _NARROW_FLAGS],
         _flag(late).label("late"),
         _flag(late_done).label("late_done"),
+        _coalesce0(CaseHandling.secs).label("hs"),
     ]
-    return str(select(*cols).compile(dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True}))
+    q = select(*cols).select_from(Case).outerjoin(CaseHandling, CaseHandling.case_id == Case.id)
+    return str(q.compile(dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True}))
 
 
-def _base_sql() -> str:
-    """One aggregate per (day, district, township, category, department) of
-    every flow a case feeds, as UNION ALL streams over the narrow table
-    ``_rb_case`` (handling times come from casehandling, summed apart)."""
-    dims = "district_id, township_id, category_id, department_id"
-
-    def stream(day: str, values: dict[str, str], where: str) -> str:
-        """One flow, aggregated on its own (a narrow sort: only its own sums)."""
-        cols = ", ".join(f"{values.get(c, '0')} AS {c}" for c in _BASE_COLS)
-        return f"SELECT {day} AS dd, {dims}, {cols} FROM _rb_case WHERE {where} GROUP BY {day}, {dims}"
-
-    cohort = {c: f"SUM({c})" for c in COHORT if c not in ("accepted", "handling_secs")}
-    return " UNION ALL ".join(
-        (
-            stream("ad", {"accepted": "COUNT(*)", **cohort}, "ad IS NOT NULL"),
-            stream("sd", {"received": "COUNT(*)"}, "sd IS NOT NULL"),
-            stream("dd", {"done_in": "COUNT(*)"}, "dd IS NOT NULL"),
-            stream("ld", {"overdue_in": "COUNT(*)"}, "ld IS NOT NULL AND late = 1"),
-            stream("dd", {"overdue_out": "COUNT(*)"}, "dd IS NOT NULL AND late_done = 1"),
-            stream("ld", {"due": "COUNT(*)", "due_done": "SUM(done)"}, "ld IS NOT NULL"),
-        )
-    )
+def _flows(group: str, dims: str, cols: tuple[str, ...], flows: tuple[tuple[str, dict[str, str], str], ...]) -> str:
+    """UNION ALL of one aggregate per flow over ``_rb_case``: each flow keyed
+    by its own moment (``ad`` / ``sd`` / ``dd`` / ``ld``, turned into the
+    grouping key by ``group``, a format with ``{}``) and ``dims``, filling
+    only its own counters of ``cols`` (the others 0).  Column ``g`` is the key."""
+    out = []
+    for day, values, where in flows:
+        g = group.format(day)
+        sums = ", ".join(f"{values.get(c, '0')} AS {c}" for c in cols)
+        out.append(f"SELECT {g} AS g, {dims}, {sums} FROM _rb_case WHERE {where} GROUP BY {g}, {dims}")
+    return " UNION ALL ".join(out)
 
 
-def _merged(session: Session, time_key: str, dims: tuple[str, ...], cols: tuple[str, ...], where: str = "") -> str:
-    """SELECT summing the case base and the handling sums per (time key, dims)."""
-    base_cols = ", ".join(c if c != "handling_secs" else "0 AS handling_secs" for c in cols)
-    hand_cols = ", ".join("handling_secs" if c == "handling_secs" else f"0 AS {c}" for c in cols)
-    d = ", ".join(dims)
-    base_key = _key_int(session, "dd", "day")
-    return (
-        f"SELECT {time_key} AS k, {d}, " + ", ".join(f"SUM({c}) AS {c}" for c in cols) + " FROM ("
-        f"SELECT {base_key} AS d, {d}, {base_cols} FROM _rb_base {where} "
-        f"UNION ALL SELECT d, {d}, {hand_cols} FROM _rb_hsum) AS m GROUP BY {time_key}, {d}"
-    )
+_COHORT_SUMS = {"accepted": "COUNT(*)", "handling_secs": "SUM(hs)", **{c: f"SUM({c})" for c in COHORT if c not in ("accepted", "handling_secs")}}
+# the flows: (moment, counters, which cases)
+_ACCEPTED = ("ad", _COHORT_SUMS, "ad IS NOT NULL")
+_RECEIVED = ("sd", {"received": "COUNT(*)"}, "sd IS NOT NULL")
+_DONE_IN = ("dd", {"done_in": "COUNT(*)"}, "dd IS NOT NULL")
+_OVERDUE_IN = ("ld", {"overdue_in": "COUNT(*)"}, "ld IS NOT NULL AND late = 1")
+_OVERDUE_OUT = ("dd", {"overdue_out": "COUNT(*)"}, "dd IS NOT NULL AND late_done = 1")
+_DUE = ("ld", {"due": "COUNT(*)", "due_done": "SUM(done)"}, "ld IS NOT NULL")
 
 
 def dump_rollups(session: Session) -> dict[str, dict]:
@@ -802,60 +788,49 @@ def rebuild_rollups(session: Session, *, handling_given: bool = False) -> dict[s
             conn.execute(delete(CaseHandling))
             n_handling = _rebuild_handling(session, WorkClock(load_overrides(session)))
 
-        # day and month rollups from one base aggregate (+ the handling sums)
-        for tmp in ("_rb_case", "_rb_base", "_rb_hsum", "_rb_day", "_rb_month"):
+        # one pass over the cases into a narrow table; every rollup below reads it
+        for tmp in ("_rb_case", "_rb_day", "_rb_month", "_rb_over"):
             conn.exec_driver_sql(f"DROP TABLE IF EXISTS {tmp}")
         conn.exec_driver_sql(f"CREATE TEMPORARY TABLE _rb_case AS {_narrow_sql(session)}")
-        conn.exec_driver_sql(f"CREATE TEMPORARY TABLE _rb_base AS {_base_sql()}")
-        conn.exec_driver_sql(
-            "CREATE TEMPORARY TABLE _rb_hsum AS SELECT day AS d, district_id, township_id, category_id, department_id, "
-            "SUM(secs) AS handling_secs FROM casehandling GROUP BY day, district_id, township_id, category_id, department_id"
-        )
-        conn.exec_driver_sql(
-            "CREATE TEMPORARY TABLE _rb_day AS "  # the due stream's rows feed only rollupoverdue
-            + _merged(session, "d", ("district_id", "township_id"), DAY_COLS, "WHERE due = 0")
-        )
-        conn.exec_driver_sql(  # rows of the overdue flow alone have nothing for the month rollup
-            "CREATE TEMPORARY TABLE _rb_month AS "
-            + _merged(
-                session,
-                "d / 100",
-                ("district_id", "township_id", "category_id", "department_id"),
-                MONTH_COLS,
-                "WHERE accepted <> 0 OR received <> 0 OR done_in <> 0",
+        month_of = "substr({}, 1, 7)" if sqlite else "date_trunc('month', CAST({} AS TIMESTAMP))"
+        day_int, month_int = _key_int(session, "g", "day"), _key_int(session, "g", "month")
+
+        def summed(target: str, key: str, dims: str, cols: tuple[str, ...], group: str, flows) -> None:
+            """``target`` (a temporary table): the flows summed per (key, dims)."""
+            sums = ", ".join(f"SUM({c}) AS {c}" for c in cols)
+            conn.exec_driver_sql(
+                f"CREATE TEMPORARY TABLE {target} AS SELECT {key} AS k, {dims}, {sums} "
+                f"FROM ({_flows(group, dims, cols, flows)}) AS f GROUP BY g, {dims}"
             )
-        )
+
+        summed("_rb_day", day_int, "district_id, township_id", DAY_COLS, "{}",
+               (_ACCEPTED, _RECEIVED, _DONE_IN, _OVERDUE_IN, _OVERDUE_OUT))
+        summed("_rb_month", month_int, "district_id, township_id, category_id, department_id", MONTH_COLS, month_of,
+               (_ACCEPTED, _RECEIVED, _DONE_IN))
+        over_cols = TABLES["rollupoverdue"][1]
+        summed("_rb_over", day_int, "district_id, township_id, category_id, department_id", over_cols, "{}",
+               (_OVERDUE_IN, _OVERDUE_OUT, _DUE))
         for sql in _levels("rollupday", "_rb_day", ("area_id", "day"), DAY_COLS, ("k",)):
             conn.exec_driver_sql(sql)
         for sql in _levels(
             "rollupmonth", "_rb_month", ("area_id", "month", "category_id", "department_id"), MONTH_COLS, ("k", "category_id", "department_id")
         ):
             conn.exec_driver_sql(sql)
-        conn.exec_driver_sql("DROP TABLE IF EXISTS _rb_over")
-        conn.exec_driver_sql(
-            f"CREATE TEMPORARY TABLE _rb_over AS SELECT {_key_int(session, 'dd', 'day')} AS k, district_id, township_id, "
-            "category_id, department_id, overdue_in, overdue_out, due, due_done FROM _rb_base "
-            "WHERE overdue_in <> 0 OR overdue_out <> 0 OR due <> 0"
-        )
-        over_cols = TABLES["rollupoverdue"][1]
         for sql in _levels(
             "rollupoverdue", "_rb_over", ("area_id", "day", "category_id", "department_id"), over_cols, ("k", "category_id", "department_id")
         ):
             conn.exec_driver_sql(sql)
-        for tmp in ("_rb_base", "_rb_hsum", "_rb_day", "_rb_month", "_rb_over"):
-            conn.exec_driver_sql(f"DROP TABLE {tmp}")
 
-        # teams: one level, from the narrow table
+        # teams: one level
         names = ", ".join(TEAM_COLS)
-        sums = ", ".join(("COUNT(*)" if c == "accepted" else f"SUM({c})") + f" AS {c}" for c in TEAM_COLS)
+        team_sums = {**_COHORT_SUMS, "good": "SUM(good)"}
         dims = "team_id, grid_id, community_id, township_id, district_id"
-        mm_sql = "substr(ad, 1, 7)" if sqlite else "date_trunc('month', CAST(ad AS TIMESTAMP))"  # the accept month
         conn.exec_driver_sql(
-            f"INSERT INTO rollupteam (month, {dims}, {names}) "
-            f"SELECT {_key_int(session, 'mm', 'month')}, {dims}, {names} FROM ("
-            f"SELECT {mm_sql} AS mm, {dims}, {sums} FROM _rb_case WHERE ad IS NOT NULL GROUP BY {mm_sql}, {dims}) AS t"
+            f"INSERT INTO rollupteam (month, {dims}, {names}) SELECT {month_int}, {dims}, {names} "
+            f"FROM ({_flows(month_of, dims, TEAM_COLS, (('ad', team_sums, 'ad IS NOT NULL'),))}) AS t"
         )
-        conn.exec_driver_sql("DROP TABLE _rb_case")
+        for tmp in ("_rb_case", "_rb_day", "_rb_month", "_rb_over"):
+            conn.exec_driver_sql(f"DROP TABLE {tmp}")
 
         # handling histogram, from the per-case handling rows
         conn.exec_driver_sql("DROP TABLE IF EXISTS _rb_hist")
