@@ -3,7 +3,7 @@
     .venv/bin/python bench/seed_digest.py [--db sqlite|postgresql] [--cases 3000] [--random-seed 42]
 
 Seeds ``--cases`` cases with ``--now 2026-11-30T12:00`` (SQLite file under /tmp, or a
-PostgreSQL database ``seed_digest_…`` dropped after), then prints one line per table:
+PostgreSQL database ``seed18_bench`` of bench/seed_bench.py, dropped after), then prints one line per table:
 ``table rows sha256`` over its rows sorted (``SELECT *``), and ``rollups`` over
 ``dump_rollups`` (every rollup table and casehandling).  Run it on two checkouts and
 ``diff`` the output: the data are identical when every line is.  ``media`` differs
@@ -16,20 +16,18 @@ import argparse
 import hashlib
 import sys
 import tempfile
-import uuid
 from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import text  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
 from rxapp.db import make_engine  # noqa: E402
 from rxapp.domain.rollup import dump_rollups  # noqa: E402
 from rxapp.domain.seed import all_tables, seed  # noqa: E402
+from seed_bench import _drop_pg, _url  # noqa: E402  (the seed bench's fresh databases)
 
-PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 NOW = datetime(2026, 11, 30, 12, 0)
 UNSTABLE = {"media"}
 
@@ -40,15 +38,7 @@ def main() -> int:
     p.add_argument("--cases", type=int, default=3000)
     p.add_argument("--random-seed", type=int, default=42)
     args = p.parse_args()
-    admin = None
-    if args.db == "sqlite":
-        url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='seed-digest-')) / 'seed.db'}"
-    else:
-        name = f"seed_digest_{uuid.uuid4().hex[:8]}"
-        admin = make_engine(PG_ADMIN_URL).execution_options(isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    url = _url(args.db, Path(tempfile.mkdtemp(prefix="seed-digest-")), args.cases)
     engine = make_engine(url)
     try:
         seed(engine, cases=args.cases, random_seed=args.random_seed, now=NOW)
@@ -61,10 +51,8 @@ def main() -> int:
                 print(table.name, len(rows), digest, "(not deterministic)" if table.name in UNSTABLE else "")
     finally:
         engine.dispose()
-        if admin is not None:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+        if args.db == "postgresql":
+            _drop_pg()
     return 0
 
 
