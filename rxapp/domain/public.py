@@ -489,6 +489,26 @@ def _community(session: Session, community_id: object) -> Area:
     return area
 
 
+# what a board row shows and scrubs (``_outcome``, ``promise_state``, ``_requester_secrets``)
+_BOARD_CASE_COLS = (
+    Case.id,
+    Case.code,
+    Case.content,
+    Case.category_id,
+    Case.status,
+    Case.reject_reason,
+    Case.resolved_at,
+    Case.promise_due,
+    Case.score,
+    Case.satisfaction,
+    Case.community_id,
+    Case.requester_name,
+    Case.requester_phone,
+    Case.requester_address,
+    Case.requester_household_id,
+)
+
+
 def _board_bodies(session: Session, comms: list[Area], month: str, at: datetime | None = None) -> dict[int, tuple[list[BoardRow], list[BoardTeam]]]:
     """The rows and team counts of each community's board for ``month``, in a
     few queries for any number of communities (cases, their households, the
@@ -501,27 +521,37 @@ def _board_bodies(session: Session, comms: list[Area], month: str, at: datetime 
         .where(Case.community_id.in_(ids), Case.submitted_at >= first, Case.submitted_at < nxt)
         .subquery()
     )
+    # plain rows of the columns a board reads (no ORM objects: a month of a
+    # whole city is tens of thousands of cases); the helpers read them by name
     cases = session.exec(
-        select(Case).join(ranked, ranked.c.id == Case.id).where(ranked.c.rank <= BOARD_LIMIT).order_by(Case.community_id, Case.submitted_at, Case.id)
+        select(*_BOARD_CASE_COLS)
+        .join(ranked, ranked.c.id == Case.id)
+        .where(ranked.c.rank <= BOARD_LIMIT)
+        .order_by(Case.community_id, Case.submitted_at, Case.id)
     ).all()
     hh_ids = {c.requester_household_id for c in cases if c.requester_household_id}
-    households: dict[int, Household] = {}
+    households: dict[int, Any] = {}
     hh = sorted(hh_ids)
     for i in range(0, len(hh), 5000):  # under every driver's bound-parameter limit
-        households.update((h.id, h) for h in session.exec(select(Household).where(Household.id.in_(hh[i : i + 5000]))).all())
+        households.update(
+            (h.id, h)
+            for h in session.exec(
+                select(Household.id, Household.representative, Household.address, Household.phone).where(Household.id.in_(hh[i : i + 5000]))
+            ).all()
+        )
     cats = {c.id: c.name_zh for c in session.exec(select(Category)).all()}
     scrub = scrubber(session)
     at = at or now()
 
-    def text(c: Case, value: str) -> str:
+    def text(c: Any, value: str) -> str:
         return scrub(value, **_requester_secrets(c, households.get(c.requester_household_id)))
 
-    def outcome(c: Case) -> str:  # == _outcome, with the households read once
+    def outcome(c: Any) -> str:  # == _outcome, with the households read once
         if c.status == S.REJECTED:
             return "不予受理：" + text(c, c.reject_reason)
         return _outcome(c, session)
 
-    def summary(c: Case, limit: int = 80) -> str:  # == _summary
+    def summary(c: Any, limit: int = 80) -> str:  # == _summary
         t = text(c, c.content)
         return t if len(t) <= limit else t[: limit - 1] + "…"
 

@@ -67,7 +67,7 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Date, Integer, and_, cast, delete, func, literal, select, text, union_all
+from sqlalchemy import Date, Integer, and_, cast, delete, func, literal, select, text
 from sqlalchemy import case as sql_case
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session
@@ -227,6 +227,32 @@ class WorkClock:
             if self.is_work(ed):
                 us += _micros(end - datetime.combine(ed, time.min))
         return (us + 500_000) // 1_000_000
+
+    def on_offsets(self, origin: date, days: int):
+        """``secs(a, b)`` for times given as whole seconds after ``origin``'s
+        midnight, for days ``0 … days - 1`` after ``origin``: the same value
+        as :meth:`secs` on the datetimes (the bulk seed measures its cases
+        with it without making datetimes).  The working days strictly between
+        two days are read from a running count of this clock's working days."""
+        work = [self.is_work(origin + timedelta(days=i)) for i in range(days)]
+        before = [0] * (days + 1)  # before[i]: working days among 0 … i - 1
+        for i, w in enumerate(work):
+            before[i + 1] = before[i] + w
+
+        def secs(a: int, b: int) -> int:
+            if b <= a:
+                return 0
+            da, db = a // DAY_SECS, b // DAY_SECS
+            if da == db:
+                return b - a if work[da] else 0
+            s = (before[db] - before[da + 1]) * DAY_SECS
+            if work[da]:
+                s += (da + 1) * DAY_SECS - a
+            if work[db]:
+                s += b - db * DAY_SECS
+            return s
+
+        return secs
 
 
 def _micros(delta: timedelta) -> int:
@@ -654,65 +680,76 @@ def _day_group(session: Session, column) -> ColumnElement:
     return func.substr(column, 1, 10)
 
 
-def _month_group(session: Session, column) -> ColumnElement:
-    if session.get_bind().dialect.name == "postgresql":
-        return func.date_trunc("month", column)
-    return func.substr(column, 1, 7)
-
-
 def _key_int(session: Session, name: str, unit: str) -> str:
-    """SQL turning a ``_day_group`` / ``_month_group`` column into YYYYMMDD / YYYYMM."""
+    """SQL turning a ``_day_group`` column (or a month truncated from it) into YYYYMMDD / YYYYMM."""
     if session.get_bind().dialect.name == "postgresql":
         return f"CAST(to_char({name}, '{'YYYYMMDD' if unit == 'day' else 'YYYYMM'}') AS INTEGER)"
     return f"CAST(replace({name}, '-', '') AS INTEGER)"
 
 
-_BASE_COLS = tuple(c for c in DAY_COLS if c != "handling_secs") + ("due", "due_done")
+_NARROW_FLAGS = ("done", "resolved", "on_time", "followed_up", "evaluated", "satisfied", "basic", "unsatisfied", "good",
+                 "scored", "score_sum", "reopened", "extended")
 
 
-def _base_sql(session: Session) -> str:
-    """One aggregate per (day, district, township, category, department) of
-    every flow a case feeds, as UNION ALL streams over the cases (handling
-    times come from casehandling, summed apart)."""
+def _narrow_sql(session: Session) -> str:
+    """The one pass over the (wide) cases table: per case, the day of each
+    moment a flow is keyed by — NULL where the case feeds no such flow
+    (``ad``: accepted and counted; ``dd``: resolved; ``ld``: counted with a
+    deadline) —, its dimensions, its cohort flags and its handling seconds
+    (``hs``, from its casehandling row).  Every aggregate of the rebuild
+    reads this narrow table instead of the cases."""
     coh = cohort_sql()
-    dist = _coalesce0(Case.district_id).label("district_id")
-    town = _coalesce0(Case.township_id).label("township_id")
-    cat = _coalesce0(Case.category_id).label("category_id")
-    dept = _coalesce0(Case.department_id).label("department_id")
-    zero = literal(0)
+    counted = counted_sql()
+    resolved = resolved_sql()
     done_at = done_at_sql()
-    late = and_(Case.deadline.is_not(None), ~done_sql() | (resolved_sql() & (done_at > Case.deadline)))
-    late_done = and_(Case.deadline.is_not(None), resolved_sql(), done_at > Case.deadline)
 
-    def stream(when, values: dict[str, ColumnElement], where):
-        """One flow, aggregated on its own (a narrow sort: only its own sums)."""
-        keys = [_day_group(session, when).label("dd"), dist, town, cat, dept]
-        cols = [func.sum(values[c]).label(c) if c in values else zero.label(c) for c in _BASE_COLS]
-        return select(*keys, *cols).where(where).group_by(*[k.element for k in keys])
+    def only(cond, value) -> ColumnElement:
+        return sql_case((cond, value), else_=None)
 
-    one = literal(1)
-    base = union_all(
-        stream(Case.accepted_at, coh, counted_sql()),
-        stream(Case.submitted_at, {"received": one}, Case.submitted_at.is_not(None)),
-        stream(done_at, {"done_in": one}, and_(counted_sql(), resolved_sql())),
-        stream(Case.deadline, {"overdue_in": one}, and_(counted_sql(), late)),
-        stream(done_at, {"overdue_out": one}, and_(counted_sql(), late_done)),
-        stream(Case.deadline, {"due": one, "due_done": coh["done"]}, and_(counted_sql(), Case.deadline.is_not(None))),
-    )
-    return str(base.compile(dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True}))
+    late = and_(Case.deadline.is_not(None), ~done_sql() | (resolved & (done_at > Case.deadline)))
+    late_done = and_(Case.deadline.is_not(None), resolved, done_at > Case.deadline)
+    cols = [
+        _day_group(session, Case.submitted_at).label("sd"),
+        only(counted, _day_group(session, Case.accepted_at)).label("ad"),
+        only(and_(counted, resolved), _day_group(session, done_at)).label("dd"),
+        only(counted, _day_group(session, Case.deadline)).label("ld"),
+        _coalesce0(Case.district_id).label("district_id"),
+        _coalesce0(Case.township_id).label("township_id"),
+        _coalesce0(Case.category_id).label("category_id"),
+        _coalesce0(Case.department_id).label("department_id"),
+        _coalesce0(Case.team_id).label("team_id"),
+        _coalesce0(Case.grid_id).label("grid_id"),
+        _coalesce0(Case.community_id).label("community_id"),
+        *[coh[c].label(c) for c in _NARROW_FLAGS],
+        _flag(late).label("late"),
+        _flag(late_done).label("late_done"),
+        _coalesce0(CaseHandling.secs).label("hs"),
+    ]
+    q = select(*cols).select_from(Case).outerjoin(CaseHandling, CaseHandling.case_id == Case.id)
+    return str(q.compile(dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True}))
 
 
-def _merged(session: Session, time_key: str, dims: tuple[str, ...], cols: tuple[str, ...], where: str = "") -> str:
-    """SELECT summing the case base and the handling sums per (time key, dims)."""
-    base_cols = ", ".join(c if c != "handling_secs" else "0 AS handling_secs" for c in cols)
-    hand_cols = ", ".join("handling_secs" if c == "handling_secs" else f"0 AS {c}" for c in cols)
-    d = ", ".join(dims)
-    base_key = _key_int(session, "dd", "day")
-    return (
-        f"SELECT {time_key} AS k, {d}, " + ", ".join(f"SUM({c}) AS {c}" for c in cols) + " FROM ("
-        f"SELECT {base_key} AS d, {d}, {base_cols} FROM _rb_base {where} "
-        f"UNION ALL SELECT d, {d}, {hand_cols} FROM _rb_hsum) AS m GROUP BY {time_key}, {d}"
-    )
+def _flows(group: str, dims: str, cols: tuple[str, ...], flows: tuple[tuple[str, dict[str, str], str], ...]) -> str:
+    """UNION ALL of one aggregate per flow over ``_rb_case``: each flow keyed
+    by its own moment (``ad`` / ``sd`` / ``dd`` / ``ld``, turned into the
+    grouping key by ``group``, a format with ``{}``) and ``dims``, filling
+    only its own counters of ``cols`` (the others 0).  Column ``g`` is the key."""
+    out = []
+    for day, values, where in flows:
+        g = group.format(day)
+        sums = ", ".join(f"{values.get(c, '0')} AS {c}" for c in cols)
+        out.append(f"SELECT {g} AS g, {dims}, {sums} FROM _rb_case WHERE {where} GROUP BY {g}, {dims}")
+    return " UNION ALL ".join(out)
+
+
+_COHORT_SUMS = {"accepted": "COUNT(*)", "handling_secs": "SUM(hs)", **{c: f"SUM({c})" for c in COHORT if c not in ("accepted", "handling_secs")}}
+# the flows: (moment, counters, which cases)
+_ACCEPTED = ("ad", _COHORT_SUMS, "ad IS NOT NULL")
+_RECEIVED = ("sd", {"received": "COUNT(*)"}, "sd IS NOT NULL")
+_DONE_IN = ("dd", {"done_in": "COUNT(*)"}, "dd IS NOT NULL")
+_OVERDUE_IN = ("ld", {"overdue_in": "COUNT(*)"}, "ld IS NOT NULL AND late = 1")
+_OVERDUE_OUT = ("dd", {"overdue_out": "COUNT(*)"}, "dd IS NOT NULL AND late_done = 1")
+_DUE = ("ld", {"due": "COUNT(*)", "due_done": "SUM(done)"}, "ld IS NOT NULL")
 
 
 def dump_rollups(session: Session) -> dict[str, dict]:
@@ -727,9 +764,13 @@ def dump_rollups(session: Session) -> dict[str, dict]:
     return out
 
 
-def rebuild_rollups(session: Session) -> dict[str, Any]:
+def rebuild_rollups(session: Session, *, handling_given: bool = False) -> dict[str, Any]:
     """Recompute every rollup from the cases table, in the caller's
     transaction (the caller commits).  Returns row counts and seconds.
+
+    ``handling_given``: the ``casehandling`` rows are already there, as this
+    rebuild would write them (the bulk seed writes them with the cases, from
+    :meth:`WorkClock.on_offsets`); they are kept and only summed.
 
     Whole-table work: for after a bulk load, a holiday-schedule change or a
     repair, not for the request path."""
@@ -739,81 +780,57 @@ def rebuild_rollups(session: Session) -> dict[str, Any]:
     if sqlite:  # a big page cache for the whole-table passes (restored below)
         conn.exec_driver_sql("PRAGMA cache_size=-262144")
     try:
-        for model in (*MODELS.values(), CaseHandling):
+        for model in MODELS.values():
             conn.execute(delete(model))
-        n_handling = _rebuild_handling(session, WorkClock(load_overrides(session)))
+        if handling_given:
+            n_handling = conn.execute(select(func.count()).select_from(CaseHandling)).scalar_one()
+        else:
+            conn.execute(delete(CaseHandling))
+            n_handling = _rebuild_handling(session, WorkClock(load_overrides(session)))
 
-        # day and month rollups from one base aggregate (+ the handling sums)
-        for tmp in ("_rb_base", "_rb_hsum", "_rb_day", "_rb_month"):
+        # one pass over the cases into a narrow table; every rollup below reads it
+        for tmp in ("_rb_case", "_rb_day", "_rb_month", "_rb_over"):
             conn.exec_driver_sql(f"DROP TABLE IF EXISTS {tmp}")
-        conn.exec_driver_sql(f"CREATE TEMPORARY TABLE _rb_base AS {_base_sql(session)}")
-        conn.exec_driver_sql(
-            "CREATE TEMPORARY TABLE _rb_hsum AS SELECT day AS d, district_id, township_id, category_id, department_id, "
-            "SUM(secs) AS handling_secs FROM casehandling GROUP BY day, district_id, township_id, category_id, department_id"
-        )
-        conn.exec_driver_sql(
-            "CREATE TEMPORARY TABLE _rb_day AS "  # the due stream's rows feed only rollupoverdue
-            + _merged(session, "d", ("district_id", "township_id"), DAY_COLS, "WHERE due = 0")
-        )
-        conn.exec_driver_sql(  # rows of the overdue flow alone have nothing for the month rollup
-            "CREATE TEMPORARY TABLE _rb_month AS "
-            + _merged(
-                session,
-                "d / 100",
-                ("district_id", "township_id", "category_id", "department_id"),
-                MONTH_COLS,
-                "WHERE accepted <> 0 OR received <> 0 OR done_in <> 0",
+        conn.exec_driver_sql(f"CREATE TEMPORARY TABLE _rb_case AS {_narrow_sql(session)}")
+        month_of = "substr({}, 1, 7)" if sqlite else "date_trunc('month', CAST({} AS TIMESTAMP))"
+        day_int, month_int = _key_int(session, "g", "day"), _key_int(session, "g", "month")
+
+        def summed(target: str, key: str, dims: str, cols: tuple[str, ...], group: str, flows) -> None:
+            """``target`` (a temporary table): the flows summed per (key, dims)."""
+            sums = ", ".join(f"SUM({c}) AS {c}" for c in cols)
+            conn.exec_driver_sql(
+                f"CREATE TEMPORARY TABLE {target} AS SELECT {key} AS k, {dims}, {sums} "
+                f"FROM ({_flows(group, dims, cols, flows)}) AS f GROUP BY g, {dims}"
             )
-        )
+
+        summed("_rb_day", day_int, "district_id, township_id", DAY_COLS, "{}",
+               (_ACCEPTED, _RECEIVED, _DONE_IN, _OVERDUE_IN, _OVERDUE_OUT))
+        summed("_rb_month", month_int, "district_id, township_id, category_id, department_id", MONTH_COLS, month_of,
+               (_ACCEPTED, _RECEIVED, _DONE_IN))
+        over_cols = TABLES["rollupoverdue"][1]
+        summed("_rb_over", day_int, "district_id, township_id, category_id, department_id", over_cols, "{}",
+               (_OVERDUE_IN, _OVERDUE_OUT, _DUE))
         for sql in _levels("rollupday", "_rb_day", ("area_id", "day"), DAY_COLS, ("k",)):
             conn.exec_driver_sql(sql)
         for sql in _levels(
             "rollupmonth", "_rb_month", ("area_id", "month", "category_id", "department_id"), MONTH_COLS, ("k", "category_id", "department_id")
         ):
             conn.exec_driver_sql(sql)
-        conn.exec_driver_sql("DROP TABLE IF EXISTS _rb_over")
-        conn.exec_driver_sql(
-            f"CREATE TEMPORARY TABLE _rb_over AS SELECT {_key_int(session, 'dd', 'day')} AS k, district_id, township_id, "
-            "category_id, department_id, overdue_in, overdue_out, due, due_done FROM _rb_base "
-            "WHERE overdue_in <> 0 OR overdue_out <> 0 OR due <> 0"
-        )
-        over_cols = TABLES["rollupoverdue"][1]
         for sql in _levels(
             "rollupoverdue", "_rb_over", ("area_id", "day", "category_id", "department_id"), over_cols, ("k", "category_id", "department_id")
         ):
             conn.exec_driver_sql(sql)
-        for tmp in ("_rb_base", "_rb_hsum", "_rb_day", "_rb_month", "_rb_over"):
-            conn.exec_driver_sql(f"DROP TABLE {tmp}")
 
-        # teams: one level, straight from the cases
-        coh = cohort_sql()
-        team_vals = {
-            "accepted": coh["accepted"],
-            "done": coh["done"],
-            "resolved": coh["resolved"],
-            "on_time": coh["on_time"],
-            "followed_up": coh["followed_up"],
-            "evaluated": coh["evaluated"],
-            "good": coh["good"],
-            "scored": coh["scored"],
-            "score_sum": coh["score_sum"],
-        }
-        tkeys = [
-            _month_group(session, Case.accepted_at).label("mm"),
-            _coalesce0(Case.team_id).label("team_id"),
-            _coalesce0(Case.grid_id).label("grid_id"),
-            _coalesce0(Case.community_id).label("community_id"),
-            _coalesce0(Case.township_id).label("township_id"),
-            _coalesce0(Case.district_id).label("district_id"),
-        ]
-        inner = select(*tkeys, *[func.sum(v).label(c) for c, v in team_vals.items()]).where(counted_sql()).group_by(*tkeys)
-        inner_sql = str(inner.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
-        names = ", ".join(team_vals)
+        # teams: one level
+        names = ", ".join(TEAM_COLS)
+        team_sums = {**_COHORT_SUMS, "good": "SUM(good)"}
+        dims = "team_id, grid_id, community_id, township_id, district_id"
         conn.exec_driver_sql(
-            f"INSERT INTO rollupteam (month, team_id, grid_id, community_id, township_id, district_id, {names}) "
-            f"SELECT {_key_int(session, 'mm', 'month')}, team_id, grid_id, community_id, township_id, district_id, {names} "
-            f"FROM ({inner_sql}) AS t"
+            f"INSERT INTO rollupteam (month, {dims}, {names}) SELECT {month_int}, {dims}, {names} "
+            f"FROM ({_flows(month_of, dims, TEAM_COLS, (('ad', team_sums, 'ad IS NOT NULL'),))}) AS t"
         )
+        for tmp in ("_rb_case", "_rb_day", "_rb_month", "_rb_over"):
+            conn.exec_driver_sql(f"DROP TABLE {tmp}")
 
         # handling histogram, from the per-case handling rows
         conn.exec_driver_sql("DROP TABLE IF EXISTS _rb_hist")

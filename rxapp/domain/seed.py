@@ -86,7 +86,8 @@ from rxapp.domain.geo.land import seat_of, township_land
 from rxapp.domain.geo.shapes import area_columns, stored
 from rxapp.domain.geo.tessellate import points_in, tessellate_township
 from rxapp.domain.hotspots.detector import replay_detector
-from rxapp.domain.rollup import rebuild_rollups
+from rxapp.domain.holidays import load_overrides
+from rxapp.domain.rollup import WorkClock, bin_of, rebuild_rollups
 from rxapp.domain.reference import load_reference, read_csv
 from rxapp.domain.security import UNUSABLE_PASSWORD, hash_password, token_digest
 from rxapp.domain.sms import SIGNATURE
@@ -163,7 +164,7 @@ def _empty_tables(conn: Connection, dialect: str) -> None:
 # after it, on both databases: a sorted build beats row-by-row upkeep. (On
 # SQLite ``case`` carries 23 indexes, most led by a column other than time:
 # their upkeep made the case inserts cost 4x their CPU without them.)
-REBUILD_TABLES = ("case", "caseevent", "sms", "evaluation", "household", "resident", "visit", "diary")
+REBUILD_TABLES = ("case", "caseevent", "sms", "evaluation", "household", "resident", "visit", "diary", "casehandling")
 
 
 def _drop_indexes(conn: Connection) -> list:
@@ -329,6 +330,8 @@ APIKEY_COLS = ("id", "name", "prefix", "key_hash", "rate_limit_per_minute", "cre
 COUNTER_COLS = ("day", "last")
 INCIDENT_COLS = ("id", "kind", "township_id", "community_id", "started_at", "size")
 INCIDENT_CASE_COLS = ("case_id", "incident_id")
+HANDLING_COLS = ("case_id", "day", "district_id", "township_id", "community_id", "grid_id", "team_id", "category_id",
+                 "department_id", "secs", "bin")
 # how often a category's cases run late in a normal month (complex matters more)
 T_LATE_BASE = {"LAND": 0.07, "RELIEF": 0.05, "INFRA": 0.05, "DISPUTE": 0.05, "ENV": 0.04, "FISH": 0.035, "SAFETY": 0.03,
                "ECON": 0.03, "AGRI": 0.03, "JOBS": 0.03, "HEALTH": 0.025, "EDU": 0.015, "OTHER": 0.01, "LEGAL": 0.008}
@@ -485,8 +488,9 @@ def seed(
                     bad = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
                     if bad:
                         raise RuntimeError(f"seed wrote {len(bad)} rows with broken foreign keys, e.g. {bad[:3]}")
-                # the dashboard rollups, in the same transaction as the rows they count
-                rebuild_rollups(Session(bind=conn))
+                # the dashboard rollups, in the same transaction as the rows they count (the
+                # per-case handling times were written with the cases: see build_cases)
+                rebuild_rollups(Session(bind=conn), handling_given=True)
                 if dialect == "sqlite":  # the rebuild leaves SQLite's default 2 MB page cache behind: the load's again
                     raw.execute("PRAGMA cache_size=-262144")
                 seed_media(conn, random_seed=random_seed, now=now)  # demo photos (issue 16)
@@ -583,6 +587,7 @@ class _Generator:
             (M.CaseEvent, EVENT_COLS), (M.Sms, SMS_COLS), (M.Evaluation, EVAL_COLS), (M.Diary, DIARY_COLS),
             (M.Visit, VISIT_COLS), (M.Meeting, MEETING_COLS), (M.MeetingItem, ITEM_COLS), (M.ApiKey, APIKEY_COLS),
             (M.CodeCounter, COUNTER_COLS), (M.SeedIncident, INCIDENT_COLS), (M.SeedIncidentCase, INCIDENT_CASE_COLS),
+            (M.CaseHandling, HANDLING_COLS),
         ):
             self.sink.define(table.__table__, cols)
 
@@ -1568,6 +1573,18 @@ class _Generator:
                                         _CI["reject_reason"])
         iSAT, iSCORE, iEVAL, iFOLLOW = _CI["satisfaction"], _CI["score"], _CI["evaluated_at"], _CI["followed_up_at"]
         iUPD, iVER = _CI["updated_at"], _CI["version"]
+        # the handling time of each resolved case (its ``casehandling`` row, what
+        # rxapp.domain.rollup's rebuild would compute from the case), on the
+        # rollups' own working-time clock, from the seconds the timeline holds
+        hsecs = WorkClock(load_overrides(Session(bind=self.conn))).on_offsets(self.origin, len(DS))
+        DAYIX = {s: i for i, s in enumerate(DS)}
+        DAYKEY = [int(s) for s in CODEDAY]
+        iDIST, iTOWN, iCOMM, iGRID, iTEAM = (_CI["district_id"], _CI["township_id"], _CI["community_id"],
+                                             _CI["grid_id"], _CI["team_id"])
+        handling = []
+
+        def secs_of(s: str) -> int:  # a timestamp ts() wrote, back to its seconds
+            return DAYIX[s[:11]] * 86400 + int(s[11:13]) * 3600 + int(s[14:16]) * 60 + int(s[17:19])
 
         # per grid, once: its dispatcher and its leader (with their labels)
         city_disp = (self.dispatcher_city, self.dispatcher_label[self.dispatcher_city])
@@ -1887,6 +1904,13 @@ class _Generator:
             row[iSTATUS] = status
             row[iUPD] = ts(last_t)
             row[iVER] = version
+            if (status == "resolved" or status == "closed") and row[iACC] is not None:
+                done_s = row[iRES] or row[iCLOSED]
+                if done_s is not None:
+                    acc_t = secs_of(row[iACC])
+                    hs = hsecs(acc_t, secs_of(done_s))
+                    handling.append((cid, DAYKEY[acc_t // 86400], row[iDIST] or 0, row[iTOWN] or 0, row[iCOMM] or 0,
+                                     row[iGRID] or 0, row[iTEAM] or 0, row[iCAT] or 0, row[iDEPT] or 0, hs, bin_of(hs)))
             if ch == "sms":
                 smss.append((sms_id, "in", phone, content[:1000], "", cid, "received", 0, None, "", "seed", source_ref,
                              sts, None))
@@ -1900,12 +1924,14 @@ class _Generator:
                 sink.write("caseevent", events)
                 sink.write("sms", smss)
                 sink.write("evaluation", evals)
-                cases_rows, events, smss, evals = [], [], [], []
+                sink.write("casehandling", handling)
+                cases_rows, events, smss, evals, handling = [], [], [], [], []
                 self.report(STAGE_CASES, i + 1, total)
         sink.write("case", cases_rows)
         sink.write("caseevent", events)
         sink.write("sms", smss)
         sink.write("evaluation", evals)
+        sink.write("casehandling", handling)
         sink.write("visit", visits)
         sink.write("codecounter", [(CODEDAY[d], n) for d, n in sorted(day_count.items())])
         base = self.next_id("seedincident")

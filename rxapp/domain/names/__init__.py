@@ -20,7 +20,7 @@ from __future__ import annotations
 import threading
 
 import ahocorasick
-from sqlalchemy import func
+from sqlalchemy import func, union
 from sqlmodel import Session, select
 
 from rxapp.domain.privacy import MASK, scrub_text
@@ -58,15 +58,16 @@ class KnownNames:
         return tuple(int(x or 0) for x in row)  # type: ignore[return-value]
 
     def _fetch(self, session: Session, since: tuple[int, int, int]) -> set[str]:
+        """The names of the rows after ``since``: one query, each distinct
+        name once (a UNION: a city repeats its names many times over), read
+        as plain values."""
         r, h, c = since
-        found: set[str] = set()
-        for q in (
+        q = union(
             select(Resident.name).where(Resident.id > r),
             select(Household.representative).where(Household.id > h),
-            select(Case.requester_name).where(Case.id > c, Case.requester_name != "").distinct(),
-        ):
-            found.update(n for n in (_clean(v) for v in session.exec(q).all()) if n)
-        return found
+            select(Case.requester_name).where(Case.id > c, Case.requester_name != ""),
+        )
+        return {n for n in map(_clean, session.connection().execute(q).scalars()) if n}
 
     def automaton(self, session: Session) -> ahocorasick.Automaton | None:
         """The automaton of every known name, brought up to date."""
