@@ -85,3 +85,19 @@ def test_the_plain_figures_are_what_plotly_makes_of_them():
     ]
     for fig in figs:
         assert json.loads(to_json(go.Figure(fig))) == json.loads(json.dumps(fig))
+
+
+def test_a_long_trend_names_at_most_seven_months_level_and_always_the_running_one():
+    from rxapp.domain.metrics import MonthPoint
+
+    keys = [f"{2024 + (m - 1) // 12}-{(m - 1) % 12 + 1:02d}" for m in range(12, 36)]  # 2024-12 … 2026-11
+    points = [MonthPoint(month=k, received=5, accepted=5, done=5, completion_rate=1.0, done_in=5, partial=(k == keys[-1]))
+              for k in keys]
+    for lang in ("zh", "en"):
+        xaxis = charts.trend(points, lang)["layout"]["xaxis"]
+        labels = xaxis["ticktext"]
+        assert 2 <= len(labels) <= charts.MAX_MONTH_TICKS and xaxis["tickangle"] == 0
+        assert len(xaxis["tickvals"]) == len(labels)
+        assert labels[-1].startswith("11月" if lang == "zh" else "Nov") and labels[-1].count("<br>") == 1  # the running month
+        with_year = [label.split("<br>")[1] for label in labels if label.count("<br>") and label.split("<br>")[1].isdigit()]
+        assert with_year[0] in ("2024", "2025") and sorted(set(with_year)) == sorted(with_year)  # once per year

@@ -128,7 +128,7 @@ def trend(points, lang: str) -> dict:
         data,
         # short tick labels (the full month in the hover): the year on the first
         # month and on each January, the partial mark on its own line
-        xaxis={"type": "category", "tickmode": "array", "tickvals": months, "ticktext": [_month_tick(p, i, lang) for i, p in enumerate(points)]},
+        xaxis={"type": "category", "tickmode": "array", "tickangle": 0, **_month_ticks(points, months, lang)},
         barmode="group",
         yaxis={"title": {"text": translate("dash.unit.cases", lang)}, "tickformat": ",d", "rangemode": "tozero"},
         yaxis2={"overlaying": "y", "side": "right", "tickformat": ".0%", "range": [max(0.0, low), 1.01], "showgrid": False},
@@ -136,12 +136,30 @@ def trend(points, lang: str) -> dict:
     return _layout(fig, title, height=360)
 
 
-def _month_tick(point, index: int, lang: str) -> str:
-    """A trend tick: "11月" / "Nov", with the year on the first month and
-    on January, and the partial month marked on a second line."""
+MAX_MONTH_TICKS = 7  # labels on the trend's axis: a phone's 390 px hold about seven side by side
+
+
+def _month_ticks(points, months: list[str], lang: str) -> dict:
+    """The trend's ticks: every k-th month so that at most ``MAX_MONTH_TICKS``
+    labels stand level (no slanted or vertical text at 390 px), counted back
+    from the last month so the running one is always named; the full month is
+    in each bar's hover."""
+    step = -(-len(points) // MAX_MONTH_TICKS)
+    shown = sorted(range(len(points) - 1, -1, -step))
+    years = [None] + [points[i].month[:4] for i in shown[:-1]]
+    return {
+        "tickvals": [months[i] for i in shown],
+        "ticktext": [_month_tick(points[i], years[n] != points[i].month[:4], lang) for n, i in enumerate(shown)],
+    }
+
+
+def _month_tick(point, with_year: bool, lang: str) -> str:
+    """A trend tick: "11月" / "Nov", with the year on the first label and on
+    the first label of each new year, and the partial month marked on a
+    second line."""
     year, month = int(point.month[:4]), int(point.month[5:7])
     text = f"{month}月" if lang == "zh" else format_date(date(year, month, 1), "MMM", locale="en")
-    if index == 0 or month == 1:
+    if with_year:
         text += f"<br>{year}"
     if getattr(point, "partial", False):
         text += "<br>" + translate("kpi.partial", lang).strip(" （）()")

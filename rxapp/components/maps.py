@@ -15,14 +15,34 @@ from rxapp.state.place import PlaceState as P
 # ----------------------------------------------------------------------------
 # /map and the dashboard card
 # ----------------------------------------------------------------------------
-def measure_picker() -> rx.Component:
-    return rx.segmented_control.root(
-        *[rx.segmented_control.item(T(f"map.measure.{m}"), value=m) for m in ("completion", "overdue", "intake", "satisfaction")],
-        value=M.measure,
-        on_change=M.set_measure,
-        size="1",
-        id="map-measure",
+def measure_choice(measures: tuple[str, ...], value: rx.Var, on_change, id_: str) -> rx.Component:
+    """Which measure colours a map: tabs from 768 px up, a select below it (four
+    tabs do not fit a phone's width and scrolled sideways)."""
+    return rx.fragment(
+        rx.segmented_control.root(
+            *[rx.segmented_control.item(T(f"map.measure.{m}"), value=m) for m in measures],
+            value=value,
+            on_change=on_change,
+            size="1",
+            id=id_,
+            display=["none", "none", "inline-grid"],
+        ),
+        rx.box(
+            rx.select.root(
+                rx.select.trigger(aria_label=T("map.measure"), id=f"{id_}-select", width="100%"),
+                rx.select.content(*[rx.select.item(T(f"map.measure.{m}"), value=m) for m in measures]),
+                value=value,
+                on_change=on_change,
+                size="2",
+            ),
+            display=["block", "block", "none"],
+            width="100%",
+        ),
     )
+
+
+def measure_picker() -> rx.Component:
+    return measure_choice(("completion", "overdue", "intake", "satisfaction"), M.measure, M.set_measure, "map-measure")
 
 
 def layer_toggles() -> rx.Component:
@@ -135,13 +155,8 @@ def public_map() -> rx.Component:
         rx.hstack(
             rx.text(T("public_map.title"), weight="medium"),
             rx.spacer(),
-            rx.segmented_control.root(
-                *[rx.segmented_control.item(T(f"map.measure.{m}"), value=m) for m in ("completion", "on_time", "satisfaction")],
-                value=PublicMapState.measure,
-                on_change=PublicMapState.set_measure,
-                size="1",
-                id="public-map-measure",
-            ),
+            measure_choice(("completion", "on_time", "satisfaction"), PublicMapState.measure, PublicMapState.set_measure,
+                           "public-map-measure"),
             width="100%",
             wrap="wrap",
             align="center",
