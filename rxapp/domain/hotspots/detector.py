@@ -161,20 +161,24 @@ def match_case(session: Session, case: NewCase, *, nearby: Nearby = NEARBY, sett
         if not theirs:
             continue
         sim = cosine(v, vector(other)) if mine & theirs else 0.0
+        # a recent report in no hot spot, not of a habit or a worry, may help open one
+        may_open = hid is None and at >= open_since and not not_an_event(other)
         if sim < settings.threshold:
-            if hid is None and at >= open_since and not not_an_event(other):
+            if may_open:
                 others.append((cid, other, at, phone, theirs))
             continue
         if hid is not None:
             if hstatus in HotspotStatus.OPEN and (best_join is None or sim > best_join[0]):
                 best_join = (sim, hid)
-        elif at >= open_since and not not_an_event(other):
+        elif may_open:
             free.append((cid, sim, at, phone, theirs))
     if best_join is not None:
         _join(session, best_join[1], case, best_join[0])
         out.hotspot_id = best_join[1]
         out.members = [case.id]
         return out
+    if not_an_event(text):
+        return out  # this report speaks of a habit or a worry: it joins an open hot spot, never opens one
     if len(free) == 1 and others:
         # single link: the one similar earlier report may itself resemble another
         anchor_text = strip_places(next(r[1] for r in rows if r[0] == free[0][0]), names)
@@ -184,8 +188,8 @@ def match_case(session: Session, case: NewCase, *, nearby: Nearby = NEARBY, sett
                 sim = cosine(anchor, vector(other))
                 if sim >= settings.threshold:
                     free.append((cid, sim, at, phone, theirs))
-    if len(free) < settings.min_reports - 1 or not_an_event(text):
-        return out  # too few reports, or this one speaks of a habit or a worry: it joins, never opens
+    if len(free) < settings.min_reports - 1:
+        return out
     common = frozenset.intersection(mine, *(f[4] for f in free))
     # callers: distinct phones; a report without a phone counts as a caller of its own
     callers = {p or f"#{cid}" for cid, _, _, p, _ in free} | {case.phone or f"#{case.id}"}
