@@ -60,6 +60,7 @@ def test_trend_keeps_the_running_month_on_the_axis_without_a_rate_point():
     layout = fig["layout"]
     assert layout["xaxis"]["ticktext"] == ["11月<br>2026", "12月<br>本月未完"]
     assert fig["data"][2]["y"] == [0.96, None]  # no plunge to 0 for a month just begun
+    assert fig["data"][2]["name"] == "到期办结率" and "未到期" in fig["data"][2]["hovertemplate"]
     assert layout["yaxis2"]["range"][0] >= 0.8 and layout["legend"]["y"] > 1  # the legend above the plot, clear of the month labels
 
 

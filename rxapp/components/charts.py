@@ -91,7 +91,8 @@ def empty(title: str, lang: str, message: str | None = None) -> dict:
 
 
 def trend(points, lang: str) -> dict:
-    """Monthly intake (cohort) vs done, with completion rate and the 99 % target."""
+    """Monthly intake (cohort) vs done, with the rate of the cases due (not-yet-due
+    cases left out, see ``metrics._trend``) and the 99 % target."""
     title = translate("dash.chart.trend", lang)
     if not points:
         return empty(title, lang)
@@ -107,7 +108,10 @@ def trend(points, lang: str) -> dict:
             # the running month has no rate point: its cases are mostly not due yet, and a
             # plunge to the axis's floor would read as a collapse (its bars are drawn lighter)
             "y": [None if getattr(p, "partial", False) else p.completion_rate for p in points],
-            "name": translate("dash.series.completion", lang),
+            "name": translate("dash.series.trend_rate", lang),
+            # the hover names what the rate leaves out: the month's cases still inside their deadline
+            "customdata": [getattr(p, "not_due", 0) for p in points],
+            "hovertemplate": "%{x}<br>%{y:.1%}<br>" + translate("dash.series.not_due", lang) + ": %{customdata:,d}<extra></extra>",
             "yaxis": "y2",
             "mode": "lines+markers",
             "line": {"color": GOOD, "width": 2},

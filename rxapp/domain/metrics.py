@@ -365,9 +365,10 @@ class MonthPoint:
     received: int
     accepted: int  # the month's cohort
     done: int  # of that cohort, done now
-    completion_rate: float | None
+    completion_rate: float | None  # done ÷ (accepted − not_due): the cases whose deadline has come
     done_in: int  # resolved or closed during the month (any cohort)
     partial: bool = False  # the month is still running (counts so far)
+    not_due: int = 0  # of the cohort, still open and not yet due (left out of the rate)
 
 
 @dataclass(frozen=True)
@@ -1134,7 +1135,7 @@ def dashboard(session: Session, *, actor: Actor, query: DashboardQuery | Mapping
     )
 
     # charts
-    trend = _trend(ctx, cur, today)
+    trend = _trend(ctx, cur, at)
     cats = _category_points(ctx, cur)
     children = _children(ctx)
     child_level = CHILD_LEVEL.get(ctx.level)
@@ -1187,11 +1188,14 @@ def dashboard(session: Session, *, actor: Actor, query: DashboardQuery | Mapping
     )
 
 
-def _trend(ctx: _Ctx, window: Window, today: date) -> list[MonthPoint]:
+def _trend(ctx: _Ctx, window: Window, at: datetime) -> list[MonthPoint]:
     """Monthly cohort (accepted, done now) with the month's intake and
     throughput: the 12 months ending with the period's last month, or the
     period's own months when it is longer (at most 120).  The running month
-    stays on the axis, marked ``partial``."""
+    stays on the axis, marked ``partial``.  The rate of a month counts the
+    cases whose deadline has come (done ÷ accepted less those still open and
+    not yet due): the month just ended does not dip for cases still in time."""
+    today = at.date()
     last = _month_start(window.end)
     first = _month_start(window.start)
     months = _months(first, last)
@@ -1234,18 +1238,45 @@ def _trend(ctx: _Ctx, window: Window, today: date) -> list[MonthPoint]:
                     by_month[int(month)][col] = int(n)
                     if col == "accepted":
                         by_month[int(month)]["done"] = int(done or 0)
+    not_due = _not_due_by_month(ctx, months[0], _month_end(months[-1]), at)
     return [
         MonthPoint(
             month=f"{k // 100:04d}-{k % 100:02d}",
             received=v["received"],
             accepted=v["accepted"],
             done=v["done"],
-            completion_rate=_rate(v["done"], v["accepted"]),
+            completion_rate=_rate(v["done"], v["accepted"] - not_due.get(k, 0)),
             done_in=v["done_in"],
             partial=k == _mk(today) and today < _month_end(today),
+            not_due=not_due.get(k, 0),
         )
         for k, v in by_month.items()
     ]
+
+
+def _not_due_by_month(ctx: _Ctx, first: date, last: date, at: datetime) -> dict[int, int]:
+    """{accept month key: cases of that cohort still open and not yet due at ``at``}.
+
+    The trend's rate leaves them out: a month whose cases are mostly still
+    inside their deadline (the one just ended) would otherwise dip as if work
+    had collapsed.  Reads the open cases with a deadline ahead (a few days of
+    intake), on the status / deadline indexes."""
+    w = Window(first, last)
+    mk = R.month_sql(ctx.session, Case.accepted_at)
+    q = (
+        select(mk, func.count())
+        .where(
+            R.counted_sql(),
+            Case.status.in_(CaseStatus.OPEN),
+            Case.deadline.is_not(None),
+            Case.deadline >= at,
+            Case.accepted_at >= w.lo,
+            Case.accepted_at < w.hi,
+            *ctx.case_conditions(),
+        )
+        .group_by(mk)
+    )
+    return {int(m): int(n) for m, n in ctx.run(q).all()}
 
 
 def _category_points(ctx: _Ctx, window: Window) -> list[CategoryPoint]:

@@ -198,9 +198,11 @@ def kpis() -> rx.Component:
     return rx.grid(rx.foreach(D.cards, kpi_card), columns=rx.breakpoints(initial="2", md="4"), spacing="3", width="100%")
 
 
-def chart(fig, **props) -> rx.Component:
+def chart(fig, note: rx.Var | str | None = None, **props) -> rx.Component:
+    """A plotly card; ``note`` is the figure's definition, in small type under it."""
     return rx.box(
         plot(data=fig.to(go.Figure), config={"displaylogo": False, "responsive": True}, locale="zh-CN", width="100%", **props),
+        rx.text(note, size="1", color_scheme="gray", padding_x="4px") if note is not None else rx.fragment(),
         width="100%",
         min_width="0",
         # on a phone plotly's toolbar would cover titles: hide it there
@@ -255,7 +257,7 @@ def rank_table(rows, title: rx.Var | str, name_key: str, target: str, note=None,
 def charts_grid() -> rx.Component:
     two = rx.breakpoints(initial="1", lg="2")
     return rx.vstack(
-        chart(D.trend_fig, id="chart-trend"),
+        chart(D.trend_fig, note=T("dash.def.trend"), id="chart-trend"),
         rx.grid(
             chart(D.category_fig, on_click=D.click_category, id="chart-categories"),
             chart(D.satisfaction_fig, id="chart-satisfaction"),

@@ -235,6 +235,25 @@ def test_the_trend_keeps_the_running_month_marked_partial(session, world, march)
     assert trend[-1].month == "2026-04" and trend[-1].partial and not any(p.partial for p in trend[:-1])
 
 
+def test_the_trend_rate_leaves_out_the_cases_not_yet_due(session, world, march):
+    """A month just ended must not dip for cases still inside their deadline:
+    N (accepted 31 March, due 20 April, open on 15 April) leaves March's rate;
+    H and I (open, past their deadlines) stay in it as not done."""
+    accept(session, world, new_case(session, world, at=d(3, 31, 8)), d(3, 31), end_of(4, 20))
+    for area in (None, world.areas["g1"].id):
+        query = {"period": "last_month"} | ({"area_id": area} if area else {})
+        trend = {p.month: p for p in dashboard(session, actor=world.actors["leader"], query=query, now=NOW).trend}
+        march_point = trend["2026-03"]
+        if area is None:
+            assert (march_point.accepted, march_point.done, march_point.not_due) == (8, 5, 1)
+            assert march_point.completion_rate == pytest.approx(5 / 7)
+        else:
+            assert march_point.not_due == 1 and march_point.completion_rate == pytest.approx(march_point.done / (march_point.accepted - 1))
+        assert trend["2026-02"].not_due == 0 and trend["2026-02"].completion_rate == pytest.approx(1 / 2)  # L: open, overdue
+    current = dashboard(session, actor=world.actors["leader"], query={"period": "this_month"}, now=NOW).trend[-1]
+    assert current.partial and current.not_due == 1  # M, due 22 April
+
+
 def test_previous_period_values_and_changes(session, world, march):
     k = dashboard(session, actor=world.actors["leader"], query={"period": "last_month"}, now=NOW).kpis
     # February: K done on time, L open
