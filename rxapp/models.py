@@ -383,7 +383,8 @@ class Case(CaseBase, table=True):
 
     __table_args__ = (
         UniqueConstraint("code"),
-        Index("ix_case_status_deadline", "status", "deadline"),
+        # open cases by deadline; the dashboard's overdue-now and not-yet-due counts read the index alone
+        Index("ix_case_status_deadline", "status", "deadline", "category_id", "department_id", "accepted_at"),
         Index("ix_case_accepted", "accepted_at"),
         Index("ix_case_resolved", "resolved_at"),
         Index("ix_case_township_accepted", "township_id", "accepted_at"),
@@ -395,13 +396,13 @@ class Case(CaseBase, table=True):
         # the index alone for the rankings (status, deadline and resolution decide done / on time)
         Index("ix_case_category_accepted", "category_id", "accepted_at", "department_id", *_RANK_INDEX_COLS),
         Index("ix_case_department_accepted", "department_id", "accepted_at", "category_id", *_RANK_INDEX_COLS),
-        Index("ix_case_category_submitted", "category_id", "submitted_at"),
-        Index("ix_case_department_submitted", "department_id", "submitted_at"),
+        Index("ix_case_category_submitted", "category_id", "submitted_at", "department_id", "district_id", "township_id"),
+        Index("ix_case_department_submitted", "department_id", "submitted_at", "category_id", "district_id", "township_id"),
         Index("ix_case_community_accepted", "community_id", "accepted_at"),
         Index("ix_case_grid_accepted", "grid_id", "accepted_at"),
         # overdue now of a district / township, filtered or not, from the index alone
-        Index("ix_case_district_status_deadline", "district_id", "status", "deadline", "category_id", "department_id"),
-        Index("ix_case_township_status_deadline", "township_id", "status", "deadline", "category_id", "department_id"),
+        Index("ix_case_district_status_deadline", "district_id", "status", "deadline", "category_id", "department_id", "accepted_at"),
+        Index("ix_case_township_status_deadline", "township_id", "status", "deadline", "category_id", "department_id", "accepted_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -743,13 +744,45 @@ class RollupTeam(SQLModel, table=True):
     score_sum: int = 0
 
 
+_TEAM_FILTER_COUNTERS = ("accepted", "done", "resolved", "on_time")
+
+
+class RollupTeamFilter(SQLModel, table=True):
+    """Per category, accept month, department and team (with the team's grid
+    and its ancestors): the ranking counters of a dashboard filtered by
+    category or department (team, grid and community rankings)."""
+
+    __table_args__ = (
+        Index("ix_rollupteamfilter_department_month", "department_id", "month"),
+        # a district's / township's filtered rankings, from the index alone
+        Index("ix_rollupteamfilter_district", "district_id", "category_id", "month", "department_id", "team_id", *_TEAM_FILTER_COUNTERS),
+        Index("ix_rollupteamfilter_township", "township_id", "category_id", "month", "department_id", "team_id", "community_id", "grid_id", *_TEAM_FILTER_COUNTERS),
+        _ROLLUP,
+    )
+    category_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    month: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    department_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    team_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    grid_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    community_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    township_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    district_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    accepted: int = 0
+    done: int = 0
+    resolved: int = 0
+    on_time: int = 0
+
+
 class RollupHandling(SQLModel, table=True):
-    """Handling-time histogram per accept month and area: resolved cases per
-    bin of a quarter working day (the last bin holds everything longer)."""
+    """Handling-time histogram per accept month, area, category and department:
+    resolved cases per bin of a quarter working day (the last bin holds
+    everything longer)."""
 
     __table_args__ = _ROLLUP
     area_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     month: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    category_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    department_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     bin: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     n: int = 0
 
@@ -766,6 +799,9 @@ class CaseHandling(SQLModel, table=True):
         Index("ix_casehandling_district_day", "district_id", "day", "bin"),
         Index("ix_casehandling_category_day", "category_id", "day", "bin"),
         Index("ix_casehandling_department_day", "department_id", "day", "bin"),
+        # a filtered percentile's own bin, from the index alone
+        Index("ix_casehandling_category_bin", "category_id", "bin", "day", "department_id", "district_id", "township_id", "secs"),
+        Index("ix_casehandling_department_bin", "department_id", "bin", "day", "district_id", "township_id", "secs"),
     )
     case_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     day: int  # accept day YYYYMMDD

@@ -42,6 +42,15 @@ def test_migrations_build_the_whole_schema(migrated_url):
         engine.dispose()
 
 
+def _alembic_config(url: str):
+    from alembic.config import Config
+
+    cfg = Config(str(ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(ROOT / "alembic"))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
 def _names_en_migration():
     import importlib.util
 
@@ -54,13 +63,10 @@ def _names_en_migration():
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_reference_names_en_migration_fills_empty_english_names_only(backend, tmp_path):
     from alembic import command
-    from alembic.config import Config
     from sqlalchemy import text
 
     url, drop = _new_database(backend, tmp_path)
-    cfg = Config(str(ROOT / "alembic.ini"))
-    cfg.set_main_option("script_location", str(ROOT / "alembic"))
-    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    cfg = _alembic_config(url)
     engine = make_engine(url)
     try:
         command.upgrade(cfg, _names_en_migration().down_revision)  # the schema just before it
@@ -88,3 +94,45 @@ def test_reference_names_en_migration_matches_the_shipped_reference_data():
     rows = read_csv("categories.csv")
     assert mig.CATEGORIES == {r["code"]: r["name_en"] for r in rows}
     assert mig.DEPARTMENTS == {r["department_zh"]: r["department_en"] for r in rows}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_h18b_migration_fills_its_rollups_as_a_rebuild_does(backend, tmp_path):
+    """h18b re-keys ``rolluphandling`` by category and department and refills it
+    from ``casehandling``, and fills ``rollupteamfilter`` from the cases: down
+    and up again gives back what a rebuild wrote; down alone keeps the same
+    histogram totals per (area, month, bin)."""
+    from datetime import datetime
+
+    from alembic import command
+    from sqlalchemy import text
+    from sqlmodel import Session
+
+    from rxapp.domain.rollup import dump_rollups
+    from rxapp.domain.seed import seed
+
+    url, drop = _new_database(backend, tmp_path)
+    cfg = _alembic_config(url)
+    engine = make_engine(url)
+    try:
+        command.upgrade(cfg, "head")
+        seed(engine, cases=600, grids_per_township=2, households_per_grid=(5, 8), now=datetime(2026, 11, 30, 10), random_seed=5)
+        with Session(engine) as s:
+            rebuilt = dump_rollups(s)["rolluphandling"]
+            teams = dump_rollups(s)["rollupteamfilter"]
+        assert rebuilt and {k[2] for k in rebuilt} - {0}  # rows per category
+        totals: dict = {}
+        for (area, month, _cat, _dept, b), (n,) in rebuilt.items():
+            totals[(area, month, b)] = totals.get((area, month, b), 0) + n
+        command.downgrade(cfg, "h15en_reference_names_en")
+        with engine.connect() as conn:
+            old = {(a, m, b): n for a, m, b, n in conn.execute(text("SELECT area_id, month, bin, n FROM rolluphandling")).all()}
+        assert old == totals
+        command.upgrade(cfg, "head")
+        with Session(engine) as s:
+            dumped = dump_rollups(s)
+            assert dumped["rolluphandling"] == rebuilt
+            assert dumped["rollupteamfilter"] == teams and teams  # from the cases, as a rebuild sums them
+    finally:
+        engine.dispose()
+        drop()

@@ -83,6 +83,7 @@ from rxapp.models import (
     RollupMonth,
     RollupOverdue,
     RollupTeam,
+    RollupTeamFilter,
     Satisfaction,
 )
 
@@ -152,6 +153,7 @@ COHORT = (
 MONTH_COLS = COHORT + ("received", "done_in")
 DAY_COLS = COHORT + ("received", "done_in", "overdue_in", "overdue_out")
 TEAM_COLS = ("accepted", "done", "resolved", "on_time", "followed_up", "evaluated", "good", "scored", "score_sum")
+TEAM_FILTER_COLS = ("accepted", "done", "resolved", "on_time")  # what a filtered ranking reads
 HANDLING_COLS = ("day", "district_id", "township_id", "community_id", "grid_id", "team_id", "category_id", "department_id", "secs", "bin")
 
 # table -> (key columns, counter columns), in the order rows are locked
@@ -160,7 +162,11 @@ TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "rollupday": (("area_id", "day"), DAY_COLS),
     "rollupoverdue": (("area_id", "category_id", "day", "department_id"), ("overdue_in", "overdue_out", "due", "due_done")),
     "rollupteam": (("month", "team_id", "grid_id", "community_id", "township_id", "district_id"), TEAM_COLS),
-    "rolluphandling": (("area_id", "month", "bin"), ("n",)),
+    "rolluphandling": (("area_id", "month", "category_id", "department_id", "bin"), ("n",)),
+    "rollupteamfilter": (
+        ("category_id", "month", "department_id", "team_id", "grid_id", "community_id", "township_id", "district_id"),
+        TEAM_FILTER_COLS,
+    ),
 }
 MODELS = {
     "rollupmonth": RollupMonth,
@@ -168,6 +174,7 @@ MODELS = {
     "rollupoverdue": RollupOverdue,
     "rollupteam": RollupTeam,
     "rolluphandling": RollupHandling,
+    "rollupteamfilter": RollupTeamFilter,
 }
 
 Contribution = dict[str, dict[tuple, dict[str, int]]]
@@ -367,7 +374,9 @@ def contribution(case_row: Any, overrides: Mapping[int, YearSchedule] | WorkCloc
     for a in areas:
         add(month_rows, (a, m, cat, dept), counters)
         add(day_rows, (a, d), counters)
-    team_key = (m, _id(r["team_id"]), _id(r["grid_id"]), _id(r["community_id"]), township, district)
+    team, grid, community = _id(r["team_id"]), _id(r["grid_id"]), _id(r["community_id"])
+    team_key = (m, team, grid, community, township, district)
+    add(out["rollupteamfilter"], (cat, m, dept, team, grid, community, township, district), {c: counters[c] for c in TEAM_FILTER_COLS})
     add(
         out["rollupteam"],
         team_key,
@@ -386,7 +395,7 @@ def contribution(case_row: Any, overrides: Mapping[int, YearSchedule] | WorkCloc
     if resolved:
         b = bin_of(secs)
         for a in areas:
-            add(out["rolluphandling"], (a, m, b), {"n": 1})
+            add(out["rolluphandling"], (a, m, cat, dept, b), {"n": 1})
             add(month_rows, (a, month_key(done_at), cat, dept), {"done_in": 1})
             add(day_rows, (a, day_key(done_at)), {"done_in": 1})
         if r["id"] is None:
@@ -829,16 +838,23 @@ def rebuild_rollups(session: Session, *, handling_given: bool = False) -> dict[s
             f"INSERT INTO rollupteam (month, {dims}, {names}) SELECT {month_int}, {dims}, {names} "
             f"FROM ({_flows(month_of, dims, TEAM_COLS, (('ad', team_sums, 'ad IS NOT NULL'),))}) AS t"
         )
+        dims = "category_id, department_id, team_id, grid_id, community_id, township_id, district_id"
+        names = ", ".join(TEAM_FILTER_COLS)
+        conn.exec_driver_sql(
+            f"INSERT INTO rollupteamfilter (month, {dims}, {names}) SELECT {month_int}, {dims}, {names} "
+            f"FROM ({_flows(month_of, dims, TEAM_FILTER_COLS, (('ad', _COHORT_SUMS, 'ad IS NOT NULL'),))}) AS t"
+        )
         for tmp in ("_rb_case", "_rb_day", "_rb_month", "_rb_over"):
             conn.exec_driver_sql(f"DROP TABLE {tmp}")
 
         # handling histogram, from the per-case handling rows
         conn.exec_driver_sql("DROP TABLE IF EXISTS _rb_hist")
         conn.exec_driver_sql(
-            "CREATE TEMPORARY TABLE _rb_hist AS SELECT day / 100 AS k, district_id, township_id, bin, count(*) AS n "
-            "FROM casehandling GROUP BY day / 100, district_id, township_id, bin"
+            "CREATE TEMPORARY TABLE _rb_hist AS SELECT day / 100 AS k, district_id, township_id, category_id, department_id, "
+            "bin, count(*) AS n FROM casehandling GROUP BY day / 100, district_id, township_id, category_id, department_id, bin"
         )
-        for sql in _levels("rolluphandling", "_rb_hist", ("area_id", "month", "bin"), ("n",), ("k", "bin")):
+        hist_keys = ("area_id", "month", "category_id", "department_id", "bin")
+        for sql in _levels("rolluphandling", "_rb_hist", hist_keys, ("n",), ("k", "category_id", "department_id", "bin")):
             conn.exec_driver_sql(sql)
         conn.exec_driver_sql("DROP TABLE _rb_hist")
     finally:
