@@ -51,12 +51,14 @@ whichever reads fewer case rows (indexed ``case`` / ``casehandling`` ranges).
 Community and grid scopes read their (few) cases directly.  Overdue is live.
 Scope is enforced in SQL: the area must lie inside the actor's scope.
 
-Cost: an unfiltered refresh of a city, district or township reads only
-rollups (and the few open cases for "overdue now").  With a category or
-department filter the team ranking and the intake windows read the period's
-cases of that filter from covering indexes (``ix_case_category_accepted`` /
-``ix_case_department_accepted``: the rankings' columns are in the index, so no
-table row is touched); community and grid scopes read their own cases by
+Cost: a refresh of a city, district or township, filtered or not, reads
+rollups — the handling histogram is kept per category and department, and
+the team / grid / community rankings of a filtered view read
+``RollupTeamFilter`` — plus the open cases with a deadline ("overdue now" and
+the trend's not-yet-due count, one pass over a covering status / deadline
+index) and, with a filter, the intake windows of this month and last from
+covering indexes (``ix_case_category_accepted`` / ``…_submitted`` and the
+department ones).  Community and grid scopes read their own cases by
 ``(community_id | grid_id, accepted_at)``.  ``bench/dashboard_bench.py`` times
 every scope × category × department × period cell beside a ``count(*)`` floor.
 """
