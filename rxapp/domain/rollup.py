@@ -2,7 +2,9 @@
 
 The dashboard never scans the cases table for its period figures: it sums a
 few hundred rollup rows (``rxapp.models`` → ``RollupMonth``, ``RollupDay``,
-``RollupTeam``, ``RollupHandling``, ``CaseHandling``).  This module is the one
+``RollupOverdue``, ``RollupTeam``, ``RollupTeamFilter`` (the team counters per
+category and department), ``RollupHandling`` (per area, month, category,
+department and bin), ``CaseHandling``).  This module is the one
 place that says what each counter means:
 
 * :func:`contribution` — what one case adds to every rollup, a pure function of
