@@ -4,6 +4,7 @@ import reflex as rx
 
 from rxapp.api.app import build_api
 from rxapp.components.styles import GLOBAL_STYLE, THEME
+from rxapp import heap
 from rxapp.domain.demo import refuse_unsafe_start
 from rxapp.pages import home, login  # noqa: F401  (registers the pages)
 from rxapp.pages import diary, households, meetings  # noqa: F401
@@ -34,3 +35,5 @@ firewall.install(app)
 # live dashboards: one push task per worker
 app.register_lifespan_task(dashboard_state.push_live_updates)
 app.register_lifespan_task(hotspots_state.push_hotspots)
+# the loaded app's objects leave the garbage collector's full passes (rxapp/heap.py)
+app.register_lifespan_task(heap.settle)
