@@ -802,6 +802,9 @@ class CaseHandling(SQLModel, table=True):
         # a filtered percentile's own bin, from the index alone
         Index("ix_casehandling_category_bin", "category_id", "bin", "day", "department_id", "district_id", "township_id", "secs"),
         Index("ix_casehandling_department_bin", "department_id", "bin", "day", "district_id", "township_id", "secs"),
+        # a community's / grid's histogram and percentiles, filtered or not, from the index alone
+        Index("ix_casehandling_community_day", "community_id", "day", "bin", "category_id", "department_id", "secs"),
+        Index("ix_casehandling_grid_day", "grid_id", "day", "bin", "category_id", "department_id", "secs"),
     )
     case_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     day: int  # accept day YYYYMMDD

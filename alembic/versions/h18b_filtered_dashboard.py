@@ -9,7 +9,8 @@ open cases counted from the index alone, a filtered percentile's bin
   the category / department submit-time indexes carry the other filter and
   the district and township (a filtered area's intake from the index alone).
 * ``casehandling`` gets (category | department, bin, day, …, secs) for the
-  exact percentile of a filtered view.
+  exact percentile of a filtered view, and (community | grid, day, bin, …,
+  secs) for those scopes' histogram and percentiles.
 * ``rollupteamfilter``: the ranking counters per category, accept month,
   department and team, filled from the cases (a filtered city, district or
   township ranks its teams, grids and communities from it).
@@ -49,6 +50,8 @@ CASE_INDEXES = {  # name: (before, after)
 HANDLING_INDEXES = {
     'ix_casehandling_category_bin': ['category_id', 'bin', 'day', 'department_id', 'district_id', 'township_id', 'secs'],
     'ix_casehandling_department_bin': ['department_id', 'bin', 'day', 'district_id', 'township_id', 'secs'],
+    'ix_casehandling_community_day': ['community_id', 'day', 'bin', 'category_id', 'department_id', 'secs'],
+    'ix_casehandling_grid_day': ['grid_id', 'day', 'bin', 'category_id', 'department_id', 'secs'],
 }
 
 
