@@ -55,8 +55,13 @@ Deadlines are cached per (day, working days); the password is hashed once.
 
 from __future__ import annotations
 
+import marshal
+import multiprocessing
+import os
+import pickle
 import queue
 import random
+import signal
 
 import numpy as np
 import threading
@@ -290,6 +295,47 @@ class _Sink:
                     write_row(row)
 
 
+_MSG_PROGRESS, _MSG_DONE, _MSG_ERROR = 1, 2, 3  # table names are the other messages' tags
+
+
+def _dumps(msg) -> bytes:
+    try:  # rows of str / int / float / None: marshal is the fastest both ways
+        return b"m" + marshal.dumps(msg)
+    except ValueError:  # an enum member, a dataclass, an exception
+        return b"p" + pickle.dumps(msg, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _loads(data: bytes):
+    return marshal.loads(data[1:]) if data[:1] == b"m" else pickle.loads(data[1:])
+
+
+class _PipeSink:
+    """The generator process's sink: sends each batch down the pipe to the real one."""
+
+    def __init__(self, conn):
+        self.conn = conn
+
+    def write(self, table: str, rows: list[tuple]) -> None:
+        if rows:
+            self.conn.send_bytes(_dumps((table, rows)))
+
+    def progress(self, stage: str, done: int, total: int) -> None:
+        self.conn.send_bytes(_dumps((_MSG_PROGRESS, (stage, done, total))))
+
+    def finish(self, stats: "SeedStats") -> None:
+        self.conn.send_bytes(_dumps((_MSG_DONE, stats)))
+        self.conn.close()
+
+    def fail(self, exc: BaseException) -> None:
+        try:
+            data = _dumps((_MSG_ERROR, exc))
+            _loads(data)
+        except Exception:
+            data = _dumps((_MSG_ERROR, RuntimeError(f"seed generator: {type(exc).__name__}: {exc}")))
+        self.conn.send_bytes(data)
+        self.conn.close()
+
+
 # ----------------------------------------------------------------------------
 # Column orders of the bulk rows
 # ----------------------------------------------------------------------------
@@ -404,6 +450,7 @@ def seed(
     progress: Progress | None = None,
     batch_size: int = 10_000,
     verify: bool = False,
+    fork: bool | None = None,
 ) -> SeedStats:
     """Fill the database behind ``engine`` (see the module docstring).
 
@@ -414,7 +461,12 @@ def seed(
     Foreign keys are not checked row by row during the load (SQLite: pragma
     off; PostgreSQL as superuser: ``session_replication_role = replica``); the
     rows are consistent by construction. ``verify=True`` (the tests) checks
-    them: PostgreSQL keeps its triggers, SQLite runs ``foreign_key_check``."""
+    them: PostgreSQL keeps its triggers, SQLite runs ``foreign_key_check``.
+
+    ``fork`` (default: where ``os.fork`` exists) generates the rows in a forked
+    process while this one writes them (see ``_Generator._generate_in_child``);
+    ``fork=False`` generates them here, the writer thread overlapping.  The
+    rows are the same either way."""
     if isinstance(cases, bool) or not isinstance(cases, int) or not 0 <= cases <= MAX_CASES:
         raise ValueError(f"cases must be an integer between 0 and {MAX_CASES}")
     if not isinstance(grids_per_township, int) or not 1 <= grids_per_township <= MAX_GRIDS_PER_TOWNSHIP:
@@ -473,6 +525,7 @@ def seed(
                     now=now,
                     report=report,
                     batch_size=batch_size,
+                    fork=hasattr(os, "fork") if fork is None else fork,
                 )
                 try:
                     stats = gen.run()
@@ -562,8 +615,9 @@ def _bump_sequences(conn: Connection) -> None:
 
 class _Generator:
     def __init__(self, conn: Connection, *, dialect, cases, rng_seed, grids_per_township, households_per_grid,
-                 members_per_team, months, now, report, batch_size):
+                 members_per_team, months, now, report, batch_size, fork=False):
         self.conn = conn
+        self.fork = fork
         self.dialect = dialect
         self.n_cases = cases
         self.rng = random.Random(rng_seed)
@@ -645,12 +699,10 @@ class _Generator:
     def run(self) -> SeedStats:
         self.setup_reference()
         self.setup_time()
-        self.build_people()
-        self.build_diaries()
-        self.plan_meetings()
-        self.build_cases()
-        self.write_meetings()
-        self.build_team_evaluations()
+        if self.fork:
+            self._generate_in_child()
+        else:
+            self._generate()
         st = self.stats
         c = self.sink.counts
         st.cases, st.households, st.residents = c["case"], c["household"], c["resident"]
@@ -658,6 +710,71 @@ class _Generator:
         st.case_events, st.sms, st.evaluations = c["caseevent"], c["sms"], c["evaluation"]
         st.diaries, st.visits, st.meetings, st.meeting_items = c["diary"], c["visit"], c["meeting"], c["meetingitem"]
         return st
+
+    def _generate(self) -> None:
+        """Every row after the reference data: pure Python, no database reads (setup_reference read them)."""
+        self.build_people()
+        self.build_diaries()
+        self.plan_meetings()
+        self.build_cases()
+        self.write_meetings()
+        self.build_team_evaluations()
+
+    def _generate_in_child(self) -> None:
+        """``_generate`` in a forked process that sends its batches (and progress) down a
+        pipe; this process writes them through the sink, on its own connection, in its
+        own transaction, as they come: the generation and the database then work on
+        two cores instead of taking turns on one under the GIL.  The child never
+        touches the database connection it inherits and leaves with ``os._exit``
+        (no finalizers, no flushes); an error on either side ends both and reaches
+        the caller, whose transaction then rolls back: nothing stays."""
+        recv, send = multiprocessing.Pipe(duplex=False)
+        pid = os.fork()
+        if pid == 0:  # the child: generate, send, exit
+            status = 1
+            try:
+                recv.close()
+                self.sink = _PipeSink(send)
+                self.report = self.sink.progress
+                self._generate()
+                self.sink.finish(self.stats)
+                status = 0
+            except BaseException as exc:
+                try:
+                    self.sink.fail(exc)
+                except BaseException:
+                    pass
+            finally:
+                os._exit(status)
+        send.close()
+        sink, report = self.sink, self.report
+        done = False
+        try:
+            while True:
+                try:
+                    data = recv.recv_bytes()
+                except EOFError:
+                    raise RuntimeError("the seed's generator process ended without finishing") from None
+                msg = _loads(data)
+                tag = msg[0]
+                if tag == _MSG_PROGRESS:
+                    report(*msg[1])
+                elif tag == _MSG_DONE:
+                    self.stats = msg[1]
+                    done = True
+                    break
+                elif tag == _MSG_ERROR:
+                    raise msg[1]
+                else:
+                    sink.write(tag, msg[1])
+        finally:
+            recv.close()
+            if not done:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            os.waitpid(pid, 0)
 
     def setup_reference(self) -> None:
         session = Session(bind=self.conn)
@@ -683,6 +800,10 @@ class _Generator:
             if "id" in t.columns and t.columns["id"].primary_key
         }
         self.area_paths = dict(q("SELECT id, path FROM area").all())
+        # everything else the generation reads from the database, read here: from
+        # build_people on it may run in a process of its own (see run)
+        self.town_rows = q("SELECT id, name, parent_id, path FROM area WHERE level = 'township' ORDER BY sort, id").all()
+        self.holiday_overrides = load_overrides(session)
 
     def setup_time(self) -> None:
         now = self.now
@@ -722,7 +843,7 @@ class _Generator:
         # with them until an administrator sets real passwords (python -m rxapp.users)
         self.pw_hash = hash_password(DEMO_PASSWORD) if demo_mode() else UNUSABLE_PASSWORD
 
-        town_rows = q("SELECT id, name, parent_id, path FROM area WHERE level = 'township' ORDER BY sort, id").all()
+        town_rows = self.town_rows
         kinds = {}
         for row in read_csv("zhoushan_townships.csv"):
             kinds[row["township_zh"]] = row["kind"]
@@ -1576,7 +1697,7 @@ class _Generator:
         # the handling time of each resolved case (its ``casehandling`` row, what
         # rxapp.domain.rollup's rebuild would compute from the case), on the
         # rollups' own working-time clock, from the seconds the timeline holds
-        hsecs = WorkClock(load_overrides(Session(bind=self.conn))).on_offsets(self.origin, len(DS))
+        hsecs = WorkClock(self.holiday_overrides).on_offsets(self.origin, len(DS))
         DAYIX = {s: i for i, s in enumerate(DS)}
         DAYKEY = [int(s) for s in CODEDAY]
         iDIST, iTOWN, iCOMM, iGRID, iTEAM = (_CI["district_id"], _CI["township_id"], _CI["community_id"],
