@@ -66,7 +66,7 @@ import signal
 import numpy as np
 import threading
 import time as _time
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -840,7 +840,31 @@ class _Generator:
     # ----------------------------------------------------------------- people
     def build_people(self) -> None:
         r = self.rng
+        R, getrandbits = r.random, r.getrandbits
         ref = self.ref
+
+        # random.Random's own draws, without its layers of calls (same numbers, same order):
+        def below(n: int) -> int:  # == r._randbelow(n), behind randrange / randint / choice
+            if n <= 0:
+                raise ValueError("empty range")
+            k = n.bit_length()
+            x = getrandbits(k)
+            while x >= n:
+                x = getrandbits(k)
+            return x
+
+        def randint(a: int, b: int) -> int:  # == r.randint(a, b)
+            return a + below(b - a + 1)
+
+        def choice(seq):  # == r.choice(seq)
+            return seq[below(len(seq))]
+
+        mobile = T.MOBILE_PREFIXES
+
+        def new_phone() -> str:  # == self.phone()
+            return mobile[below(len(mobile))] + "%08d" % below(100_000_000)
+
+        SIZE_CUM = [15, 50, 80, 100]  # r.choices((1, 2, 3, 4), weights=(15, 35, 30, 20)), one draw
         q = self.conn.exec_driver_sql
         area_id = self.next_id("area")
         team_id = self.next_id("team")
@@ -899,9 +923,9 @@ class _Generator:
             for c_index, size in enumerate(sizes):
                 for _ in range(200):
                     if is_street:
-                        name = r.choice(comm_a) + r.choice(comm_b) + "社区"
+                        name = choice(comm_a) + choice(comm_b) + "社区"
                     else:
-                        name = r.choice(vil_a) + r.choice(vil_b) + "村"
+                        name = choice(vil_a) + choice(vil_b) + "村"
                     if name not in used:
                         break
                 else:  # pragma: no cover - only with absurd K
@@ -939,14 +963,14 @@ class _Generator:
                     self.area_names[grid_id] = gname
                     self.area_names[comm_id] = name
                     # team and roster
-                    n_members = r.randint(*self.member_range)
+                    n_members = randint(*self.member_range)
                     leader_name = self.person()
                     roster = []
                     for m in range(n_members):
                         mname = leader_name if m == 0 else self.person()
-                        duty = "组长" if m == 0 else ("副组长" if m == 1 else r.choice(T.TEAM_DUTIES))
+                        duty = "组长" if m == 0 else ("副组长" if m == 1 else choice(T.TEAM_DUTIES))
                         party = m == 0 or r.random() < 0.55
-                        roster.append([tm_id, team_id, mname, duty, self.phone(), party, None, True])
+                        roster.append([tm_id, team_id, mname, duty, new_phone(), party, None, True])
                         tm_id += 1
                     teams.append((team_id, f"{gname}服务团队", grid_id, town_id, leader_name, True))
                     members.extend(roster)
@@ -955,41 +979,41 @@ class _Generator:
                     team_id += 1
                     # households
                     start = len(self.hh_id)
-                    n_hh = r.randint(*self.hh_range)
+                    n_hh = randint(*self.hh_range)
                     party_ids = self.g_party[-1]
                     region = T.ID_REGION.get(dname, "330900")
                     region_sum = _weighted(region, 0)
                     for h in range(n_hh):
                         male = r.random() < 0.72
-                        rep_year = r.randint(1938, 1996)
+                        rep_year = randint(1938, 1996)
                         surname = self.surname()
                         rep = surname + self.given_name(male, rep_year)
-                        phone = self.phone()
+                        phone = new_phone()
                         if is_street:
-                            addr = f"{town_name}{name}{r.choice(roads)}{r.randint(1, 320)}号{r.randint(1, 12)}幢{r.randint(1, 6)}{r.randint(0, 2)}{r.randint(1, 4)}室"
+                            addr = f"{town_name}{name}{choice(roads)}{randint(1, 320)}号{randint(1, 12)}幢{randint(1, 6)}{randint(0, 2)}{randint(1, 4)}室"
                         else:
-                            addr = f"{town_name}{name}{r.choice(roads)}{r.randint(1, 180)}号"
+                            addr = f"{town_name}{name}{choice(roads)}{randint(1, 180)}号"
                         lon, lat = float(points[h][0]), float(points[h][1])
-                        size = r.choices((1, 2, 3, 4), weights=(15, 35, 30, 20))[0]
+                        size = (1, 2, 3, 4)[bisect_right(SIZE_CUM, R() * 100.0, 0, 3)]
                         people = [(rep, "男" if male else "女", rep_year, "户主", phone)]
                         if size >= 2:
                             spouse_male = not male
-                            spouse_year = min(2004, max(1930, rep_year + r.randint(-4, 4)))
+                            spouse_year = min(2004, max(1930, rep_year + randint(-4, 4)))
                             people.append((self.surname() + self.given_name(spouse_male, spouse_year), "男" if spouse_male else "女",
-                                           spouse_year, "配偶", self.phone() if r.random() < 0.6 else ""))
+                                           spouse_year, "配偶", new_phone() if r.random() < 0.6 else ""))
                         for _ in range(size - len(people)):
                             if rep_year < 1960 and r.random() < 0.5:
                                 cm = r.random() < 0.5
-                                cy = min(2024, rep_year + r.randint(24, 34))
-                                people.append((surname + self.given_name(cm, cy), "男" if cm else "女", cy, "子女", self.phone()))
+                                cy = min(2024, rep_year + randint(24, 34))
+                                people.append((surname + self.given_name(cm, cy), "男" if cm else "女", cy, "子女", new_phone()))
                             elif r.random() < 0.75:
                                 cm = r.random() < 0.5
-                                cy = min(2024, rep_year + r.randint(22, 34))
+                                cy = min(2024, rep_year + randint(22, 34))
                                 people.append((surname + self.given_name(cm, cy), "男" if cm else "女", cy, "子女",
-                                               self.phone() if cy < 2008 else ""))
+                                               new_phone() if cy < 2008 else ""))
                             else:
                                 cm = r.random() < 0.5
-                                py = max(1925, rep_year - r.randint(24, 32))
+                                py = max(1925, rep_year - randint(24, 32))
                                 people.append(((surname if cm else self.surname()) + self.given_name(cm, py),
                                                "男" if cm else "女", py, "父母", ""))
                         seen = set()
@@ -1008,7 +1032,7 @@ class _Generator:
                             needs.append("残疾人")
                         if any(p[3] == "子女" and p[2] >= 2010 for p in people) and r.random() < 0.12:
                             needs.append("留守儿童")
-                        notes = r.choice(T.HOUSEHOLD_NOTES) if r.random() < 0.2 else ""
+                        notes = choice(T.HOUSEHOLD_NOTES) if r.random() < 0.2 else ""
                         party_member_id = party_ids[h % len(party_ids)] if party_ids else None
                         households.append((hh_id, addr, rep, phone, len(people), "、".join(needs), notes, grid_id,
                                            comm_id, party_member_id, lon, lat, created, 1))
@@ -1016,11 +1040,11 @@ class _Generator:
                             adult = self.now.year - year >= 18
                             skills = ""
                             if adult and year >= 1958 and r.random() < 0.3:
-                                skills = " ".join(r.sample(T.SKILLS, r.choice((1, 1, 2))))
+                                skills = " ".join(r.sample(T.SKILLS, choice((1, 1, 2))))
                             specialties = " ".join(r.sample(T.SPECIALTIES, 1)) if adult and r.random() < 0.1 else ""
                             party = adult and r.random() < 0.08
-                            born = date(year, 1, 1) + timedelta(days=r.randrange(365))
-                            seqno = r.randrange(100, 999)
+                            born = date(year, 1, 1) + timedelta(days=below(365))
+                            seqno = 100 + below(899)
                             if (seqno % 2 == 1) != (gender == "男"):
                                 seqno += 1 if seqno < 998 else -1
                             born_s = born_str.get(born)
