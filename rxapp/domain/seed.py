@@ -50,11 +50,19 @@ SQLite (foreign-key checks off and a rollback journal instead of WAL during
 the load, all in one transaction) and ``COPY`` on PostgreSQL (FK triggers off
 when superuser, sequences moved past the explicit ids); on both the secondary
 indexes of the big tables are dropped for the load and built after it.
+Where ``os.fork`` exists the rows are generated in a forked process (after
+the reference data are read: the generation reads nothing from the database)
+and sent down a pipe (``marshal``) to this one, which writes them on its
+connection, in its transaction: generation and writing then run on two cores,
+not in turns under one GIL, and the case indexes stay during the load (their
+upkeep runs beside the generation).  ``seed(..., fork=False)`` keeps it all
+in one process; the rows are the same.
 Deadlines are cached per (day, working days); the password is hashed once.
 """
 
 from __future__ import annotations
 
+import gc
 import marshal
 import multiprocessing
 import os
@@ -739,7 +747,14 @@ class _Generator:
         (no finalizers, no flushes); an error on either side ends both and reaches
         the caller, whose transaction then rolls back: nothing stays."""
         recv, send = multiprocessing.Pipe(duplex=False)
-        pid = os.fork()
+        # everything alive now out of the collector's sight in both processes: the child's
+        # collections then do not walk (and so copy) the heap it shares with this one
+        gc.freeze()
+        try:
+            pid = os.fork()
+        except BaseException:
+            gc.unfreeze()
+            raise
         if pid == 0:  # the child: generate, send, exit
             status = 1
             try:
@@ -785,6 +800,7 @@ class _Generator:
                 except ProcessLookupError:
                     pass
             os.waitpid(pid, 0)
+            gc.unfreeze()
 
     def setup_reference(self) -> None:
         session = Session(bind=self.conn)
