@@ -185,6 +185,10 @@ REBUILD_TABLES = ("case", "caseevent", "sms", "evaluation", "household", "reside
 # group) fits in that time, where building them after the load was the largest
 # part of the finish (1M cases: ~35 of its ~56 s on SQLite).
 FORK_KEEP_INDEXED = ("case",)
+# The forked generator pays off from about here: at 100k cases (full city) 33.6 s
+# against 40.9 s in one process, where the 40k-case demo (3 grids a township) took
+# ~0.8 s longer forked on a busy machine (11.3 against 10.5 s, load ~2.5).
+FORK_MIN_CASES = 100_000
 
 
 def _drop_indexes(conn: Connection, keep: tuple[str, ...] = ()) -> list:
@@ -478,7 +482,7 @@ def seed(
     rows are consistent by construction. ``verify=True`` (the tests) checks
     them: PostgreSQL keeps its triggers, SQLite runs ``foreign_key_check``.
 
-    ``fork`` (default: where ``os.fork`` exists) generates the rows in a forked
+    ``fork`` (default: where ``os.fork`` exists, from ``FORK_MIN_CASES`` cases) generates the rows in a forked
     process while this one writes them (see ``_Generator._generate_in_child``);
     ``fork=False`` generates them here, the writer thread overlapping.  The
     rows are the same either way."""
@@ -527,7 +531,8 @@ def seed(
                     conn.exec_driver_sql("SET LOCAL maintenance_work_mem = '256MB'")
                     if not verify and conn.exec_driver_sql("SELECT current_setting('is_superuser')").scalar() == "on":
                         conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
-                fork = hasattr(os, "fork") if fork is None else fork
+                if fork is None:
+                    fork = hasattr(os, "fork") and cases >= FORK_MIN_CASES
                 dropped = _drop_indexes(conn, FORK_KEEP_INDEXED if fork else ())
                 if dialect == "sqlite" and fork:  # room for the kept indexes' pages (only what is used is allocated)
                     raw.execute("PRAGMA cache_size=-1048576")
