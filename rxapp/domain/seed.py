@@ -50,18 +50,31 @@ SQLite (foreign-key checks off and a rollback journal instead of WAL during
 the load, all in one transaction) and ``COPY`` on PostgreSQL (FK triggers off
 when superuser, sequences moved past the explicit ids); on both the secondary
 indexes of the big tables are dropped for the load and built after it.
+Where ``os.fork`` exists the rows are generated in a forked process (after
+the reference data are read: the generation reads nothing from the database)
+and sent down a pipe (``marshal``) to this one, which writes them on its
+connection, in its transaction: generation and writing then run on two cores,
+not in turns under one GIL, and the case indexes stay during the load (their
+upkeep runs beside the generation).  ``seed(..., fork=False)`` keeps it all
+in one process; the rows are the same.
 Deadlines are cached per (day, working days); the password is hashed once.
 """
 
 from __future__ import annotations
 
+import gc
+import marshal
+import multiprocessing
+import os
+import pickle
 import queue
 import random
+import signal
 
 import numpy as np
 import threading
 import time as _time
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -165,12 +178,23 @@ def _empty_tables(conn: Connection, dialect: str) -> None:
 # SQLite ``case`` carries 23 indexes, most led by a column other than time:
 # their upkeep made the case inserts cost 4x their CPU without them.)
 REBUILD_TABLES = ("case", "caseevent", "sms", "evaluation", "household", "resident", "visit", "diary", "casehandling")
+# ... except, when the rows come from a forked generator (seed's ``fork``), those of
+# ``case``: this process then writes beside the generation with a core of its own
+# and time to spare, and the upkeep of the case indexes (most of them led by a
+# few-valued column and then a time, so each insert lands near the end of its
+# group) fits in that time, where building them after the load was the largest
+# part of the finish (1M cases: ~35 of its ~56 s on SQLite).
+FORK_KEEP_INDEXED = ("case",)
+# The forked generator pays off from about here: at 100k cases (full city) 33.6 s
+# against 40.9 s in one process, where the 40k-case demo (3 grids a township) took
+# ~0.8 s longer forked on a busy machine (11.3 against 10.5 s, load ~2.5).
+FORK_MIN_CASES = 100_000
 
 
-def _drop_indexes(conn: Connection) -> list:
+def _drop_indexes(conn: Connection, keep: tuple[str, ...] = ()) -> list:
     dropped = []
     for table in all_tables():
-        if table.name in REBUILD_TABLES:
+        if table.name in REBUILD_TABLES and table.name not in keep:
             for idx in table.indexes:
                 if not idx.unique:
                     conn.exec_driver_sql(f'DROP INDEX IF EXISTS "{idx.name}"')
@@ -290,6 +314,47 @@ class _Sink:
                     write_row(row)
 
 
+_MSG_PROGRESS, _MSG_DONE, _MSG_ERROR = 1, 2, 3  # table names are the other messages' tags
+
+
+def _dumps(msg) -> bytes:
+    try:  # rows of str / int / float / None: marshal is the fastest both ways
+        return b"m" + marshal.dumps(msg)
+    except ValueError:  # an enum member, a dataclass, an exception
+        return b"p" + pickle.dumps(msg, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _loads(data: bytes):
+    return marshal.loads(data[1:]) if data[:1] == b"m" else pickle.loads(data[1:])
+
+
+class _PipeSink:
+    """The generator process's sink: sends each batch down the pipe to the real one."""
+
+    def __init__(self, conn):
+        self.conn = conn
+
+    def write(self, table: str, rows: list[tuple]) -> None:
+        if rows:
+            self.conn.send_bytes(_dumps((table, rows)))
+
+    def progress(self, stage: str, done: int, total: int) -> None:
+        self.conn.send_bytes(_dumps((_MSG_PROGRESS, (stage, done, total))))
+
+    def finish(self, stats: "SeedStats") -> None:
+        self.conn.send_bytes(_dumps((_MSG_DONE, stats)))
+        self.conn.close()
+
+    def fail(self, exc: BaseException) -> None:
+        try:
+            data = _dumps((_MSG_ERROR, exc))
+            _loads(data)
+        except Exception:
+            data = _dumps((_MSG_ERROR, RuntimeError(f"seed generator: {type(exc).__name__}: {exc}")))
+        self.conn.send_bytes(data)
+        self.conn.close()
+
+
 # ----------------------------------------------------------------------------
 # Column orders of the bulk rows
 # ----------------------------------------------------------------------------
@@ -404,6 +469,7 @@ def seed(
     progress: Progress | None = None,
     batch_size: int = 10_000,
     verify: bool = False,
+    fork: bool | None = None,
 ) -> SeedStats:
     """Fill the database behind ``engine`` (see the module docstring).
 
@@ -414,7 +480,12 @@ def seed(
     Foreign keys are not checked row by row during the load (SQLite: pragma
     off; PostgreSQL as superuser: ``session_replication_role = replica``); the
     rows are consistent by construction. ``verify=True`` (the tests) checks
-    them: PostgreSQL keeps its triggers, SQLite runs ``foreign_key_check``."""
+    them: PostgreSQL keeps its triggers, SQLite runs ``foreign_key_check``.
+
+    ``fork`` (default: where ``os.fork`` exists, from ``FORK_MIN_CASES`` cases) generates the rows in a forked
+    process while this one writes them (see ``_Generator._generate_in_child``);
+    ``fork=False`` generates them here, the writer thread overlapping.  The
+    rows are the same either way."""
     if isinstance(cases, bool) or not isinstance(cases, int) or not 0 <= cases <= MAX_CASES:
         raise ValueError(f"cases must be an integer between 0 and {MAX_CASES}")
     if not isinstance(grids_per_township, int) or not 1 <= grids_per_township <= MAX_GRIDS_PER_TOWNSHIP:
@@ -460,7 +531,11 @@ def seed(
                     conn.exec_driver_sql("SET LOCAL maintenance_work_mem = '256MB'")
                     if not verify and conn.exec_driver_sql("SELECT current_setting('is_superuser')").scalar() == "on":
                         conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
-                dropped = _drop_indexes(conn)
+                if fork is None:
+                    fork = hasattr(os, "fork") and cases >= FORK_MIN_CASES
+                dropped = _drop_indexes(conn, FORK_KEEP_INDEXED if fork else ())
+                if dialect == "sqlite" and fork:  # room for the kept indexes' pages (only what is used is allocated)
+                    raw.execute("PRAGMA cache_size=-1048576")
                 gen = _Generator(
                     conn,
                     dialect=dialect,
@@ -473,6 +548,7 @@ def seed(
                     now=now,
                     report=report,
                     batch_size=batch_size,
+                    fork=fork,
                 )
                 try:
                     stats = gen.run()
@@ -562,8 +638,9 @@ def _bump_sequences(conn: Connection) -> None:
 
 class _Generator:
     def __init__(self, conn: Connection, *, dialect, cases, rng_seed, grids_per_township, households_per_grid,
-                 members_per_team, months, now, report, batch_size):
+                 members_per_team, months, now, report, batch_size, fork=False):
         self.conn = conn
+        self.fork = fork
         self.dialect = dialect
         self.n_cases = cases
         self.rng = random.Random(rng_seed)
@@ -645,12 +722,10 @@ class _Generator:
     def run(self) -> SeedStats:
         self.setup_reference()
         self.setup_time()
-        self.build_people()
-        self.build_diaries()
-        self.plan_meetings()
-        self.build_cases()
-        self.write_meetings()
-        self.build_team_evaluations()
+        if self.fork:
+            self._generate_in_child()
+        else:
+            self._generate()
         st = self.stats
         c = self.sink.counts
         st.cases, st.households, st.residents = c["case"], c["household"], c["resident"]
@@ -658,6 +733,88 @@ class _Generator:
         st.case_events, st.sms, st.evaluations = c["caseevent"], c["sms"], c["evaluation"]
         st.diaries, st.visits, st.meetings, st.meeting_items = c["diary"], c["visit"], c["meeting"], c["meetingitem"]
         return st
+
+    def _generate(self) -> None:
+        """Every row after the reference data: pure Python, no database reads (setup_reference read them)."""
+        self.build_people()
+        self.build_diaries()
+        self.plan_meetings()
+        self.build_cases()
+        self.write_meetings()
+        self.build_team_evaluations()
+
+    def _generate_in_child(self) -> None:
+        """``_generate`` in a forked process that sends its batches (and progress) down a
+        pipe; this process writes them through the sink, on its own connection, in its
+        own transaction, as they come: the generation and the database then work on
+        two cores instead of taking turns on one under the GIL.  The child never
+        touches the database connection it inherits and leaves with ``os._exit``
+        (no finalizers, no flushes); an error on either side ends both and reaches
+        the caller, whose transaction then rolls back: nothing stays."""
+        recv, send = multiprocessing.Pipe(duplex=False)
+        # No cyclic collection in either process while the rows flow: the rows, their
+        # batches and messages hold no cycles (reference counting frees them; 100k cases
+        # left 0 cyclic objects), and the collections walked every object alive, the
+        # child's copying the heap it shares with this one.  Whatever was alive before
+        # stays out of the collector's sight until the child is done (gc.freeze).
+        collecting = gc.isenabled()
+        gc.disable()
+        gc.freeze()
+        try:
+            pid = os.fork()
+        except BaseException:
+            gc.unfreeze()
+            if collecting:
+                gc.enable()
+            raise
+        if pid == 0:  # the child: generate, send, exit
+            status = 1
+            try:
+                recv.close()
+                self.sink = _PipeSink(send)
+                self.report = self.sink.progress
+                self._generate()
+                self.sink.finish(self.stats)
+                status = 0
+            except BaseException as exc:
+                try:
+                    self.sink.fail(exc)
+                except BaseException:
+                    pass
+            finally:
+                os._exit(status)
+        send.close()
+        sink, report = self.sink, self.report
+        done = False
+        try:
+            while True:
+                try:
+                    data = recv.recv_bytes()
+                except EOFError:
+                    raise RuntimeError("the seed's generator process ended without finishing") from None
+                msg = _loads(data)
+                tag = msg[0]
+                if tag == _MSG_PROGRESS:
+                    report(*msg[1])
+                elif tag == _MSG_DONE:
+                    self.stats = msg[1]
+                    done = True
+                    break
+                elif tag == _MSG_ERROR:
+                    raise msg[1]
+                else:
+                    sink.write(tag, msg[1])
+        finally:
+            recv.close()
+            if not done:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            os.waitpid(pid, 0)
+            gc.unfreeze()
+            if collecting:
+                gc.enable()
 
     def setup_reference(self) -> None:
         session = Session(bind=self.conn)
@@ -683,6 +840,10 @@ class _Generator:
             if "id" in t.columns and t.columns["id"].primary_key
         }
         self.area_paths = dict(q("SELECT id, path FROM area").all())
+        # everything else the generation reads from the database, read here: from
+        # build_people on it may run in a process of its own (see run)
+        self.town_rows = q("SELECT id, name, parent_id, path FROM area WHERE level = 'township' ORDER BY sort, id").all()
+        self.holiday_overrides = load_overrides(session)
 
     def setup_time(self) -> None:
         now = self.now
@@ -709,7 +870,31 @@ class _Generator:
     # ----------------------------------------------------------------- people
     def build_people(self) -> None:
         r = self.rng
+        R, getrandbits = r.random, r.getrandbits
         ref = self.ref
+
+        # random.Random's own draws, without its layers of calls (same numbers, same order):
+        def below(n: int) -> int:  # == r._randbelow(n), behind randrange / randint / choice
+            if n <= 0:
+                raise ValueError("empty range")
+            k = n.bit_length()
+            x = getrandbits(k)
+            while x >= n:
+                x = getrandbits(k)
+            return x
+
+        def randint(a: int, b: int) -> int:  # == r.randint(a, b)
+            return a + below(b - a + 1)
+
+        def choice(seq):  # == r.choice(seq)
+            return seq[below(len(seq))]
+
+        mobile = T.MOBILE_PREFIXES
+
+        def new_phone() -> str:  # == self.phone()
+            return mobile[below(len(mobile))] + "%08d" % below(100_000_000)
+
+        SIZE_CUM = [15, 50, 80, 100]  # r.choices((1, 2, 3, 4), weights=(15, 35, 30, 20)), one draw
         q = self.conn.exec_driver_sql
         area_id = self.next_id("area")
         team_id = self.next_id("team")
@@ -722,7 +907,7 @@ class _Generator:
         # with them until an administrator sets real passwords (python -m rxapp.users)
         self.pw_hash = hash_password(DEMO_PASSWORD) if demo_mode() else UNUSABLE_PASSWORD
 
-        town_rows = q("SELECT id, name, parent_id, path FROM area WHERE level = 'township' ORDER BY sort, id").all()
+        town_rows = self.town_rows
         kinds = {}
         for row in read_csv("zhoushan_townships.csv"):
             kinds[row["township_zh"]] = row["kind"]
@@ -768,9 +953,9 @@ class _Generator:
             for c_index, size in enumerate(sizes):
                 for _ in range(200):
                     if is_street:
-                        name = r.choice(comm_a) + r.choice(comm_b) + "社区"
+                        name = choice(comm_a) + choice(comm_b) + "社区"
                     else:
-                        name = r.choice(vil_a) + r.choice(vil_b) + "村"
+                        name = choice(vil_a) + choice(vil_b) + "村"
                     if name not in used:
                         break
                 else:  # pragma: no cover - only with absurd K
@@ -808,14 +993,14 @@ class _Generator:
                     self.area_names[grid_id] = gname
                     self.area_names[comm_id] = name
                     # team and roster
-                    n_members = r.randint(*self.member_range)
+                    n_members = randint(*self.member_range)
                     leader_name = self.person()
                     roster = []
                     for m in range(n_members):
                         mname = leader_name if m == 0 else self.person()
-                        duty = "组长" if m == 0 else ("副组长" if m == 1 else r.choice(T.TEAM_DUTIES))
+                        duty = "组长" if m == 0 else ("副组长" if m == 1 else choice(T.TEAM_DUTIES))
                         party = m == 0 or r.random() < 0.55
-                        roster.append([tm_id, team_id, mname, duty, self.phone(), party, None, True])
+                        roster.append([tm_id, team_id, mname, duty, new_phone(), party, None, True])
                         tm_id += 1
                     teams.append((team_id, f"{gname}服务团队", grid_id, town_id, leader_name, True))
                     members.extend(roster)
@@ -824,41 +1009,41 @@ class _Generator:
                     team_id += 1
                     # households
                     start = len(self.hh_id)
-                    n_hh = r.randint(*self.hh_range)
+                    n_hh = randint(*self.hh_range)
                     party_ids = self.g_party[-1]
                     region = T.ID_REGION.get(dname, "330900")
                     region_sum = _weighted(region, 0)
                     for h in range(n_hh):
                         male = r.random() < 0.72
-                        rep_year = r.randint(1938, 1996)
+                        rep_year = randint(1938, 1996)
                         surname = self.surname()
                         rep = surname + self.given_name(male, rep_year)
-                        phone = self.phone()
+                        phone = new_phone()
                         if is_street:
-                            addr = f"{town_name}{name}{r.choice(roads)}{r.randint(1, 320)}号{r.randint(1, 12)}幢{r.randint(1, 6)}{r.randint(0, 2)}{r.randint(1, 4)}室"
+                            addr = f"{town_name}{name}{choice(roads)}{randint(1, 320)}号{randint(1, 12)}幢{randint(1, 6)}{randint(0, 2)}{randint(1, 4)}室"
                         else:
-                            addr = f"{town_name}{name}{r.choice(roads)}{r.randint(1, 180)}号"
+                            addr = f"{town_name}{name}{choice(roads)}{randint(1, 180)}号"
                         lon, lat = float(points[h][0]), float(points[h][1])
-                        size = r.choices((1, 2, 3, 4), weights=(15, 35, 30, 20))[0]
+                        size = (1, 2, 3, 4)[bisect_right(SIZE_CUM, R() * 100.0, 0, 3)]
                         people = [(rep, "男" if male else "女", rep_year, "户主", phone)]
                         if size >= 2:
                             spouse_male = not male
-                            spouse_year = min(2004, max(1930, rep_year + r.randint(-4, 4)))
+                            spouse_year = min(2004, max(1930, rep_year + randint(-4, 4)))
                             people.append((self.surname() + self.given_name(spouse_male, spouse_year), "男" if spouse_male else "女",
-                                           spouse_year, "配偶", self.phone() if r.random() < 0.6 else ""))
+                                           spouse_year, "配偶", new_phone() if r.random() < 0.6 else ""))
                         for _ in range(size - len(people)):
                             if rep_year < 1960 and r.random() < 0.5:
                                 cm = r.random() < 0.5
-                                cy = min(2024, rep_year + r.randint(24, 34))
-                                people.append((surname + self.given_name(cm, cy), "男" if cm else "女", cy, "子女", self.phone()))
+                                cy = min(2024, rep_year + randint(24, 34))
+                                people.append((surname + self.given_name(cm, cy), "男" if cm else "女", cy, "子女", new_phone()))
                             elif r.random() < 0.75:
                                 cm = r.random() < 0.5
-                                cy = min(2024, rep_year + r.randint(22, 34))
+                                cy = min(2024, rep_year + randint(22, 34))
                                 people.append((surname + self.given_name(cm, cy), "男" if cm else "女", cy, "子女",
-                                               self.phone() if cy < 2008 else ""))
+                                               new_phone() if cy < 2008 else ""))
                             else:
                                 cm = r.random() < 0.5
-                                py = max(1925, rep_year - r.randint(24, 32))
+                                py = max(1925, rep_year - randint(24, 32))
                                 people.append(((surname if cm else self.surname()) + self.given_name(cm, py),
                                                "男" if cm else "女", py, "父母", ""))
                         seen = set()
@@ -877,7 +1062,7 @@ class _Generator:
                             needs.append("残疾人")
                         if any(p[3] == "子女" and p[2] >= 2010 for p in people) and r.random() < 0.12:
                             needs.append("留守儿童")
-                        notes = r.choice(T.HOUSEHOLD_NOTES) if r.random() < 0.2 else ""
+                        notes = choice(T.HOUSEHOLD_NOTES) if r.random() < 0.2 else ""
                         party_member_id = party_ids[h % len(party_ids)] if party_ids else None
                         households.append((hh_id, addr, rep, phone, len(people), "、".join(needs), notes, grid_id,
                                            comm_id, party_member_id, lon, lat, created, 1))
@@ -885,11 +1070,11 @@ class _Generator:
                             adult = self.now.year - year >= 18
                             skills = ""
                             if adult and year >= 1958 and r.random() < 0.3:
-                                skills = " ".join(r.sample(T.SKILLS, r.choice((1, 1, 2))))
+                                skills = " ".join(r.sample(T.SKILLS, choice((1, 1, 2))))
                             specialties = " ".join(r.sample(T.SPECIALTIES, 1)) if adult and r.random() < 0.1 else ""
                             party = adult and r.random() < 0.08
-                            born = date(year, 1, 1) + timedelta(days=r.randrange(365))
-                            seqno = r.randrange(100, 999)
+                            born = date(year, 1, 1) + timedelta(days=below(365))
+                            seqno = 100 + below(899)
                             if (seqno % 2 == 1) != (gender == "男"):
                                 seqno += 1 if seqno < 998 else -1
                             born_s = born_str.get(born)
@@ -1576,7 +1761,7 @@ class _Generator:
         # the handling time of each resolved case (its ``casehandling`` row, what
         # rxapp.domain.rollup's rebuild would compute from the case), on the
         # rollups' own working-time clock, from the seconds the timeline holds
-        hsecs = WorkClock(load_overrides(Session(bind=self.conn))).on_offsets(self.origin, len(DS))
+        hsecs = WorkClock(self.holiday_overrides).on_offsets(self.origin, len(DS))
         DAYIX = {s: i for i, s in enumerate(DS)}
         DAYKEY = [int(s) for s in CODEDAY]
         iDIST, iTOWN, iCOMM, iGRID, iTEAM = (_CI["district_id"], _CI["township_id"], _CI["community_id"],

@@ -255,6 +255,68 @@ def test_seed_is_deterministic(tmp_path):
     engine.dispose()
 
 
+def test_seed_in_a_forked_generator_writes_the_same_rows(tmp_path):
+    digests = []
+    for fork in (True, False):
+        engine = make_engine(f"sqlite:///{tmp_path / f'f{fork}.db'}")
+        seed(engine, random_seed=11, fork=fork, **{**SMALL, "cases": 300})
+        digests.append(_digest(engine))
+        engine.dispose()
+    assert digests[0] == digests[1]
+
+
+def _nothing_written(engine):
+    for table in ("case", "user", "household", "area", "team"):
+        n = scalar(engine, f'SELECT count(*) FROM "{table}"')
+        assert n == 0 or table == "area", (table, n)
+    assert scalar(engine, "SELECT count(*) FROM area WHERE level IN ('community', 'grid')") == 0
+
+
+@pytest.mark.parametrize("fork", [True, False])
+def test_seed_generator_failure_leaves_nothing(fresh_engine, monkeypatch, fork):
+    """An error in the generator (the forked process or not) reaches the caller; the transaction rolls back."""
+    import rxapp.domain.seed as S
+
+    def broken(self):
+        raise ValueError("generator broke")
+
+    monkeypatch.setattr(S._Generator, "build_cases", broken)
+    with pytest.raises(ValueError, match="generator broke"):
+        seed(fresh_engine, fork=fork, **{**SMALL, "cases": 60, "households_per_grid": (2, 2)})
+    _nothing_written(fresh_engine)
+
+
+@pytest.mark.parametrize("fork", [True, False])
+def test_seed_writer_failure_leaves_nothing_and_no_child(fresh_engine, monkeypatch, fork):
+    """An error writing a batch ends the generator process (reaped, not left running) and rolls back."""
+    import rxapp.domain.seed as S
+
+    real = S._Sink._write
+
+    def broken(self, table, rows):
+        if table == "case":
+            raise RuntimeError("disk broke")
+        return real(self, table, rows)
+
+    monkeypatch.setattr(S._Sink, "_write", broken)
+    real_fork, children = os.fork, []
+
+    def fork_recorded():
+        pid = real_fork()
+        if pid:
+            children.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", fork_recorded)
+    with pytest.raises(RuntimeError, match="disk broke"):
+        seed(fresh_engine, fork=fork, **{**SMALL, "cases": 60, "households_per_grid": (2, 2)})
+    assert len(children) == (1 if fork else 0)
+    for pid in children:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)  # reaped: not left running
+    _nothing_written(fresh_engine)
+
+
 # ----------------------------------------------------------------------------
 # CLI
 # ----------------------------------------------------------------------------
