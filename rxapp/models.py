@@ -410,17 +410,19 @@ class Case(CaseBase, table=True):
     status: str = Field(default=CaseStatus.SUBMITTED, max_length=16)
     content: str = Field(sa_column=Column(Text, nullable=False))
     requester_household_id: int | None = Field(default=None, foreign_key="household.id")
-    category_id: int | None = Field(default=None, foreign_key="category.id", index=True)
+    # no single-column index on category, district, community or grid: the composite indexes
+    # below start with each (a bare one also tempted PostgreSQL into costly bitmap ANDs)
+    category_id: int | None = Field(default=None, foreign_key="category.id")
     confidence: float = 0.0
     classify_terms: str = Field(default="", max_length=255)
     auto_accepted: bool = False
     # version of the learned classifier model that suggested the category (None: built-in or rules)
     classifier_version: int | None = None
     department_id: int | None = Field(default=None, foreign_key="department.id")
-    district_id: int | None = Field(default=None, foreign_key="area.id", index=True)
+    district_id: int | None = Field(default=None, foreign_key="area.id")
     township_id: int | None = Field(default=None, foreign_key="area.id")
-    community_id: int | None = Field(default=None, foreign_key="area.id", index=True)
-    grid_id: int | None = Field(default=None, foreign_key="area.id", index=True)
+    community_id: int | None = Field(default=None, foreign_key="area.id")
+    grid_id: int | None = Field(default=None, foreign_key="area.id")
     team_id: int | None = Field(default=None, foreign_key="team.id", index=True)
     submitted_at: NaiveDatetime
     accepted_at: NaiveDatetime | None = None

@@ -11,6 +11,9 @@ open cases counted from the index alone, a filtered percentile's bin
 * ``casehandling`` gets (category | department, bin, day, …, secs) for the
   exact percentile of a filtered view, and (community | grid, day, bin, …,
   secs) for those scopes' histogram and percentiles.
+* the single-column case indexes on category, district, community and grid
+  go: a composite index starts with each (PostgreSQL combined the bare
+  category index with a community's in a bitmap AND, 13 ms of 15).
 * ``rollupteamfilter``: the ranking counters per category, accept month,
   department and team, filled from the cases (a filtered city, district or
   township ranks its teams, grids and communities from it).
@@ -115,8 +118,15 @@ def _team_filter_table() -> None:
     )
 
 
+# single-column indexes that a composite one starting with the same column makes redundant
+REDUNDANT = {'ix_case_category_id': 'category_id', 'ix_case_district_id': 'district_id', 'ix_case_community_id': 'community_id',
+             'ix_case_grid_id': 'grid_id'}
+
+
 def upgrade() -> None:
     """Upgrade schema."""
+    for name in REDUNDANT:
+        op.drop_index(name, table_name='case')
     for name, (_, after) in CASE_INDEXES.items():
         op.drop_index(name, table_name='case')
         op.create_index(name, 'case', after, unique=False)
@@ -141,3 +151,5 @@ def downgrade() -> None:
     for name, (before, _) in CASE_INDEXES.items():
         op.drop_index(name, table_name='case')
         op.create_index(name, 'case', before, unique=False)
+    for name, column in REDUNDANT.items():
+        op.create_index(name, 'case', [column], unique=False)
