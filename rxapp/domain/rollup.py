@@ -832,20 +832,18 @@ def rebuild_rollups(session: Session, *, handling_given: bool = False) -> dict[s
         ):
             conn.exec_driver_sql(sql)
 
-        # teams: one level
-        names = ", ".join(TEAM_COLS)
+        # teams: one level, per accept month (and, for the filtered rankings, per category and department)
         team_sums = {**_COHORT_SUMS, "good": "SUM(good)"}
-        dims = "team_id, grid_id, community_id, township_id, district_id"
-        conn.exec_driver_sql(
-            f"INSERT INTO rollupteam (month, {dims}, {names}) SELECT {month_int}, {dims}, {names} "
-            f"FROM ({_flows(month_of, dims, TEAM_COLS, (('ad', team_sums, 'ad IS NOT NULL'),))}) AS t"
-        )
-        dims = "category_id, department_id, team_id, grid_id, community_id, township_id, district_id"
-        names = ", ".join(TEAM_FILTER_COLS)
-        conn.exec_driver_sql(
-            f"INSERT INTO rollupteamfilter (month, {dims}, {names}) SELECT {month_int}, {dims}, {names} "
-            f"FROM ({_flows(month_of, dims, TEAM_FILTER_COLS, (('ad', _COHORT_SUMS, 'ad IS NOT NULL'),))}) AS t"
-        )
+        team_dims = "team_id, grid_id, community_id, township_id, district_id"
+        for target, dims, cols in (
+            ("rollupteam", team_dims, TEAM_COLS),
+            ("rollupteamfilter", f"category_id, department_id, {team_dims}", TEAM_FILTER_COLS),
+        ):
+            names = ", ".join(cols)
+            conn.exec_driver_sql(
+                f"INSERT INTO {target} (month, {dims}, {names}) SELECT {month_int}, {dims}, {names} "
+                f"FROM ({_flows(month_of, dims, cols, (('ad', team_sums, 'ad IS NOT NULL'),))}) AS t"
+            )
         for tmp in ("_rb_case", "_rb_day", "_rb_month", "_rb_over"):
             conn.exec_driver_sql(f"DROP TABLE {tmp}")
 
