@@ -34,6 +34,10 @@ def _tune_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=10000")
+        # 64 MiB of page cache per connection (SQLite's default is 2 MiB): at
+        # 1M cases a community's or a grid's dashboard rereads the same index
+        # pages from the OS on every refresh (bench/dashboard_bench.py: 25 -> 17 ms)
+        cur.execute("PRAGMA cache_size=-65536")
         cur.close()
 
     @event.listens_for(engine, "begin")

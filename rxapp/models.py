@@ -755,7 +755,8 @@ class RollupTeamFilter(SQLModel, table=True):
     category or department (team, grid and community rankings)."""
 
     __table_args__ = (
-        Index("ix_rollupteamfilter_department_month", "department_id", "month"),
+        # a department-filtered city ranking, from the index alone
+        Index("ix_rollupteamfilter_department_month", "department_id", "month", "team_id", "community_id", "grid_id", *_TEAM_FILTER_COUNTERS),
         # a district's / township's filtered rankings, from the index alone
         Index("ix_rollupteamfilter_district", "district_id", "category_id", "month", "department_id", "team_id", *_TEAM_FILTER_COUNTERS),
         Index("ix_rollupteamfilter_township", "township_id", "category_id", "month", "department_id", "team_id", "community_id", "grid_id", *_TEAM_FILTER_COUNTERS),

@@ -512,6 +512,16 @@ class _Ctx:
     def filtered(self) -> bool:
         return self.category_id is not None or self.department_id is not None
 
+    def _filter(self, column, value: int):
+        """``column == value`` for a category or department filter.  Below the
+        rollup levels (a community, a grid) the area holds a few thousand
+        cases: they are read by the area's index and the filter is checked on
+        each row.  Written as ``column + 0`` no index can serve it, so the
+        planner never ANDs a city-wide filter index into the read (PostgreSQL
+        did: 130,000 index entries of one department for a community's 900
+        cases, 10 ms a statement at 1M)."""
+        return (column + 0 == value) if self.area.level not in ROLLUP_LEVELS else (column == value)
+
     def case_conditions(self) -> list:
         conds = []
         column = CASE_AREA_COLUMN.get(self.area.level)
@@ -520,9 +530,9 @@ class _Ctx:
         if self.actor is not None:
             conds.append(case_scope_clause(self.actor))
         if self.category_id is not None:
-            conds.append(Case.category_id == self.category_id)
+            conds.append(self._filter(Case.category_id, self.category_id))
         if self.department_id is not None:
-            conds.append(Case.department_id == self.department_id)
+            conds.append(self._filter(Case.department_id, self.department_id))
         return conds
 
     def handling_conditions(self) -> list:
@@ -531,9 +541,9 @@ class _Ctx:
         if column is not None:
             conds.append(column == self.area.id)
         if self.category_id is not None:
-            conds.append(CaseHandling.category_id == self.category_id)
+            conds.append(self._filter(CaseHandling.category_id, self.category_id))
         if self.department_id is not None:
-            conds.append(CaseHandling.department_id == self.department_id)
+            conds.append(self._filter(CaseHandling.department_id, self.department_id))
         return conds
 
     def prefetch(self, windows: Iterable[Window], cols: tuple[str, ...], overdue_day: date | None = None) -> None:
