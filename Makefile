@@ -8,12 +8,15 @@ export NPM_CONFIG_REGISTRY ?= $(shell npm config get registry 2>/dev/null || ech
 export REFLEX_DB_URL ?= sqlite:///griddesk.db
 export PYTHONUNBUFFERED := 1
 DEMO_CASES ?= 40000
+# processes beside each worker that compute the live dashboards' views (rxapp/view_process.py)
+VIEW_PROCESSES ?= 1
 
 .PHONY: run test deps bun browser db migrate bench run-prod
 
 # demo mode: demo accounts, the demo Open311 key and SMS webhook secret are allowed
 # (and a 演示数据 banner shows); without GRIDDESK_DEMO=1 the app refuses to start with them
 run: export GRIDDESK_DEMO := 1
+run: export GRIDDESK_VIEW_PROCESSES ?= $(VIEW_PROCESSES)
 run: deps db ## set up and serve the demo on http://localhost:3000
 	.venv/bin/reflex run --env prod
 
@@ -59,7 +62,7 @@ run-prod: deps ## PostgreSQL + Redis + several backend workers on http://localho
 	@echo "  REFLEX_DB_URL=$(PROD_DB_URL) $(PY) -m rxapp.users api-key create --name <gateway>"
 	@echo "  export GRIDDESK_SMS_WEBHOOK_SECRET=\$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(32))')"
 	REFLEX_DB_URL=$(PROD_DB_URL) GRIDDESK_DEMO=0 $(PY) -c "from rxapp.domain.demo import refuse_unsafe_start; refuse_unsafe_start()"
-	REFLEX_DB_URL=$(PROD_DB_URL) REFLEX_REDIS_URL=$(PROD_REDIS_URL) GRANIAN_WORKERS=$(PROD_WORKERS) GRIDDESK_DEMO=0 .venv/bin/reflex run --env prod
+	REFLEX_DB_URL=$(PROD_DB_URL) REFLEX_REDIS_URL=$(PROD_REDIS_URL) GRANIAN_WORKERS=$(PROD_WORKERS) GRIDDESK_VIEW_PROCESSES=$(VIEW_PROCESSES) GRIDDESK_DEMO=0 .venv/bin/reflex run --env prod
 
 bench: deps ## every benchmark (intake_bench drives HTTP with wrk, from Debian's packages)
 	@command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null)

@@ -27,11 +27,11 @@ from rxapp import formatting as fmt
 from rxapp.components import charts
 from rxapp.domain import lookups, metrics
 from rxapp.domain.access import Actor
-from rxapp.domain.clock import today
+from rxapp.domain.clock import now as clock_now, today
 from rxapp.domain.overview import missing_schedule_warning
 from rxapp.domain.errors import DomainError
 from rxapp.i18n import translate
-from rxapp.db import _in_session
+from rxapp import view_process
 from rxapp.state.base import AppState, UiState, access, run_db
 from rxapp.state.shared import any_stale, share
 
@@ -123,7 +123,10 @@ async def shared_view(actor: Actor, query: metrics.DashboardQuery, mark: tuple, 
 
     async def compute():
         _computed[key[:3]] += 1
-        return await _in_view_thread(lane, _in_session, lambda s: metrics.dashboard(s, actor=actor, query=query))
+        processes = view_process.pool() if lane == "push" else None
+        if processes is not None:  # the push's views beside the worker (rxapp/view_process.py)
+            return await asyncio.get_running_loop().run_in_executor(processes, view_process.compute_view, actor, query, clock_now())
+        return await _in_view_thread(lane, view_process.compute_view, actor, query, clock_now())
 
     async def build() -> dict:
         result = await _shared(_results, key, compute)

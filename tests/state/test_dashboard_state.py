@@ -114,7 +114,7 @@ def counted_views(monkeypatch):
 
     calls, reads = [], []
 
-    def dashboard(session, *, actor, query):
+    def dashboard(session, *, actor, query, now=None):
         calls.append(query.period)
         _time.sleep(0.05)
         return ("result", query.period)
