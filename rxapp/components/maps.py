@@ -7,6 +7,7 @@ import reflex as rx
 
 from rxapp.components import styles
 from rxapp.components.map_figures import locate_button, map_chart, pick_map
+from rxapp.components.plot import deferred
 from rxapp.state.base import T
 from rxapp.state.map import CaseMapState, MapState as M, PublicMapState
 from rxapp.state.place import PlaceState as P
@@ -110,7 +111,7 @@ def map_body() -> rx.Component:
         rx.cond(
             M.loading,
             rx.center(rx.spinner(size="3"), padding="60px", width="100%"),
-            rx.box(map_chart(M.fig, id_="grid-map", on_click=M.click), width="100%", min_width="0", contain="layout style", id="grid-map-box"),
+            rx.box(deferred(map_chart(M.fig, id_="grid-map", on_click=M.click), M.fig["layout"].to(dict)["height"]), width="100%", min_width="0", contain="layout style", id="grid-map-box"),
         ),
         rx.cond(M.no_outline, rx.text(T("map.no_outline"), size="1", color_scheme="amber")),
         rx.hstack(

@@ -8,7 +8,7 @@ from rxapp.components.hotspots import hotspot_card
 
 from rxapp.components import styles
 from rxapp.components.layout import app_page, page_title
-from rxapp.components.plot import plot, preload
+from rxapp.components.plot import deferred, plot, preload
 from rxapp.components.warnings import warning_card
 from rxapp.components.maps import map_card
 from rxapp.state.base import T
@@ -201,7 +201,7 @@ def kpis() -> rx.Component:
 def chart(fig, note: rx.Var | str | None = None, **props) -> rx.Component:
     """A plotly card; ``note`` is the figure's definition, in small type under it."""
     return rx.box(
-        plot(data=fig.to(go.Figure), config={"displaylogo": False, "responsive": True}, locale="zh-CN", width="100%", **props),
+        deferred(plot(data=fig.to(go.Figure), config={"displaylogo": False, "responsive": True}, locale="zh-CN", width="100%", **props), fig["layout"].to(dict)["height"]),
         rx.text(note, size="1", color_scheme="gray", padding_x="4px") if note is not None else rx.fragment(),
         width="100%",
         min_width="0",
