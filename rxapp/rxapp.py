@@ -35,5 +35,6 @@ firewall.install(app)
 # live dashboards: one push task per worker
 app.register_lifespan_task(dashboard_state.push_live_updates)
 app.register_lifespan_task(hotspots_state.push_hotspots)
-# the loaded app's objects leave the garbage collector's full passes (rxapp/heap.py)
-app.register_lifespan_task(heap.settle)
+# the first queries computed once, then the loaded app's objects leave the
+# garbage collector's full passes (rxapp/heap.py)
+app.register_lifespan_task(heap.startup)
