@@ -59,9 +59,9 @@ def preload() -> rx.Component:
 
 # One chart drawn at a time, in page order, once the browser is idle: a chart
 # in the viewport mounts at once; the others mount one per idle slot (or when
-# scrolled near), so the figures on screen are never held up by plotly drawing
+# scrolled into view), so the figures on screen are never held up by plotly drawing
 # the charts below them (about 0.6 s of the main thread for the dashboard's
-# seven on this machine, profiled with bench/first_open_bench.py).
+# seven on a cold open on this machine, in a CDP profile of Chromium).
 _DEFER_JS = """
 const gdDeferQueue = [];
 let gdDeferWaiting = false;
@@ -99,8 +99,8 @@ function GdDeferred({children, height, ...rest}) {
 
 
 class _Deferred(rx.Component):
-    """Mounts its child (a chart) when it is in or near the viewport, or at
-    the browser's next idle slot: see ``_DEFER_JS``."""
+    """Mounts its child (a chart) when it is in the viewport, or at the
+    browser's next idle slot: see ``_DEFER_JS``."""
 
     tag: str = "GdDeferred"
 
@@ -114,6 +114,6 @@ class _Deferred(rx.Component):
 
 
 def deferred(child: rx.Component, height: rx.Var | int = 320) -> rx.Component:
-    """``child`` drawn once it is near the viewport or the page is idle; until
+    """``child`` drawn once it is in the viewport or the page is idle; until
     then a box ``height`` px tall holds its place."""
     return _Deferred.create(child, height=height)
