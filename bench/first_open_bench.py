@@ -9,9 +9,9 @@ start → the page's figures on screen, cold and warm, beside /login as the floo
 "Figures on screen" is measured in the page (``performance.now()`` since the
 navigation started, checked on every animation frame):
 
-* ``/dashboard``: the KPI cards with their figures, and every chart or map
-  whose box is inside the viewport drawn by plotly (``_fullLayout`` and an SVG
-  in it); charts below the fold are drawn one per idle slot after that (or
+* ``/dashboard``: the KPI cards with their figures, no spinner inside the
+  viewport, and every chart or map whose box is inside the viewport drawn by
+  plotly (``_fullLayout`` and an SVG in it); charts below the fold are drawn one per idle slot after that (or
   when scrolled near), so the row also carries ``all_charts_*``: the time until
   all six charts and the map card's map are drawn without scrolling;
 * ``/cases``: the list's first rows (or its empty state) shown, not loading;
@@ -59,12 +59,11 @@ READY = {
     "/login": "() => { const u = document.getElementById('username'); return !!(u && u.offsetParent); }",
     "/dashboard": (
         "() => { if (!document.getElementById('dash-scope') || !document.getElementById('kpi-due_completion_rate')) return false;"
-        " if (document.querySelectorAll('.rt-Spinner, .rt-spinner').length) return false;"
+        " const seen = (el) => { const r = el.getBoundingClientRect(); return r.bottom > 0 && r.top < window.innerHeight; };"
+        " for (const s of document.querySelectorAll('.rt-Spinner, .rt-spinner')) if (seen(s)) return false;"
         f" const drawn = {_DRAWN};"
-        " for (const box of document.querySelectorAll('[data-deferred]')) {"
-        "   const r = box.getBoundingClientRect();"
-        "   if (r.bottom <= 0 || r.top >= window.innerHeight) continue;"
-        "   if (!drawn(box.querySelector('.js-plotly-plot'))) return false; }"
+        " for (const box of document.querySelectorAll('[data-deferred]'))"
+        "   if (seen(box) && !drawn(box.querySelector('.js-plotly-plot'))) return false;"
         " return true; }"
     ),
     "/cases": (

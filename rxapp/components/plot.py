@@ -65,6 +65,7 @@ def preload() -> rx.Component:
 _DEFER_JS = """
 const gdDeferQueue = [];
 let gdDeferWaiting = false;
+let gdDeferSettle = null;
 function gdDeferPump() {
   if (gdDeferWaiting || gdDeferQueue.length === 0) return;
   gdDeferWaiting = true;
@@ -75,6 +76,15 @@ function gdDeferPump() {
     if (next) next();
     gdDeferPump();
   }, {timeout: 1500});
+}
+// charts mount in a burst when a page's data arrives, and the page's next
+// deltas (the map card's, a card's count) follow within a few milliseconds:
+// the first idle mount waits for 150 ms without a new chart, so those are
+// drawn first and a chart's drawing never holds them up
+function gdDeferAdd(show) {
+  gdDeferQueue.push(show);
+  if (gdDeferSettle !== null) clearTimeout(gdDeferSettle);
+  gdDeferSettle = setTimeout(() => { gdDeferSettle = null; gdDeferPump(); }, 150);
 }
 function GdDeferred({children, height, ...rest}) {
   const ref = useRef(null);
@@ -88,8 +98,7 @@ function GdDeferred({children, height, ...rest}) {
       io = new IntersectionObserver((entries) => { if (entries.some((e) => e.isIntersecting)) show(); }, {rootMargin: '0px'});
       io.observe(ref.current);
     }
-    gdDeferQueue.push(show);
-    gdDeferPump();
+    gdDeferAdd(show);
     return () => { live = false; if (io) io.disconnect(); };
   }, [shown]);
   const style = shown ? {width: '100%'} : {width: '100%', minHeight: (Number(height) || 320) + 'px'};

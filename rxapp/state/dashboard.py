@@ -467,9 +467,10 @@ class DashboardState(CaseFilters, AppState):
         _seen(self.router.session.client_token)
         before, shown = self._url_query(), bool(self.cards) and not self.error
         self._from_url(self.router.url.query_parameters)
-        if not shown or self._url_query() != before:
+        if (not shown or self._url_query() != before) and not self.loading:
             # a spinner only for a new view: the same filters keep the charts on
-            # screen while they are checked (no teardown, no second draw)
+            # screen while they are checked (no teardown, no second draw); a new
+            # tab shows it already, so its first open sends one delta less
             self.loading = True
             yield
         await self._load_options()
