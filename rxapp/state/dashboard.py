@@ -18,6 +18,7 @@ import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from collections import OrderedDict
 from urllib.parse import urlencode
 
@@ -125,7 +126,11 @@ async def shared_view(actor: Actor, query: metrics.DashboardQuery, mark: tuple, 
         _computed[key[:3]] += 1
         processes = view_process.pool() if lane == "push" else None
         if processes is not None:  # the push's views beside the worker (rxapp/view_process.py)
-            return await asyncio.get_running_loop().run_in_executor(processes, view_process.compute_view, actor, query, clock_now())
+            try:
+                return await asyncio.get_running_loop().run_in_executor(processes, view_process.compute_view, actor, query, clock_now())
+            except BrokenProcessPool:  # a view process died: a new pool next time, this view here
+                log.warning("a dashboard view process died; starting new ones")
+                view_process.shutdown()
         return await _in_view_thread(lane, view_process.compute_view, actor, query, clock_now())
 
     async def build() -> dict:
@@ -237,13 +242,18 @@ async def _push_all(app) -> int:
         if seen is not None and token not in _viewer_states:
             actor, query, lang = seen
             views.setdefault((actor.role, actor.scope_area_id, query.model_dump_json(), lang), seen)
-    for actor, query, lang in views.values():
+
+    async def view(actor, query, lang) -> None:
         try:
             await shared_view(actor, query, mark, lang, lane="push")
         except DomainError:
             pass  # its viewers show the error on their push
         except Exception as exc:  # noqa: BLE001 - one view's failure must not stop the others
             log.info("live view not computed (%s); its viewers compute it on their push", exc)
+
+    # all at once: the view processes compute the next views while the worker's
+    # push thread renders the ones computed (in a thread, they queue as before)
+    await asyncio.gather(*(view(*v) for v in views.values()))
     slots = asyncio.Semaphore(PUSH_AT_ONCE)
 
     async def push(token: str) -> None:

@@ -86,3 +86,27 @@ async def test_only_the_push_computes_in_the_view_processes(state_db, monkeypatc
         pool.shutdown()
         D._views.clear()
         D._results.clear()
+
+
+@pytest.mark.anyio
+async def test_a_dead_view_process_is_replaced_and_its_view_computed_in_the_worker(state_db, monkeypatch):
+    from concurrent.futures.process import BrokenProcessPool
+
+    from rxapp.state import dashboard as D
+
+    class Dead(ThreadPoolExecutor):
+        def submit(self, fn, *args, **kwargs):
+            raise BrokenProcessPool("a view process died")
+
+    dead, resets = Dead(max_workers=1), []
+    monkeypatch.setattr(view_process, "pool", lambda: dead)
+    monkeypatch.setattr(view_process, "shutdown", lambda: resets.append(1))
+    D._views.clear()
+    D._results.clear()
+    try:
+        view = await D.shared_view(leader(), parse_query({"period": "this_month"}), (902, 0, 0), "zh", lane="push")
+        assert view["cards"] and resets == [1]
+    finally:
+        dead.shutdown()
+        D._views.clear()
+        D._results.clear()
