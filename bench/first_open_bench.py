@@ -11,9 +11,10 @@ navigation started, checked on every animation frame):
 
 * ``/dashboard``: the KPI cards with their figures, no spinner inside the
   viewport, and every chart or map whose box is inside the viewport drawn by
-  plotly (``_fullLayout`` and an SVG in it); charts below the fold are drawn one per idle slot after that (or
-  when scrolled near), so the row also carries ``all_charts_*``: the time until
-  all six charts and the map card's map are drawn without scrolling;
+  plotly (``_fullLayout`` and an SVG in it); charts below the fold are drawn
+  one per idle slot after that (or when scrolled into view), so the row also
+  carries ``all_charts_*``: the time until all six charts and the map card's
+  map are drawn without scrolling;
 * ``/cases``: the list's first rows (or its empty state) shown, not loading;
 * ``/login`` (the floor): the sign-in form shown.
 

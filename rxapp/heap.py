@@ -38,11 +38,10 @@ def warm() -> None:
     that is not ready yet is skipped."""
     from rxapp.db import _in_session
     from rxapp.domain import metrics, queries
-    from rxapp.domain.access import Actor
+    from rxapp.domain.admin import cli_actor
     from rxapp.domain.geo import mapview
 
-    city = Actor(user_id=0, username="", display_name="", role="admin", scope_area_id=None, scope_level="city",
-                 scope_path="", team_id=None, department_id=None)
+    city = cli_actor()  # the server's own trusted administrator: city-wide, no user
     query = metrics.parse_query({})
     for step in (
         lambda s: metrics.dashboard(s, actor=city, query=query),

@@ -36,12 +36,12 @@ def test_warming_computes_the_city_views_once_and_skips_a_database_that_is_not_r
         real = getattr(module, name)
 
         def spy(session, *, actor, real=real, name=name, **kw):
-            seen.append((name, actor.scope_level, actor.role))
+            seen.append((name, actor.is_citywide, actor.role))
             return real(session, actor=actor, **kw)
 
         monkeypatch.setattr(module, name, spy)
     heap.warm()
-    assert seen == [("dashboard", "city", "admin"), ("map_view", "city", "admin"), ("search_cases", "city", "admin")]
+    assert seen == [("dashboard", True, "admin"), ("map_view", True, "admin"), ("search_cases", True, "admin")]
 
     def broken(session, **kw):
         raise RuntimeError("no such table: case")
