@@ -13,7 +13,7 @@ import json
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -634,8 +634,9 @@ def publish_boards(session: Session, *, actor: Actor, community_ids: list[object
                 month=m,
                 published_by_user_id=who.user_id,
                 published_at=at,
-                rows_json=json.dumps([asdict(r) for r in rows], ensure_ascii=False),
-                teams_json=json.dumps([asdict(t) for t in teams], ensure_ascii=False),
+                # vars(): the fields of these flat dataclasses, as asdict gives them, without its deep copies
+                rows_json=json.dumps([vars(r) for r in rows], ensure_ascii=False),
+                teams_json=json.dumps([vars(t) for t in teams], ensure_ascii=False),
             )
         )
         boards.append(Board(cid, comms[cid].name, m, True, at.strftime("%Y-%m-%d %H:%M"), rows, teams))

@@ -54,8 +54,7 @@ Where ``os.fork`` exists the rows are generated in a forked process (after
 the reference data are read: the generation reads nothing from the database)
 and sent down a pipe (``marshal``) to this one, which writes them on its
 connection, in its transaction: generation and writing then run on two cores,
-not in turns under one GIL, and the case indexes stay during the load (their
-upkeep runs beside the generation).  ``seed(..., fork=False)`` keeps it all
+not in turns under one GIL.  ``seed(..., fork=False)`` keeps it all
 in one process; the rows are the same.
 Deadlines are cached per (day, working days); the password is hashed once.
 """
@@ -178,23 +177,22 @@ def _empty_tables(conn: Connection, dialect: str) -> None:
 # SQLite ``case`` carries 23 indexes, most led by a column other than time:
 # their upkeep made the case inserts cost 4x their CPU without them.)
 REBUILD_TABLES = ("case", "caseevent", "sms", "evaluation", "household", "resident", "visit", "diary", "casehandling")
-# ... except, when the rows come from a forked generator (seed's ``fork``), those of
-# ``case``: this process then writes beside the generation with a core of its own
-# and time to spare, and the upkeep of the case indexes (most of them led by a
-# few-valued column and then a time, so each insert lands near the end of its
-# group) fits in that time, where building them after the load was the largest
-# part of the finish (1M cases: ~35 of its ~56 s on SQLite).
-FORK_KEEP_INDEXED = ("case",)
+# (An earlier version kept the case indexes during a forked load, their upkeep
+# thought to fit beside the generation. Measured at 1M cases on SQLite on
+# 2026-12-07, the writer was the critical path: the case inserts took 72 s with
+# their 19 indexes against 21 s without, where building them after takes ~43 s,
+# and the generation alone 58-69 s: the whole seed 203-212 s -> 179 s.)
 # The forked generator pays off from about here: at 100k cases (full city) 33.6 s
-# against 40.9 s in one process, where the 40k-case demo (3 grids a township) took
-# ~0.8 s longer forked on a busy machine (11.3 against 10.5 s, load ~2.5).
-FORK_MIN_CASES = 100_000
+# against 40.9 s in one process; with every index built after the load, the
+# 40k-case demo (3 grids a township) too: 9.3-10.5 s against 11.0-11.7 s in one
+# process (SQLite, quiet machine, three runs each, 2026-12-07).
+FORK_MIN_CASES = 20_000
 
 
-def _drop_indexes(conn: Connection, keep: tuple[str, ...] = ()) -> list:
+def _drop_indexes(conn: Connection) -> list:
     dropped = []
     for table in all_tables():
-        if table.name in REBUILD_TABLES and table.name not in keep:
+        if table.name in REBUILD_TABLES:
             for idx in table.indexes:
                 if not idx.unique:
                     conn.exec_driver_sql(f'DROP INDEX IF EXISTS "{idx.name}"')
@@ -533,8 +531,8 @@ def seed(
                         conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
                 if fork is None:
                     fork = hasattr(os, "fork") and cases >= FORK_MIN_CASES
-                dropped = _drop_indexes(conn, FORK_KEEP_INDEXED if fork else ())
-                if dialect == "sqlite" and fork:  # room for the kept indexes' pages (only what is used is allocated)
+                dropped = _drop_indexes(conn)
+                if dialect == "sqlite" and fork:  # a bigger page cache for the big load (only what is used is allocated)
                     raw.execute("PRAGMA cache_size=-1048576")
                 gen = _Generator(
                     conn,
