@@ -184,8 +184,12 @@ async def post_request(fmt: Fmt, request: Request) -> Response:
     values = {name: value for name, value in form.items() if name in POST_FIELDS and isinstance(value, str)}
     params = {name: values.get(name) for name in POST_FIELDS if name not in ("api_key", "address_id", "media_url")}
     guesser = throttle.make_key("apikey", "ip", request.client.host if request.client else "")
-    if until := await run_db(lambda s: throttle.locked_until(s, guesser)):
-        return _error(429, f"api_key: too many invalid keys from this address, retry after {until:%H:%M} (UTC+8)", fmt)
+    # a locked-out sender is answered 429 in the intake batch (one query for the
+    # batch); with photos, before they are decoded
+    has_files = any(not isinstance(value, str) for _, value in form.multi_items())
+    if has_files and (until := await run_db(lambda s: throttle.locked_until(s, guesser))):
+        err = o.guess_lock_error(until)
+        return _error(err.code, err.description, fmt)
     try:
         photos = await _photos(form)
     except DomainError as exc:
@@ -193,7 +197,7 @@ async def post_request(fmt: Fmt, request: Request) -> Response:
     finally:
         await form.close()
     try:
-        answer = await intake.submit((values.get("api_key"), params))
+        answer = await intake.submit((values.get("api_key"), params, guesser))
     except o.Open311Error as exc:
         if exc.code == 403:  # a wrong key: counted per address (API_KEY_GUESS_RULE)
             await run_db(lambda s: throttle.record_failure(s, guesser, API_KEY_GUESS_RULE))

@@ -37,6 +37,7 @@ from xml.sax.saxutils import escape
 from sqlmodel import Session, select
 
 from rxapp.domain.cases import STATUS_ZH, Intake, IntakeRef, claim_sqlite_writer, submit_public_batch
+from rxapp.domain import throttle
 from rxapp.domain.clock import CST
 from rxapp.domain.errors import DomainError
 from rxapp.domain.geo.datum import gcj02_to_wgs84
@@ -603,19 +604,31 @@ def _post_data(ref: IntakeRef, resolver: Resolver, params: Mapping[str, object])
     return data, cat.deadline_workdays
 
 
-def post_requests(session: Session, posts: list[tuple[object, Mapping[str, object]]]) -> list[list[dict[str, object]] | Open311Error]:
-    """POST requests: ``(api_key, params)`` each.  All of them are taken in
-    one transaction (committed here) — the group commit behind the HTTP
-    route — and each is answered on its own: the spec's answer list, or its
-    ``Open311Error`` (401/403 key, 429 over the key's limit, 400/404
+def guess_lock_error(until: datetime) -> Open311Error:
+    """The answer to a sender locked out for guessing keys (``throttle``)."""
+    return Open311Error(429, f"api_key: too many invalid keys from this address, retry after {until:%H:%M} (UTC+8)")
+
+
+def post_requests(session: Session, posts: list[tuple]) -> list[list[dict[str, object]] | Open311Error]:
+    """POST requests: ``(api_key, params)`` each, or ``(api_key, params,
+    sender)`` with the sender's key-guessing throttle key.  All of them are
+    taken in one transaction (committed here) — the group commit behind the
+    HTTP route — and each is answered on its own: the spec's answer list, or
+    its ``Open311Error`` (429 a sender locked out for guessing keys, read in
+    the batch's one query; 401/403 key, 429 over the key's limit, 400/404
     parameters) while the others are still taken."""
     out: list[list[dict[str, object]] | Open311Error | None] = [None] * len(posts)
     claim_sqlite_writer(session)  # SQLite: take the write lock before reading, so the batch never meets a stale snapshot
-    keys = _keys(session, [k for k, _ in posts])
+    locks = throttle.running_locks(session, [p[2] for p in posts if len(p) > 2 and p[2]])
+    keys = _keys(session, [p[0] for p in posts])
     live: list[tuple[int, ApiKey]] = []
-    for i, (api_key, _) in enumerate(posts):
+    for i, post in enumerate(posts):
+        until = locks.get(post[2]) if len(post) > 2 and post[2] else None
+        if until is not None:
+            out[i] = guess_lock_error(until)
+            continue
         try:
-            live.append((i, _check_key(keys, api_key)))
+            live.append((i, _check_key(keys, post[0])))
         except Open311Error as exc:
             out[i] = exc
     per_key: dict[int, list[int]] = {}

@@ -134,6 +134,41 @@ def test_open311_batch_answers_each_post_on_its_own(committed, monkeypatch):
         assert case.grid_id == world.areas["g1"].id  # placed by the address: the community's first grid
 
 
+def test_open311_batch_answers_a_locked_out_sender_429_and_takes_the_others(committed, monkeypatch):
+    """The key-guessing lock is read in the batch (one query), not per request."""
+    engine, _world = committed
+    from datetime import timedelta
+
+    from rxapp.domain import throttle
+    from rxapp.domain.clock import now
+    from rxapp.domain.security import token_digest
+    from rxapp.models import ApiKey
+
+    rule = throttle.Rule(limit=2, window=timedelta(minutes=10), lock=timedelta(minutes=10))
+    with Session(engine) as s:
+        s.add(ApiKey(name="k", prefix="k", key_hash=token_digest("key-a"), rate_limit_per_minute=100, created_at=now()))
+        s.commit()
+        throttle.record_failure(s, "apikey:ip:192.0.2.9", rule)
+        until = throttle.record_failure(s, "apikey:ip:192.0.2.9", rule)
+        assert until is not None
+    monkeypatch.setenv("REFLEX_REDIS_URL", "")
+    O.rate_limiter.reset()
+    good = {"service_code": "ENV", "description": CONFIDENT_ENV, "address_string": "朱家尖街道c1社区海滨路", "phone": PHONE}
+    with Session(engine) as s:
+        out = O.post_requests(
+            s,
+            [
+                ("key-a", good, "apikey:ip:192.0.2.9"),  # locked out, even with the right key
+                ("key-a", good, "apikey:ip:192.0.2.10"),
+                ("key-a", good),  # no sender given
+            ],
+        )
+    assert out[0].code == 429 and "too many invalid keys" in out[0].description and f"{until:%H:%M}" in out[0].description
+    assert all(isinstance(o, list) and o[0]["service_request_id"].startswith("ZS") for o in out[1:])
+    with Session(engine) as s:
+        assert len(s.exec(select(Case)).all()) == 2
+
+
 def test_group_commit_answers_every_waiter_even_when_a_batch_fails(monkeypatch, tmp_path):
     monkeypatch.setenv("REFLEX_DB_URL", f"sqlite:///{tmp_path}/gc.db")
     from rxapp.db import engine_for

@@ -82,9 +82,10 @@ async def test_evaluation_code_requests_share_the_limit(state_db):
 
 
 @pytest.mark.anyio
-async def test_wrong_open311_api_keys_are_throttled_per_address(state_db):
+async def test_wrong_open311_api_keys_are_throttled_per_address(state_db, monkeypatch):
     from tests.api.test_open311 import DEMO_KEY, _ensure_key, _post_form
 
+    import rxapp.api.open311 as api
     from rxapp.api.open311 import API_KEY_GUESS_RULE
 
     _ensure_key(DEMO_KEY)
@@ -97,6 +98,14 @@ async def test_wrong_open311_api_keys_are_throttled_per_address(state_db):
             codes.append(r.status_code)
         assert codes[: API_KEY_GUESS_RULE.limit] == [403] * API_KEY_GUESS_RULE.limit and codes[-1] == 429, codes
         r = await client.post("/api/open311/v2/requests.json", data=_post_form())
+        assert r.status_code == 429 and "too many invalid keys" in r.json()[0]["description"]
+        # with photos the lock is read before they are decoded
+        async def no_decoding(_form):
+            raise AssertionError("photos of a locked-out sender were decoded")
+
+        with monkeypatch.context() as m:
+            m.setattr(api, "_photos", no_decoding)
+            r = await client.post("/api/open311/v2/requests.json", data=_post_form(), files={"media": ("a.jpg", b"\xff\xd8not-a-photo", "image/jpeg")})
         assert r.status_code == 429 and "too many invalid keys" in r.json()[0]["description"]
     other = httpx.ASGITransport(app=build_api(), client=("192.0.2.78", 5000))
     async with httpx.AsyncClient(transport=other, base_url="http://testserver") as client:

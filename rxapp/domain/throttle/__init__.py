@@ -47,6 +47,19 @@ def locked_until(session: Session, key: str, at: datetime | None = None) -> date
     return until if until is not None and until > t else None
 
 
+def running_locks(session: Session, keys: list[str], at: datetime | None = None) -> dict[str, datetime]:
+    """The locks among ``keys`` still running: key -> when it ends (one query)."""
+    if not keys:
+        return {}
+    t = at or now()
+    rows = session.exec(
+        select(GuessCounter.key, GuessCounter.locked_until).where(
+            GuessCounter.key.in_(list({k[:MAX_KEY] for k in keys})), GuessCounter.locked_until > t
+        )
+    ).all()
+    return {key: until for key, until in rows}
+
+
 def first_lock(session: Session, keys: list[str], at: datetime | None = None) -> datetime | None:
     """The latest lock among ``keys`` still running, or None."""
     t = at or now()
