@@ -273,17 +273,16 @@ def send_reminders(session: Session, *, threshold: float | None = None) -> int:
     """Queue one reminder SMS per case whose risk crossed the threshold, to its
     department's handlers (active users with a phone); at most once per case,
     recorded in ``WarningReminder`` even when no handler has a phone."""
-    from rxapp.domain.access import Actor as _Actor
+    from rxapp.domain.admin import cli_actor
     from rxapp.domain.sms import queue_sms
 
     model = active_warning_model(session)
     if model is None:
         return 0
     cut = model.threshold if threshold is None else threshold
-    system = _Actor(user_id=0, username="system", display_name="system", role=Role.ADMIN, scope_area_id=None,
-                    scope_level=None, scope_path="/", team_id=None, department_id=None)
     reminded = set(session.exec(select(WarningReminder.case_id)).all())
-    due = [(cid, r) for cid, r, _ in scored_open_cases(session, system) if r >= cut and cid not in reminded]
+    # every open case: the server's own trusted administrator (no user) asks
+    due = [(cid, r) for cid, r, _ in scored_open_cases(session, cli_actor()) if r >= cut and cid not in reminded]
     sent = 0
     for cid, r in due:
         case = session.get(Case, cid)
