@@ -619,12 +619,12 @@ def post_requests(session: Session, posts: list[tuple]) -> list[list[dict[str, o
     parameters) while the others are still taken."""
     out: list[list[dict[str, object]] | Open311Error | None] = [None] * len(posts)
     claim_sqlite_writer(session)  # SQLite: take the write lock before reading, so the batch never meets a stale snapshot
-    locks = throttle.running_locks(session, [p[2] for p in posts if len(p) > 2 and p[2]])
-    keys = _keys(session, [p[0] for p in posts])
+    senders = [post[2] if len(post) > 2 else None for post in posts]
+    locks = throttle.running_locks(session, [sender for sender in senders if sender])
+    keys = _keys(session, [post[0] for post in posts])
     live: list[tuple[int, ApiKey]] = []
     for i, post in enumerate(posts):
-        until = locks.get(post[2]) if len(post) > 2 and post[2] else None
-        if until is not None:
+        if (until := locks.get(senders[i])) is not None:
             out[i] = guess_lock_error(until)
             continue
         try:

@@ -181,7 +181,7 @@ REBUILD_TABLES = ("case", "caseevent", "sms", "evaluation", "household", "reside
 # thought to fit beside the generation. Measured at 1M cases on SQLite on
 # 2026-12-07, the writer was the critical path: the case inserts took 72 s with
 # their 19 indexes against 21 s without, where building them after takes ~43 s,
-# and the generation alone 58-69 s: the whole seed 203-212 s -> 179 s.)
+# and the generation alone 58-69 s: the whole seed 203-212 s -> 178.8-183.9 s.)
 # The forked generator pays off from about here: at 100k cases (full city) 33.6 s
 # against 40.9 s in one process; with every index built after the load, the
 # 40k-case demo (3 grids a township) too: 9.3-10.5 s against 11.0-11.7 s in one

@@ -42,31 +42,24 @@ def make_key(*parts: object) -> str:
 
 def locked_until(session: Session, key: str, at: datetime | None = None) -> datetime | None:
     """When the key's lock ends, or None when it is not locked."""
-    t = at or now()
-    until = session.exec(select(GuessCounter.locked_until).where(GuessCounter.key == key[:MAX_KEY])).first()
-    return until if until is not None and until > t else None
+    return running_locks(session, [key], at).get(key)
 
 
 def running_locks(session: Session, keys: list[str], at: datetime | None = None) -> dict[str, datetime]:
-    """The locks among ``keys`` still running: key -> when it ends (one query)."""
+    """The locks among ``keys`` still running: key (as given) -> when it ends, in one query."""
     if not keys:
         return {}
     t = at or now()
-    rows = session.exec(
-        select(GuessCounter.key, GuessCounter.locked_until).where(
-            GuessCounter.key.in_(list({k[:MAX_KEY] for k in keys})), GuessCounter.locked_until > t
-        )
-    ).all()
-    return {key: until for key, until in rows}
+    stored = {k[:MAX_KEY] for k in keys}
+    found = dict(
+        session.exec(select(GuessCounter.key, GuessCounter.locked_until).where(GuessCounter.key.in_(list(stored)), GuessCounter.locked_until > t)).all()
+    )
+    return {k: found[k[:MAX_KEY]] for k in keys if k[:MAX_KEY] in found}
 
 
 def first_lock(session: Session, keys: list[str], at: datetime | None = None) -> datetime | None:
     """The latest lock among ``keys`` still running, or None."""
-    t = at or now()
-    rows = session.exec(
-        select(GuessCounter.locked_until).where(GuessCounter.key.in_([k[:MAX_KEY] for k in keys]), GuessCounter.locked_until > t)
-    ).all()
-    return max(rows) if rows else None
+    return max(running_locks(session, keys, at).values(), default=None)
 
 
 def _insert(session: Session):
