@@ -55,6 +55,7 @@ class _Phases:
     GEN_STEPS = ("setup_reference", "setup_time", "build_people", "build_diaries", "plan_meetings", "build_cases",
                  "write_meetings", "build_team_evaluations")
     FINISH = ("_create_indexes", "rebuild_rollups", "seed_media", "replay_detector", "publish_demo_boards")
+    FINISH_STEPS = ("write_rollups",)  # the rollups a forked generator computed, written (else rebuild_rollups)
 
     def __init__(self):
         self.t: dict[str, float] = {}  # wall seconds
@@ -77,7 +78,7 @@ class _Phases:
         self._saved.append((owner, name, orig))
 
     def __enter__(self):
-        for name in self.GEN_STEPS:
+        for name in self.GEN_STEPS + self.FINISH_STEPS:
             self._wrap(S._Generator, name, name)
         self._wrap(S._Sink, "close", "writer_drain")
         # the writer thread's busy time, per table (it overlaps the generator's phases)

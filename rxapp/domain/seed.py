@@ -99,6 +99,7 @@ from rxapp.domain.geo.shapes import area_columns, stored
 from rxapp.domain.geo.tessellate import points_in, tessellate_township
 from rxapp.domain.hotspots.detector import replay_detector
 from rxapp.domain.holidays import load_overrides
+from rxapp.domain.rollup import MODELS as ROLLUP_MODELS
 from rxapp.domain.rollup import WorkClock, bin_of, rebuild_rollups
 from rxapp.domain.reference import load_reference, read_csv
 from rxapp.domain.security import UNUSABLE_PASSWORD, hash_password, token_digest
@@ -176,7 +177,11 @@ def _empty_tables(conn: Connection, dialect: str) -> None:
 # after it, on both databases: a sorted build beats row-by-row upkeep. (On
 # SQLite ``case`` carries 23 indexes, most led by a column other than time:
 # their upkeep made the case inserts cost 4x their CPU without them.)
-REBUILD_TABLES = ("case", "caseevent", "sms", "evaluation", "household", "resident", "visit", "diary", "casehandling")
+# ``casehandling`` keeps its indexes: their upkeep fits in the writer's slack
+# while the generator is the bottleneck (1M cases, SQLite, 2026-12-07: building
+# them after took 10 s; kept live, the whole seed went 190-203 s -> 153-164 s
+# together with the rollups computed in the forked generator, see _rollup_rows).
+REBUILD_TABLES = ("case", "caseevent", "sms", "evaluation", "household", "resident", "visit", "diary")
 # (An earlier version kept the case indexes during a forked load, their upkeep
 # thought to fit beside the generation. Measured at 1M cases on SQLite on
 # 2026-12-07, the writer was the critical path: the case inserts took 72 s with
@@ -312,7 +317,7 @@ class _Sink:
                     write_row(row)
 
 
-_MSG_PROGRESS, _MSG_DONE, _MSG_ERROR = 1, 2, 3  # table names are the other messages' tags
+_MSG_PROGRESS, _MSG_DONE, _MSG_ERROR, _MSG_END = 1, 2, 3, 4  # table names are the other messages' tags
 
 
 def _dumps(msg) -> bytes:
@@ -327,20 +332,31 @@ def _loads(data: bytes):
 
 
 class _PipeSink:
-    """The generator process's sink: sends each batch down the pipe to the real one."""
+    """The generator process's sink: sends each batch down the pipe to the real one,
+    keeping the batches of the ``keep`` tables (the generator never touches a
+    batch it has written) for the rollups the process computes afterwards."""
 
-    def __init__(self, conn):
+    def __init__(self, conn, keep: tuple[str, ...] = ()):
         self.conn = conn
+        self.kept: dict[str, list[list[tuple]]] = {t: [] for t in keep}
 
     def write(self, table: str, rows: list[tuple]) -> None:
         if rows:
             self.conn.send_bytes(_dumps((table, rows)))
+            kept = self.kept.get(table)
+            if kept is not None:
+                kept.append(rows)
 
     def progress(self, stage: str, done: int, total: int) -> None:
         self.conn.send_bytes(_dumps((_MSG_PROGRESS, (stage, done, total))))
 
     def finish(self, stats: "SeedStats") -> None:
+        """Every generated row is sent: ``stats`` ends the generation."""
         self.conn.send_bytes(_dumps((_MSG_DONE, stats)))
+
+    def end(self) -> None:
+        """Nothing more follows (after the rollup rows)."""
+        self.conn.send_bytes(_dumps((_MSG_END, None)))
         self.conn.close()
 
     def fail(self, exc: BaseException) -> None:
@@ -351,6 +367,43 @@ class _PipeSink:
             data = _dumps((_MSG_ERROR, RuntimeError(f"seed generator: {type(exc).__name__}: {exc}")))
         self.conn.send_bytes(data)
         self.conn.close()
+
+
+ROLLUP_BATCH = 20_000
+
+
+def _rollup_rows(kept: dict[str, list[list[tuple]]]):
+    """The dashboard rollups of the ``case`` and ``casehandling`` batches in
+    ``kept``, as ``rebuild_rollups(handling_given=True)`` computes them, in a
+    private in-memory SQLite database: yields ``(table, rows)`` batches, every
+    column in table order.  The forked generator runs this once its rows are
+    sent, on the core the parent leaves idle while it builds the indexes
+    (whole-table SQL, the same on either database: ``test_seed_rollups``
+    compares the result with a rebuild in the target database).  ``kept`` is
+    emptied as it is read."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.schema import CreateTable
+
+    engine = create_engine("sqlite://")
+    try:
+        with engine.connect() as conn:
+            for table in (M.Case.__table__, M.CaseHandling.__table__, *(m.__table__ for m in ROLLUP_MODELS.values())):
+                conn.execute(CreateTable(table))  # no secondary index: the rebuild only scans
+            sink = _Sink(conn, "sqlite", threaded=False)
+            sink.define(M.Case.__table__, CASE_COLS)
+            sink.define(M.CaseHandling.__table__, HANDLING_COLS)
+            for table, batches in kept.items():
+                while batches:
+                    sink.write(table, batches.pop())
+            rebuild_rollups(Session(bind=conn), handling_given=True)
+            raw = conn.connection.driver_connection
+            for name, model in ROLLUP_MODELS.items():
+                cols = ", ".join(f'"{c.name}"' for c in model.__table__.columns)
+                cur = raw.execute(f'SELECT {cols} FROM "{name}"')
+                while rows := cur.fetchmany(ROLLUP_BATCH):
+                    yield name, rows
+    finally:
+        engine.dispose()
 
 
 # ----------------------------------------------------------------------------
@@ -550,21 +603,25 @@ def seed(
                 )
                 try:
                     stats = gen.run()
+                    gen.sink.close()
+                    report(STAGE_FINISH, 0, 2)
+                    _create_indexes(conn, dropped)
+                    if dialect == "postgresql":
+                        _bump_sequences(conn)
+                    elif verify:
+                        bad = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+                        if bad:
+                            raise RuntimeError(f"seed wrote {len(bad)} rows with broken foreign keys, e.g. {bad[:3]}")
+                    # the dashboard rollups, in the same transaction as the rows they count (the
+                    # per-case handling times were written with the cases: see build_cases); a
+                    # forked generator has computed them meanwhile, from the rows it sent
+                    if not gen.write_rollups():
+                        rebuild_rollups(Session(bind=conn), handling_given=True)
                 except BaseException:
                     gen.sink.close(raise_errors=False)
                     raise
-                gen.sink.close()
-                report(STAGE_FINISH, 0, 2)
-                _create_indexes(conn, dropped)
-                if dialect == "postgresql":
-                    _bump_sequences(conn)
-                elif verify:
-                    bad = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
-                    if bad:
-                        raise RuntimeError(f"seed wrote {len(bad)} rows with broken foreign keys, e.g. {bad[:3]}")
-                # the dashboard rollups, in the same transaction as the rows they count (the
-                # per-case handling times were written with the cases: see build_cases)
-                rebuild_rollups(Session(bind=conn), handling_given=True)
+                finally:
+                    gen.end_child()
                 if dialect == "sqlite":  # the rebuild leaves SQLite's default 2 MB page cache behind: the load's again
                     raw.execute("PRAGMA cache_size=-262144")
                 seed_media(conn, random_seed=random_seed, now=now)  # demo photos (issue 16)
@@ -655,6 +712,7 @@ class _Generator:
         self.report = report
         self.batch = batch_size
         self.sink = _Sink(conn, dialect)
+        self._child = None  # (pid, pipe, gc was enabled) of the generator process, while it runs
         self.stats = SeedStats()
         for table, cols in (
             (M.Area, AREA_COLS), (M.Team, TEAM_COLS), (M.TeamMember, MEMBER_COLS), (M.User, USER_COLS),
@@ -748,7 +806,9 @@ class _Generator:
         two cores instead of taking turns on one under the GIL.  The child never
         touches the database connection it inherits and leaves with ``os._exit``
         (no finalizers, no flushes); an error on either side ends both and reaches
-        the caller, whose transaction then rolls back: nothing stays."""
+        the caller, whose transaction then rolls back: nothing stays.  Once its rows
+        are sent the child computes their rollups (``_rollup_rows``) on the core this
+        process leaves idle while it builds the indexes; ``write_rollups`` takes them."""
         recv, send = multiprocessing.Pipe(duplex=False)
         # No cyclic collection in either process while the rows flow: the rows, their
         # batches and messages hold no cycles (reference counting frees them; 100k cases
@@ -765,14 +825,17 @@ class _Generator:
             if collecting:
                 gc.enable()
             raise
-        if pid == 0:  # the child: generate, send, exit
+        if pid == 0:  # the child: generate, send, then the rollups of what it sent, exit
             status = 1
             try:
                 recv.close()
-                self.sink = _PipeSink(send)
+                self.sink = _PipeSink(send, keep=("case", "casehandling"))
                 self.report = self.sink.progress
                 self._generate()
                 self.sink.finish(self.stats)
+                for table, rows in _rollup_rows(self.sink.kept):
+                    self.sink.write(table, rows)
+                self.sink.end()
                 status = 0
             except BaseException as exc:
                 try:
@@ -782,37 +845,66 @@ class _Generator:
             finally:
                 os._exit(status)
         send.close()
-        sink, report = self.sink, self.report
-        done = False
+        self._child = (pid, recv, collecting)
         try:
-            while True:
-                try:
-                    data = recv.recv_bytes()
-                except EOFError:
-                    raise RuntimeError("the seed's generator process ended without finishing") from None
-                msg = _loads(data)
-                tag = msg[0]
-                if tag == _MSG_PROGRESS:
-                    report(*msg[1])
-                elif tag == _MSG_DONE:
-                    self.stats = msg[1]
-                    done = True
-                    break
-                elif tag == _MSG_ERROR:
-                    raise msg[1]
-                else:
-                    sink.write(tag, msg[1])
+            self._receive(until=_MSG_DONE)
+        except BaseException:
+            self.end_child()
+            raise
+
+    def _receive(self, until: int) -> None:
+        """Write what the generator process sends until the ``until`` message."""
+        pid, recv, _ = self._child
+        sink, report = self.sink, self.report
+        while True:
+            try:
+                data = recv.recv_bytes()
+            except EOFError:
+                raise RuntimeError("the seed's generator process ended without finishing") from None
+            msg = _loads(data)
+            tag = msg[0]
+            if tag == _MSG_PROGRESS:
+                report(*msg[1])
+            elif tag == _MSG_DONE:
+                self.stats = msg[1]
+            elif tag == _MSG_ERROR:
+                raise msg[1]
+            elif tag != _MSG_END:
+                sink.write(tag, msg[1])
+            if tag == until:
+                return
+
+    def write_rollups(self) -> bool:
+        """The rollups the generator process computed after sending its rows
+        (``_rollup_rows``), written through a sink of their own; the process is
+        then reaped.  False when there is no such process (not forked): the
+        caller rebuilds them."""
+        if self._child is None:
+            return False
+        try:
+            self.sink = _Sink(self.conn, self.dialect, threaded=False)
+            for model in ROLLUP_MODELS.values():
+                self.sink.define(model.__table__, tuple(model.__table__.columns.keys()))
+            self._receive(until=_MSG_END)
         finally:
-            recv.close()
-            if not done:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            os.waitpid(pid, 0)
-            gc.unfreeze()
-            if collecting:
-                gc.enable()
+            self.end_child()
+        return True
+
+    def end_child(self) -> None:
+        """Reap the generator process (killed unless it has ended); idempotent."""
+        if self._child is None:
+            return
+        pid, recv, collecting = self._child
+        self._child = None
+        recv.close()
+        try:
+            os.kill(pid, signal.SIGKILL)  # its exit, if it has not happened yet, is all that is lost
+        except ProcessLookupError:
+            pass
+        os.waitpid(pid, 0)
+        gc.unfreeze()
+        if collecting:
+            gc.enable()
 
     def setup_reference(self) -> None:
         session = Session(bind=self.conn)

@@ -2,7 +2,8 @@
 
 The seed writes each resolved case's ``casehandling`` row itself while it
 generates the case (``WorkClock.on_offsets``, from the timeline's seconds) and
-rebuilds the rest with ``rebuild_rollups(handling_given=True)``; here a seeded
+rebuilds the rest with ``rebuild_rollups(handling_given=True)`` (forked, in the
+generator process's own in-memory SQLite database, whatever the target); here a seeded
 database is rebuilt from nothing (``rebuild_rollups()``, handling times
 measured from the cases in Python) and every rollup table and casehandling
 must come out identical.  (That a rebuild equals the rollups maintained change
@@ -34,11 +35,14 @@ def digest(dump: dict) -> str:
     return h.hexdigest()
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
+@pytest.fixture(scope="module", params=[(b, fork) for b in BACKENDS for fork in (False, True)],
+                ids=lambda p: f"{p[0]}-{'forked' if p[1] else 'one-process'}")
 def seeded(request, tmp_path_factory):
-    url, drop = _new_database(request.param, tmp_path_factory.mktemp("seedroll"))
+    """A seeded database; forked, the rollups are the generator process's (``_rollup_rows``)."""
+    backend, fork = request.param
+    url, drop = _new_database(backend, tmp_path_factory.mktemp("seedroll"))
     engine = make_engine(url)
-    seed(engine, cases=3000, random_seed=42, grids_per_township=2, households_per_grid=(5, 8), now=NOW)
+    seed(engine, cases=3000, random_seed=42, grids_per_township=2, households_per_grid=(5, 8), now=NOW, fork=fork)
     yield engine
     engine.dispose()
     drop()
