@@ -177,11 +177,10 @@ def _empty_tables(conn: Connection, dialect: str) -> None:
 # after it, on both databases: a sorted build beats row-by-row upkeep. (On
 # SQLite ``case`` carries 23 indexes, most led by a column other than time:
 # their upkeep made the case inserts cost 4x their CPU without them.)
-# ``casehandling`` keeps its indexes: their upkeep fits in the writer's slack
-# while the generator is the bottleneck (1M cases, SQLite, 2026-12-07: building
-# them after took 10 s; kept live, the whole seed went 190-203 s -> 153-164 s
-# together with the rollups computed in the forked generator, see _rollup_rows).
-REBUILD_TABLES = ("case", "caseevent", "sms", "evaluation", "household", "resident", "visit", "diary")
+# (``casehandling`` with its 10 indexes kept live measured the same at 1M cases
+# on SQLite, 2026-12-07: 209.8 s against 212.9 s, the load's CPU growing by what
+# the build after it saves.)
+REBUILD_TABLES = ("case", "caseevent", "sms", "evaluation", "household", "resident", "visit", "diary", "casehandling")
 # (An earlier version kept the case indexes during a forked load, their upkeep
 # thought to fit beside the generation. Measured at 1M cases on SQLite on
 # 2026-12-07, the writer was the critical path: the case inserts took 72 s with
@@ -377,9 +376,9 @@ def _rollup_rows(kept: dict[str, list[list[tuple]]]):
     ``kept``, as ``rebuild_rollups(handling_given=True)`` computes them, in a
     private in-memory SQLite database: yields ``(table, rows)`` batches, every
     column in table order.  The forked generator runs this once its rows are
-    sent, on the core the parent leaves idle while it builds the indexes
-    (whole-table SQL, the same on either database: ``test_seed_rollups``
-    compares the result with a rebuild in the target database).  ``kept`` is
+    sent (on SQLite), on the core the parent leaves idle while it builds the
+    indexes (``test_seed_rollups`` compares the result with a rebuild in the
+    target database).  ``kept`` is
     emptied as it is read."""
     from sqlalchemy import create_engine
     from sqlalchemy.schema import CreateTable
@@ -696,6 +695,11 @@ class _Generator:
                  members_per_team, months, now, report, batch_size, fork=False):
         self.conn = conn
         self.fork = fork
+        # a forked generator on SQLite computes the rollups itself (_rollup_rows), on the
+        # core the index builds leave idle; PostgreSQL builds its indexes on both cores
+        # and its own rebuild is as fast (1M cases, 2026-12-07: 26.1 s rebuilding, 26.2 s
+        # waiting for the generator process's rollups)
+        self.child_rollups = fork and dialect == "sqlite"
         self.dialect = dialect
         self.n_cases = cases
         self.rng = random.Random(rng_seed)
@@ -806,9 +810,10 @@ class _Generator:
         two cores instead of taking turns on one under the GIL.  The child never
         touches the database connection it inherits and leaves with ``os._exit``
         (no finalizers, no flushes); an error on either side ends both and reaches
-        the caller, whose transaction then rolls back: nothing stays.  Once its rows
-        are sent the child computes their rollups (``_rollup_rows``) on the core this
-        process leaves idle while it builds the indexes; ``write_rollups`` takes them."""
+        the caller, whose transaction then rolls back: nothing stays.  On SQLite, once
+        its rows are sent, the child computes their rollups (``_rollup_rows``) on the
+        core this process leaves idle while it builds the indexes; ``write_rollups``
+        takes them."""
         recv, send = multiprocessing.Pipe(duplex=False)
         # No cyclic collection in either process while the rows flow: the rows, their
         # batches and messages hold no cycles (reference counting frees them; 100k cases
@@ -829,12 +834,13 @@ class _Generator:
             status = 1
             try:
                 recv.close()
-                self.sink = _PipeSink(send, keep=("case", "casehandling"))
+                self.sink = _PipeSink(send, keep=("case", "casehandling") if self.child_rollups else ())
                 self.report = self.sink.progress
                 self._generate()
                 self.sink.finish(self.stats)
-                for table, rows in _rollup_rows(self.sink.kept):
-                    self.sink.write(table, rows)
+                if self.child_rollups:
+                    for table, rows in _rollup_rows(self.sink.kept):
+                        self.sink.write(table, rows)
                 self.sink.end()
                 status = 0
             except BaseException as exc:
@@ -877,9 +883,10 @@ class _Generator:
     def write_rollups(self) -> bool:
         """The rollups the generator process computed after sending its rows
         (``_rollup_rows``), written through a sink of their own; the process is
-        then reaped.  False when there is no such process (not forked): the
-        caller rebuilds them."""
-        if self._child is None:
+        then reaped.  False when it computed none (not forked, or not on
+        SQLite: see ``child_rollups``): the caller rebuilds them."""
+        if self._child is None or not self.child_rollups:
+            self.end_child()
             return False
         try:
             self.sink = _Sink(self.conn, self.dialect, threaded=False)

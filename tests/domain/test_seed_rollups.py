@@ -2,8 +2,8 @@
 
 The seed writes each resolved case's ``casehandling`` row itself while it
 generates the case (``WorkClock.on_offsets``, from the timeline's seconds) and
-rebuilds the rest with ``rebuild_rollups(handling_given=True)`` (forked, in the
-generator process's own in-memory SQLite database, whatever the target); here a seeded
+rebuilds the rest with ``rebuild_rollups(handling_given=True)`` (forked on SQLite,
+in the generator process's own in-memory SQLite database); here a seeded
 database is rebuilt from nothing (``rebuild_rollups()``, handling times
 measured from the cases in Python) and every rollup table and casehandling
 must come out identical.  (That a rebuild equals the rollups maintained change
@@ -38,7 +38,7 @@ def digest(dump: dict) -> str:
 @pytest.fixture(scope="module", params=[(b, fork) for b in BACKENDS for fork in (False, True)],
                 ids=lambda p: f"{p[0]}-{'forked' if p[1] else 'one-process'}")
 def seeded(request, tmp_path_factory):
-    """A seeded database; forked, the rollups are the generator process's (``_rollup_rows``)."""
+    """A seeded database; forked on SQLite, the rollups are the generator process's (``_rollup_rows``)."""
     backend, fork = request.param
     url, drop = _new_database(backend, tmp_path_factory.mktemp("seedroll"))
     engine = make_engine(url)
