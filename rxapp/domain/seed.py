@@ -857,6 +857,8 @@ class _Generator:
         except BaseException:
             self.end_child()
             raise
+        if not self.child_rollups:  # nothing more to come: reaped now, the collector back on
+            self.end_child()
 
     def _receive(self, until: int) -> None:
         """Write what the generator process sends until the ``until`` message."""
