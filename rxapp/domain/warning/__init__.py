@@ -103,31 +103,54 @@ class WarningModel:
             return np.empty(0)
         return self.pipeline.predict_proba(rows)[:, 1]
 
-    def reasons(self, row: dict, n: int = 2) -> list[str]:
-        """The features that raise this case's risk most, in words."""
+    def reasons(self, row: dict, n: int = 2, lang: str = DEFAULT_LOCALE) -> list[str]:
+        """The features that raise this case's risk most, in words (``lang``)."""
         x = self.pipeline[:-1].transform([row]).toarray()[0]
         coef = self.pipeline.named_steps["lr"].coef_[0]
         names = self.pipeline.named_steps["features"].get_feature_names_out()
         contrib = sorted(((coef[i] * x[i], names[i]) for i in np.flatnonzero(x) if coef[i] * x[i] > 0), reverse=True)
         words = []
         for _, name in contrib[:n]:
-            words.append(_reason(name, row))
+            words.append(_reason(name, row, lang))
         return [w for w in words if w]
 
 
-def _reason(name: str, row: dict) -> str:
-    field, _, _ = name.partition("=")
-    return {
-        "days_left": f"剩余时间{max(row['days_left'], 0):.1f}天",
-        "days_total": f"办理时限{row['days_total']:.0f}天",
-        "returns": f"已退单{row['returns']}次",
-        "extensions": f"申请过延期{row['extensions']}次",
-        "dept_load": f"部门积压{row['dept_load']}件",
+# the reasons of a case no feature raises (a department's list shows every open
+# case, the calm ones too: fresh, far from the deadline)
+NO_REASON = {"zh": "暂无突出风险因素", "en": "No factor stands out"}
+REASON_JOIN = {"zh": "、", "en": "; "}
+_REASONS = {
+    "zh": {
+        "days_left": "剩余时间{days_left:.1f}天",
+        "days_total": "办理时限{days_total:.0f}天",
+        "returns": "已退单{returns}次",
+        "extensions": "申请过延期{extensions}次",
+        "dept_load": "部门积压{dept_load}件",
         "category": "该类别历来易超期",
         "department": "该部门历来易超期",
         "channel": "受理渠道",
         "season": "季节因素",
-    }.get(field, field)
+    },
+    "en": {
+        "days_left": "{days_left:.1f} days left",
+        "days_total": "{days_total:.0f}-day time limit",
+        "returns": "times returned: {returns}",
+        "extensions": "extensions: {extensions}",
+        "dept_load": "department backlog {dept_load}",
+        "category": "category often late",
+        "department": "department often late",
+        "channel": "intake channel",
+        "season": "season",
+    },
+}
+
+
+def _reason(name: str, row: dict, lang: str = DEFAULT_LOCALE) -> str:
+    field, _, _ = name.partition("=")
+    template = _REASONS["en" if lang == "en" else "zh"].get(field)
+    if template is None:
+        return field
+    return template.format(**{**row, "days_left": max(row.get("days_left", 0), 0)})
 
 
 def dumps(model: WarningModel) -> bytes:
@@ -249,6 +272,7 @@ def worklist(session: Session, *, actor: Actor, limit: int = 50, threshold: floa
     top = [(cid, r, row) for cid, r, row in scored_open_cases(session, actor) if r >= cut][: max(1, min(int(limit), 200))]
     if not top:
         return []
+    lk = "en" if lang == "en" else "zh"
     info = {
         cid: (code, local_name((cat or "", cat_en or ""), lang), local_name((dept or "", dept_en or ""), lang), dl, st)
         for cid, code, cat, cat_en, dept, dept_en, dl, st in session.exec(
@@ -258,7 +282,8 @@ def worklist(session: Session, *, actor: Actor, limit: int = 50, threshold: floa
         ).all()
     }
     return [WarningItem(cid, info[cid][0], info[cid][1], info[cid][2], info[cid][3].strftime("%Y-%m-%d %H:%M"), info[cid][4],
-                        round(r, 3), "、".join(model.reasons(row)), r >= model.threshold) for cid, r, row in top]
+                        round(r, 3), REASON_JOIN[lk].join(model.reasons(row, lang=lk)) or NO_REASON[lk], r >= model.threshold)
+            for cid, r, row in top]
 
 
 def warning_count(session: Session, *, actor: Actor) -> int:
