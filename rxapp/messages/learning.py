@@ -55,6 +55,18 @@ ZH = {
     "warning.empty": "目前没有超过预警阈值的诉求（或尚未训练预警模型：python -m rxapp.warning train）。",
     "warning.card": "超期预警",
     "warning.card.hint": "预测可能超期的在办诉求",
+    # the reasons of one case (warning.worklist): a feature's words, joined by warning.reason.sep
+    "warning.reason.days_left": "剩余时间{days_left:.1f}天",
+    "warning.reason.days_total": "办理时限{days_total:.0f}天",
+    "warning.reason.returns": "已退单{returns}次",
+    "warning.reason.extensions": "申请过延期{extensions}次",
+    "warning.reason.dept_load": "部门积压{dept_load}件",
+    "warning.reason.category": "该类别历来易超期",
+    "warning.reason.department": "该部门历来易超期",
+    "warning.reason.channel": "受理渠道",
+    "warning.reason.season": "季节因素",
+    "warning.reason.sep": "、",
+    "warning.reason.none": "暂无突出风险因素",
 }
 
 EN = {
@@ -112,4 +124,15 @@ EN = {
     "warning.empty": "No open case above the warning threshold (or no warning model yet: python -m rxapp.warning train).",
     "warning.card": "Early warning",
     "warning.card.hint": "open cases predicted to go late",
+    "warning.reason.days_left": "{days_left:.1f} days left",
+    "warning.reason.days_total": "{days_total:.0f}-day time limit",
+    "warning.reason.returns": "times returned: {returns}",
+    "warning.reason.extensions": "extensions: {extensions}",
+    "warning.reason.dept_load": "department backlog {dept_load}",
+    "warning.reason.category": "category often late",
+    "warning.reason.department": "department often late",
+    "warning.reason.channel": "intake channel",
+    "warning.reason.season": "season",
+    "warning.reason.sep": "; ",
+    "warning.reason.none": "No factor stands out",
 }

@@ -14,7 +14,8 @@ from sqlmodel import Session, select
 from rxapp.db import make_engine
 from rxapp.domain.access import actor_for
 from rxapp.domain.errors import AccessDenied
-from rxapp.domain.warning import NO_REASON, send_reminders, train_model, warning_count, worklist
+from rxapp.domain.warning import send_reminders, train_model, warning_count, worklist
+from rxapp.i18n import translate
 from rxapp.models import Case, Sms, User, WarningReminder
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,7 +57,7 @@ def test_worklist_for_a_dispatcher_and_the_count_for_a_leader(seeded):
     with Session(seeded) as session:
         items = worklist(session, actor=_actor(session, "dispatcher"), threshold=0.0, limit=20)
         assert len(items) == 20
-        assert items[0].reasons != NO_REASON["zh"]  # the city's riskiest open case names what raises it
+        assert items[0].reasons != translate("warning.reason.none", "zh")  # the city's riskiest open case names what raises it
         english = worklist(session, actor=_actor(session, "dispatcher"), threshold=0.0, limit=20, lang="en")
         assert [i.case_id for i in english] == [i.case_id for i in items]
         assert all(i.reasons and not re.search(r"[\u4e00-\u9fff]", i.reasons) for i in english), [i.reasons for i in english]

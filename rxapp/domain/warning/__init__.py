@@ -44,7 +44,7 @@ from rxapp.domain.warning.features import (
     rows_for,
     training_snapshots,
 )
-from rxapp.i18n import DEFAULT_LOCALE, local_name
+from rxapp.i18n import DEFAULT_LOCALE, MESSAGES, local_name, translate
 from rxapp.models import Case, Category, Department, LearnedModel, Role, User, WarningReminder
 
 log = logging.getLogger(__name__)
@@ -115,42 +115,13 @@ class WarningModel:
         return [w for w in words if w]
 
 
-# the reasons of a case no feature raises (a department's list shows every open
-# case, the calm ones too: fresh, far from the deadline)
-NO_REASON = {"zh": "暂无突出风险因素", "en": "No factor stands out"}
-REASON_JOIN = {"zh": "、", "en": "; "}
-_REASONS = {
-    "zh": {
-        "days_left": "剩余时间{days_left:.1f}天",
-        "days_total": "办理时限{days_total:.0f}天",
-        "returns": "已退单{returns}次",
-        "extensions": "申请过延期{extensions}次",
-        "dept_load": "部门积压{dept_load}件",
-        "category": "该类别历来易超期",
-        "department": "该部门历来易超期",
-        "channel": "受理渠道",
-        "season": "季节因素",
-    },
-    "en": {
-        "days_left": "{days_left:.1f} days left",
-        "days_total": "{days_total:.0f}-day time limit",
-        "returns": "times returned: {returns}",
-        "extensions": "extensions: {extensions}",
-        "dept_load": "department backlog {dept_load}",
-        "category": "category often late",
-        "department": "department often late",
-        "channel": "intake channel",
-        "season": "season",
-    },
-}
-
-
 def _reason(name: str, row: dict, lang: str = DEFAULT_LOCALE) -> str:
+    """A feature's words (the catalog's ``warning.reason.*``), its own name where it has none."""
     field, _, _ = name.partition("=")
-    template = _REASONS["en" if lang == "en" else "zh"].get(field)
-    if template is None:
+    key = f"warning.reason.{field}"
+    if key not in MESSAGES[DEFAULT_LOCALE]:
         return field
-    return template.format(**{**row, "days_left": max(row.get("days_left", 0), 0)})
+    return translate(key, lang, **{**row, "days_left": max(row.get("days_left", 0), 0)})
 
 
 def dumps(model: WarningModel) -> bytes:
@@ -272,7 +243,8 @@ def worklist(session: Session, *, actor: Actor, limit: int = 50, threshold: floa
     top = [(cid, r, row) for cid, r, row in scored_open_cases(session, actor) if r >= cut][: max(1, min(int(limit), 200))]
     if not top:
         return []
-    lk = "en" if lang == "en" else "zh"
+    # a case no feature raises (a department's list shows its calm cases too) says so
+    sep, calm = translate("warning.reason.sep", lang), translate("warning.reason.none", lang)
     info = {
         cid: (code, local_name((cat or "", cat_en or ""), lang), local_name((dept or "", dept_en or ""), lang), dl, st)
         for cid, code, cat, cat_en, dept, dept_en, dl, st in session.exec(
@@ -282,7 +254,7 @@ def worklist(session: Session, *, actor: Actor, limit: int = 50, threshold: floa
         ).all()
     }
     return [WarningItem(cid, info[cid][0], info[cid][1], info[cid][2], info[cid][3].strftime("%Y-%m-%d %H:%M"), info[cid][4],
-                        round(r, 3), REASON_JOIN[lk].join(model.reasons(row, lang=lk)) or NO_REASON[lk], r >= model.threshold)
+                        round(r, 3), sep.join(model.reasons(row, lang=lang)) or calm, r >= model.threshold)
             for cid, r, row in top]
 
 
