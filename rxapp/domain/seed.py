@@ -378,8 +378,7 @@ def _rollup_rows(kept: dict[str, list[list[tuple]]]):
     column in table order.  The forked generator runs this once its rows are
     sent (on SQLite), on the core the parent leaves idle while it builds the
     indexes (``test_seed_rollups`` compares the result with a rebuild in the
-    target database).  ``kept`` is
-    emptied as it is read."""
+    target database).  ``kept`` is emptied as it is read."""
     from sqlalchemy import create_engine
     from sqlalchemy.schema import CreateTable
 
@@ -862,7 +861,7 @@ class _Generator:
 
     def _receive(self, until: int) -> None:
         """Write what the generator process sends until the ``until`` message."""
-        pid, recv, _ = self._child
+        recv = self._child[1]
         sink, report = self.sink, self.report
         while True:
             try:
@@ -886,9 +885,9 @@ class _Generator:
         """The rollups the generator process computed after sending its rows
         (``_rollup_rows``), written through a sink of their own; the process is
         then reaped.  False when it computed none (not forked, or not on
-        SQLite: see ``child_rollups``): the caller rebuilds them."""
-        if self._child is None or not self.child_rollups:
-            self.end_child()
+        SQLite: see ``child_rollups``; that process is reaped already): the
+        caller rebuilds them."""
+        if self._child is None:
             return False
         try:
             self.sink = _Sink(self.conn, self.dialect, threaded=False)
