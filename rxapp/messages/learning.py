@@ -57,6 +57,7 @@ ZH = {
     "warning.card.hint": "预测可能超期的在办诉求",
     # the reasons of one case (warning.worklist): a feature's words, joined by warning.reason.sep
     "warning.reason.days_left": "剩余时间{days_left:.1f}天",
+    "warning.reason.overdue": "已过办理期限",
     "warning.reason.days_total": "办理时限{days_total:.0f}天",
     "warning.reason.returns": "已退单{returns}次",
     "warning.reason.extensions": "申请过延期{extensions}次",
@@ -125,6 +126,7 @@ EN = {
     "warning.card": "Early warning",
     "warning.card.hint": "open cases predicted to go late",
     "warning.reason.days_left": "{days_left:.1f} days left",
+    "warning.reason.overdue": "deadline already passed",
     "warning.reason.days_total": "{days_total:.0f}-day time limit",
     "warning.reason.returns": "times returned: {returns}",
     "warning.reason.extensions": "extensions: {extensions}",

@@ -118,6 +118,13 @@ def _a_case_link(page) -> str:
 
 
 def test_english_mode_shows_no_chinese_outside_user_data(browser, app_url, app_db):
+    from sqlmodel import Session
+
+    from rxapp.db import make_engine
+    from rxapp.domain.warning import train_model
+
+    with Session(make_engine(app_db)) as s:  # a warning model: /warnings then lists cases with their reasons
+        train_model(s, actor=None)
     corpus = _user_data(app_db)
     reference = _reference_names(app_db)
     found: dict[str, list[str]] = {}
@@ -146,6 +153,8 @@ def test_english_mode_shows_no_chinese_outside_user_data(browser, app_url, app_d
             page.wait_for_timeout(2000)
             if path == "/cases" and not case_href:
                 case_href = _a_case_link(page)
+            if path == "/warnings":  # rows with their reasons, which the check below reads
+                expect(page.locator(".warning-row").first).to_be_visible(timeout=30000)
             stray = _stray_runs(page.evaluate(COLLECT), corpus, reference)
             if stray:
                 found[f"{role or 'public'} {path}"] = sorted(stray)[:40]

@@ -89,7 +89,12 @@ def test_warning_list_for_a_department_handler_and_a_dispatcher(page, browser, a
     _signed_in(dept, app_url, "dept_env")
     dept.goto(app_url + "/warnings")
     expect(dept.get_by_role("heading", name="超期预警")).to_be_visible(timeout=30000)
-    expect(dept.locator(".warning-row").first).to_be_visible(timeout=30000)  # all its open cases, by risk
+    # all its open cases, by risk: stacked cards on a phone, every reason on screen
+    card = dept.locator(".warning-card-row").first
+    expect(card).to_be_visible(timeout=30000)
+    expect(dept.locator(".warning-row").first).to_be_hidden()
+    expect(card).to_contain_text("主要原因")
+    assert dept.evaluate("document.documentElement.scrollWidth") <= 390  # nothing off to the side
     shot(dept, "warnings-dept-390")
     dept.close()
 

@@ -79,3 +79,12 @@ def test_a_reminder_is_sent_at_most_once_per_case(seeded):
         assert send_reminders(session, threshold=0.0) == 0
         sms = session.exec(select(Sms).where(Sms.template == "warning_reminder")).all()
         assert len(sms) == first and all("超期预警" in s.text for s in sms)
+
+
+def test_a_reason_of_time_says_overdue_once_no_time_is_left():
+    from rxapp.domain.warning import _reason
+
+    assert _reason("days_left", {"days_left": 2.5}, "en") == "2.5 days left"
+    for left in (0.0, -3.2):  # not "0.0 days left" on a case past its deadline
+        assert _reason("days_left", {"days_left": left}, "zh") == "已过办理期限"
+        assert _reason("days_left", {"days_left": left}, "en") == "deadline already passed"

@@ -118,10 +118,12 @@ class WarningModel:
 def _reason(name: str, row: dict, lang: str = DEFAULT_LOCALE) -> str:
     """A feature's words (the catalog's ``warning.reason.*``), its own name where it has none."""
     field, _, _ = name.partition("=")
+    if field == "days_left" and row.get("days_left", 0) <= 0:
+        field = "overdue"  # no time left: "0.0 days left" would hide that the deadline has passed
     key = f"warning.reason.{field}"
     if key not in MESSAGES[DEFAULT_LOCALE]:
         return field
-    return translate(key, lang, **{**row, "days_left": max(row.get("days_left", 0), 0)})
+    return translate(key, lang, **row)
 
 
 def dumps(model: WarningModel) -> bytes:
