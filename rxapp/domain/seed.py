@@ -610,9 +610,17 @@ def seed(
                         bad = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
                         if bad:
                             raise RuntimeError(f"seed wrote {len(bad)} rows with broken foreign keys, e.g. {bad[:3]}")
+                    seed_media(conn, random_seed=random_seed, now=now)  # demo photos (issue 16)
+                    # hot spots of the last week, as the detector found them on intake
+                    replay_detector(Session(bind=conn), since=now - timedelta(days=7))
+                    # the notice boards of the last full months, as the city leader published them
+                    publish_demo_boards(Session(bind=conn), now=now, months=min(BOARD_MONTHS, months))
                     # the dashboard rollups, in the same transaction as the rows they count (the
-                    # per-case handling times were written with the cases: see build_cases); a
-                    # forked generator has computed them meanwhile, from the rows it sent
+                    # per-case handling times were written with the cases: see build_cases; none of
+                    # the steps above reads a rollup); a forked generator has computed them
+                    # meanwhile, from the rows it sent: last, so that a small seed, whose
+                    # generator needs longer for them than this process for the indexes, does
+                    # the steps above instead of waiting
                     if not gen.write_rollups():
                         rebuild_rollups(Session(bind=conn), handling_given=True)
                 except BaseException:
@@ -620,13 +628,6 @@ def seed(
                     raise
                 finally:
                     gen.end_child()
-                if dialect == "sqlite":  # the rebuild leaves SQLite's default 2 MB page cache behind: the load's again
-                    raw.execute("PRAGMA cache_size=-262144")
-                seed_media(conn, random_seed=random_seed, now=now)  # demo photos (issue 16)
-                # hot spots of the last week, as the detector found them on intake
-                replay_detector(Session(bind=conn), since=now - timedelta(days=7))
-                # the notice boards of the last full months, as the city leader published them
-                publish_demo_boards(Session(bind=conn), now=now, months=min(BOARD_MONTHS, months))
                 report(STAGE_FINISH, 1, 2)
         finally:
             if dialect == "sqlite":

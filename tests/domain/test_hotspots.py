@@ -2,7 +2,10 @@
 on intake; a dispatcher confirms, dismisses or handles them as one, and every
 requester hears the result when the lead case resolves."""
 
+from datetime import timedelta
+
 import pytest
+from sqlalchemy import update
 from sqlmodel import Session, select
 
 from rxapp.domain import cases as C
@@ -200,3 +203,79 @@ def test_list_filters_and_map_summary_carry_no_personal_data(session, world):
     for bad in ({"since": "yesterday"}, {"area": "x"}, {"status": "open"}):
         with pytest.raises(DomainError):
             parse_filters(**bad)
+
+
+CHRONIC = ["小区这个月以来经常停水，水压也很低，楼上用不了水", "我们这里每天晚上停水，水压太低了"]
+
+
+@pytest.mark.parametrize("max_candidates", [400, 4])  # 4: the batch's shared read is cut, cases read their own
+@pytest.mark.parametrize("rng_seed", [1, 2, 3])
+def test_a_batch_finds_what_its_cases_matched_one_by_one_would(fresh_engine, monkeypatch, rng_seed, max_candidates):
+    """An intake batch reads its candidates once per community (``_BatchCandidates``):
+    the hot spots it opens and joins are those of matching each case on its own."""
+    import dataclasses
+    import random
+
+    from rxapp.domain.hotspots import detector as D
+
+    with Session(fresh_engine, expire_on_commit=False) as session:
+        _batch_against_one_by_one(session, monkeypatch, D, random.Random(rng_seed), dataclasses.replace(D.DEFAULT, max_candidates=max_candidates))
+
+
+def _batch_against_one_by_one(session, monkeypatch, D, r, settings):
+    world = make_world(session)
+    session.commit()
+    texts = PIPE + POWER + CHRONIC + [OTHER, "家庭医生签约服务怎么办理"]
+    grids = ["g1", "g2", "g3", "g4"]
+
+    def one(i):
+        return ({"content": r.choice(texts), "grid_id": world.areas[r.choice(grids)].id,
+                 "requester_phone": f"1370000{r.randrange(12):04d}"}, Channel.API)
+
+    history = [c.id for c in C.submit_public_batch(session, [one(i) for i in range(12)])]  # hot spots may be open already
+    monkeypatch.setattr(D, "DEFAULT", settings)
+    with monkeypatch.context() as m:
+        m.setattr(C, "detect_on_intake", lambda s, ids: [])
+        ids = [c.id for c in C.submit_public_batch(session, [one(i) for i in range(40)])]  # written, not matched yet
+    # the batch's cases a second apart, and some earlier cases among them (another worker's,
+    # committed meanwhile): the shared read then runs short for the batch's first cases
+    base = session.get(Case, ids[0]).submitted_at
+    for i, case_id in enumerate(ids):
+        session.exec(update(Case).where(Case.id == case_id).values(submitted_at=base + timedelta(seconds=i)))
+    for case_id in r.sample(history, 6):
+        session.exec(update(Case).where(Case.id == case_id).values(submitted_at=base + timedelta(seconds=r.randrange(40), milliseconds=500)))
+    session.commit()
+
+    def spots():
+        rows = session.exec(select(HotspotCase.case_id, HotspotCase.hotspot_id, Hotspot.status, Hotspot.case_count)
+                            .join(Hotspot, Hotspot.id == HotspotCase.hotspot_id)).all()
+        groups: dict[int, list] = {}
+        for case_id, hid, status, count in rows:
+            groups.setdefault(hid, [status, count, []])[2].append(case_id)
+        return sorted((status, count, sorted(members)) for status, count, members in groups.values())
+
+    def run(match):
+        tx = session.begin_nested()
+        try:
+            outcomes = match()
+            return [(o.case_id, o.opened, bool(o.hotspot_id)) for o in outcomes], spots()
+        finally:
+            tx.rollback()
+
+    shared = D._BatchCandidates.__call__
+    read = []
+
+    def checked(self, s, case, nearby, settings):  # each case's rows: those it would read on its own
+        rows = shared(self, s, case, nearby, settings)
+        assert [tuple(x) for x in rows] == [tuple(x) for x in D._candidates(s, case, nearby, settings)]
+        read.append(len(rows))
+        return rows
+
+    with monkeypatch.context() as m:
+        m.setattr(D._BatchCandidates, "__call__", checked)
+        batched = run(lambda: D.detect_on_intake(session, ids))
+    assert read and max(read) > 0
+    cases = [D.NewCase(*row) for row in session.exec(select(*D.CASE_FIELDS).where(Case.id.in_(ids)).order_by(Case.id)).all()]
+    one_by_one = run(lambda: [D.match_case(session, case) for case in cases])
+    assert batched == one_by_one
+    assert any(hit for _, _, hit in batched[0]), "the batch meets hot spots"

@@ -37,8 +37,10 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Protocol
 
 from sqlalchemy import and_, func, insert, or_, select, update
@@ -85,6 +87,8 @@ class Nearby(Protocol):
 
     def clause(self, case: NewCase) -> ColumnElement[bool] | None: ...  # SQL pre-filter (indexed); None: no place
 
+    def key(self, case: NewCase) -> Hashable | None: ...  # cases of one key share their clause (None: no place)
+
     def accepts(self, case: NewCase, lat: float | None, lon: float | None) -> bool: ...  # exact test per candidate
 
 
@@ -93,6 +97,9 @@ class SameCommunity:
 
     def clause(self, case: NewCase) -> ColumnElement[bool] | None:
         return Case.community_id == case.community_id if case.community_id is not None else None
+
+    def key(self, case: NewCase) -> Hashable | None:
+        return case.community_id
 
     def accepts(self, case: NewCase, lat: float | None, lon: float | None) -> bool:
         return True
@@ -107,33 +114,98 @@ class Outcome:
     hotspot_id: int | None = None
     opened: bool = False
     members: list[int] = field(default_factory=list)
+    status: str | None = None  # the hot spot's, once joined or opened
 
 
-def _candidates(session: Session, case: NewCase, nearby: Nearby, settings: Settings):
-    place = nearby.clause(case)
-    if place is None:
-        return []
-    since = case.submitted_at - settings.join_window
-    stmt = (
+@lru_cache(maxsize=1)
+def _candidate_base():
+    """The part of the candidates' query that never changes (built once: a select is costly to build)."""
+    return (
         select(Case.id, Case.content, Case.submitted_at, Case.lat, Case.lon, Case.category_id, Case.requester_phone,
                HotspotCase.hotspot_id, Hotspot.status)
         .select_from(Case)
         .outerjoin(HotspotCase, HotspotCase.case_id == Case.id)
         .outerjoin(Hotspot, Hotspot.id == HotspotCase.hotspot_id)
-        .where(
-            place,
-            Case.submitted_at >= since,
-            or_(Case.submitted_at < case.submitted_at, and_(Case.submitted_at == case.submitted_at, Case.id < case.id)),
-            Case.status != CaseStatus.REJECTED,
-        )
-        .order_by(Case.submitted_at.desc())
-        .limit(settings.max_candidates)
+        .where(Case.status != CaseStatus.REJECTED)
+        .order_by(Case.submitted_at.desc(), Case.id.desc())
     )
+
+
+def _candidate_query(place: ColumnElement[bool], since: datetime, before: tuple[datetime, int], limit: int):
+    """Earlier cases of a place: submitted in [since, before) by (time, id), newest first."""
+    at, case_id = before
+    return _candidate_base().where(
+        place, Case.submitted_at >= since, or_(Case.submitted_at < at, and_(Case.submitted_at == at, Case.id < case_id))
+    ).limit(limit)
+
+
+def _candidates(session: Session, case: NewCase, nearby: Nearby, settings: Settings) -> list:
+    place = nearby.clause(case)
+    if place is None:
+        return []
+    stmt = _candidate_query(place, case.submitted_at - settings.join_window, (case.submitted_at, case.id), settings.max_candidates)
     return session.connection().execute(stmt).all()
 
 
-def match_case(session: Session, case: NewCase, *, nearby: Nearby = NEARBY, settings: Settings = DEFAULT) -> Outcome:
-    """Join or open a hot spot for ``case`` (already written, in this transaction)."""
+class _BatchCandidates:
+    """The candidates of an intake batch's cases with one query per place
+    instead of one per case: the place's rows before the batch's last case of
+    it, newest first, read when its first case needs them; a case takes the
+    rows before its own (time, id) within its window, with the hot spots that
+    the batch's earlier cases joined or opened (``record``).  Exactly what
+    ``_candidates`` reads case by case: where the place's rows were cut by
+    the query's limit before the case had all it may take, the case reads its
+    own (``test_hotspots`` compares both ways)."""
+
+    def __init__(self, cases: list[NewCase], nearby: Nearby, settings: Settings):
+        self.nearby, self.settings = nearby, settings
+        self.groups: dict[Hashable, list[NewCase]] = {}
+        for case in cases:
+            key = nearby.key(case)
+            if key is not None:
+                self.groups.setdefault(key, []).append(case)
+        self.pools: dict[Hashable, tuple[list[tuple], bool]] = {}  # rows newest first, cut by the limit
+        self.spot_of: dict[int, tuple[int, str]] = {}  # case id -> (hot spot, its status), as the batch set them
+
+    def _pool(self, session: Session, key: Hashable, case: NewCase) -> tuple[list[tuple], bool]:
+        if key not in self.pools:
+            group = self.groups[key]
+            since = min(c.submitted_at for c in group) - self.settings.join_window
+            before = max((c.submitted_at, c.id) for c in group)
+            limit = self.settings.max_candidates + len(group)
+            rows = [tuple(r) for r in session.connection().execute(_candidate_query(self.nearby.clause(case), since, before, limit))]
+            self.pools[key] = (rows, len(rows) == limit)
+        return self.pools[key]
+
+    def __call__(self, session: Session, case: NewCase, nearby: Nearby, settings: Settings) -> list:
+        key = self.nearby.key(case)
+        if key not in self.groups or nearby is not self.nearby or settings is not self.settings:
+            return _candidates(session, case, nearby, settings)
+        rows, cut = self._pool(session, key, case)
+        since, mine, limit = case.submitted_at - settings.join_window, (case.submitted_at, case.id), settings.max_candidates
+        out = []
+        for row in rows:
+            if (row[2], row[0]) >= mine:
+                continue
+            if row[2] < since:
+                return out  # every row of its window is here
+            spot = self.spot_of.get(row[0])
+            out.append(row if spot is None else (*row[:7], *spot))
+            if len(out) == limit:
+                return out
+        return _candidates(session, case, nearby, settings) if cut else out
+
+    def record(self, outcome: "Outcome") -> None:
+        """The hot spot ``outcome``'s case joined or opened, for the cases after it."""
+        for case_id in outcome.members:
+            self.spot_of[case_id] = (outcome.hotspot_id, outcome.status)
+
+
+def match_case(session: Session, case: NewCase, *, nearby: Nearby = NEARBY, settings: Settings | None = None,
+               candidates=_candidates) -> Outcome:
+    """Join or open a hot spot for ``case`` (already written, in this transaction);
+    ``candidates(session, case, nearby, settings)`` reads the earlier cases it is compared with."""
+    settings = settings or DEFAULT
     out = Outcome(case.id)
     if case.community_id is None or not concepts(case.content):
         return out  # names no incident (or has no place): no query at all
@@ -142,14 +214,15 @@ def match_case(session: Session, case: NewCase, *, nearby: Nearby = NEARBY, sett
     mine = concepts(text)
     if not mine:
         return out
-    rows = _candidates(session, case, nearby, settings)
+    rows = candidates(session, case, nearby, settings)
     if not rows:
         return out
     v = vector(text)
     open_since = case.submitted_at - settings.open_window
-    best_join: tuple[float, int] | None = None
+    best_join: tuple[float, int, str] | None = None
     free: list[tuple[int, float, datetime, str, frozenset[str]]] = []
     others: list[tuple[int, str, datetime, str, frozenset[str]]] = []  # recent free cases not similar to this one
+    sims: dict[str, float] = {}  # similarity per distinct text: the reports of a flood repeat each other word for word
     for cid, content, at, lat, lon, category_id, phone, hid, hstatus in rows:
         # one matter is one kind of matter: the suggested categories agree (or one is unknown)
         if category_id is not None and case.category_id is not None and category_id != case.category_id:
@@ -160,7 +233,10 @@ def match_case(session: Session, case: NewCase, *, nearby: Nearby = NEARBY, sett
         theirs = concepts(other)
         if not theirs:
             continue
-        sim = cosine(v, vector(other)) if mine & theirs else 0.0
+        if not mine & theirs:
+            sim = 0.0
+        elif (sim := sims.get(other)) is None:
+            sim = sims[other] = cosine(v, vector(other))
         # a recent report in no hot spot, not of a habit or a worry, may help open one
         may_open = hid is None and at >= open_since and not not_an_event(other)
         if sim < settings.threshold:
@@ -169,12 +245,12 @@ def match_case(session: Session, case: NewCase, *, nearby: Nearby = NEARBY, sett
             continue
         if hid is not None:
             if hstatus in HotspotStatus.OPEN and (best_join is None or sim > best_join[0]):
-                best_join = (sim, hid)
+                best_join = (sim, hid, hstatus)
         elif may_open:
             free.append((cid, sim, at, phone, theirs))
     if best_join is not None:
         _join(session, best_join[1], case, best_join[0])
-        out.hotspot_id = best_join[1]
+        out.hotspot_id, out.status = best_join[1], best_join[2]
         out.members = [case.id]
         return out
     if not_an_event(text):
@@ -195,7 +271,7 @@ def match_case(session: Session, case: NewCase, *, nearby: Nearby = NEARBY, sett
     callers = {p or f"#{cid}" for cid, _, _, p, _ in free} | {case.phone or f"#{case.id}"}
     if common and len(callers) >= settings.min_callers:
         hid = _open(session, case, [(c, s, at) for c, s, at, _, _ in free], common)
-        out.hotspot_id, out.opened = hid, True
+        out.hotspot_id, out.opened, out.status = hid, True, HotspotStatus.NEW
         out.members = [case.id] + [f[0] for f in free]
     return out
 
@@ -274,7 +350,14 @@ def detect_on_intake(session: Session, case_ids: list[int]) -> list[Outcome]:
         with session.begin_nested():
             conn = session.connection()
             rows = conn.execute(select(*CASE_FIELDS).where(Case.id.in_(case_ids)).order_by(Case.id)).all()
-            return [match_case(session, NewCase(*row)) for row in rows]
+            cases = [NewCase(*row) for row in rows]
+            batch = _BatchCandidates(cases, NEARBY, DEFAULT)
+            outcomes = []
+            for case in cases:
+                outcome = match_case(session, case, settings=DEFAULT, candidates=batch)
+                batch.record(outcome)
+                outcomes.append(outcome)
+            return outcomes
     except Exception:  # pragma: no cover - logged; intake goes on
         log.exception("hot-spot detection failed for cases %s", case_ids[:5])
         return []
