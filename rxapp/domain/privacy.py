@@ -22,6 +22,7 @@ _MOBILE_RE = re.compile(r"(?<!\d)(?:\+?86[\s-]?)?1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}(
 # landlines such as 0580-1234567 or 2345678 (7-8 digits) and any long digit run
 _LANDLINE_RE = re.compile(r"(?<!\d)(?:0\d{2,3}[\s-]?)?\d{7,8}(?!\d)")
 _LONG_DIGITS_RE = re.compile(r"\d{9,}")
+_DIGIT_RE = re.compile(r"\d")  # each of the four patterns above needs one: a text without skips them
 # street-level details: house numbers, buildings, units, rooms
 _HOUSE_RE = re.compile(r"[0-9０-９一二三四五六七八九十百零〇甲乙丙\-－]+\s*(?:号楼|号|幢|栋|单元|室|弄|巷|楼)")
 
@@ -98,12 +99,14 @@ def scrub_text(text: object, *, names: Iterable[str | None] = (), addresses: Ite
         out = out.replace(addr, "【地址已隐去】")
     for phone in _needles(phones):
         out = out.replace(phone, "【电话已隐去】")
-    out = _ID_RE.sub("【证件号已隐去】", out)
-    out = _MOBILE_RE.sub("【电话已隐去】", out)
-    out = _LANDLINE_RE.sub("【电话已隐去】", out)
-    out = _LONG_DIGITS_RE.sub("【号码已隐去】", out)
+    if _DIGIT_RE.search(out):
+        out = _ID_RE.sub("【证件号已隐去】", out)
+        out = _MOBILE_RE.sub("【电话已隐去】", out)
+        out = _LANDLINE_RE.sub("【电话已隐去】", out)
+        out = _LONG_DIGITS_RE.sub("【号码已隐去】", out)
     for name in _needles(names):
-        out = out.replace(name, mask_name(name))
+        if name in out:
+            out = out.replace(name, mask_name(name))
     out = _HOUSE_RE.sub("**", out)
     return out
 

@@ -1,3 +1,6 @@
+import hypothesis.strategies as st
+from hypothesis import given, settings
+
 from rxapp.domain.privacy import mask_address, mask_name, mask_phone, phone_tail, scrub_text
 
 
@@ -37,3 +40,32 @@ def test_scrub_text_strips_house_numbers_in_free_text():
 
 def test_phone_tail():
     assert phone_tail("138 1234 5678") == "5678"
+
+
+def _plain_scrub(text, *, names=(), addresses=(), phones=()):
+    """scrub_text without its shortcuts: every pattern, every name (the reference)."""
+    import rxapp.domain.privacy as P
+
+    out = text
+    for addr in P._needles(addresses):
+        out = out.replace(addr, "【地址已隐去】")
+    for phone in P._needles(phones):
+        out = out.replace(phone, "【电话已隐去】")
+    out = P._ID_RE.sub("【证件号已隐去】", out)
+    out = P._MOBILE_RE.sub("【电话已隐去】", out)
+    out = P._LANDLINE_RE.sub("【电话已隐去】", out)
+    out = P._LONG_DIGITS_RE.sub("【号码已隐去】", out)
+    for name in P._needles(names):
+        out = out.replace(name, mask_name(name))
+    return P._HOUSE_RE.sub("**", out)
+
+
+# digits of several scripts (\d matches them all), Chinese, separators, a name's characters
+_ALPHABET = "0123456789０１２３４５６７８９٣-+ X王小明欧阳修路号楼室社区在家电话是"
+
+
+@given(st.text(alphabet=_ALPHABET, max_size=40), st.lists(st.text(alphabet="王小明欧阳修", max_size=4), max_size=3),
+       st.lists(st.text(alphabet=_ALPHABET, max_size=12), max_size=2))
+@settings(max_examples=400, deadline=None)
+def test_scrub_text_gives_what_every_pattern_and_name_would(text, names, phones):
+    assert scrub_text(text, names=names, phones=phones) == _plain_scrub(text, names=names, phones=phones)
