@@ -13,8 +13,9 @@ import io
 import random
 import secrets
 from datetime import datetime
+from functools import lru_cache
 
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import insert
 from sqlalchemy.engine import Connection
 
@@ -38,17 +39,23 @@ def _jpeg(img: Image.Image, quality: int) -> StoredCopy:
     return StoredCopy(data, hashlib.sha256(data).hexdigest(), JPEG)
 
 
+@lru_cache(maxsize=1)
+def _font() -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
+    """Pillow's default font, loaded once (each load decodes it anew)."""
+    return ImageFont.load_default()
+
+
 def _scene(r: random.Random, label: str, *, cleaned: bool = False, seed: int | None = None) -> Image.Image:
     """A small street or shore picture; ``cleaned`` draws the same scene
     without its litter and with the wall mended."""
     rr = random.Random(seed if seed is not None else r.random())
     w, h = SIZE
     img = Image.new("RGB", SIZE)
-    d = ImageDraw.Draw(img)
     sky = (rr.randint(120, 180), rr.randint(170, 210), rr.randint(215, 245))
-    for y in range(h // 2):  # sky gradient
-        k = y / (h / 2)
-        d.line([(0, y), (w, y)], fill=tuple(int(c * (1 - 0.25 * k)) for c in sky))
+    # sky gradient: one pixel wide, stretched to the width
+    column = bytes([int(c * (1 - 0.25 * (y / (h / 2)))) for y in range(h // 2) for c in sky])
+    img.paste(Image.frombytes("RGB", (1, h // 2), column).resize((w, h // 2), Image.Resampling.NEAREST), (0, 0))
+    d = ImageDraw.Draw(img)
     horizon = h // 2 + rr.randint(-20, 20)
     kind = rr.randrange(3)
     if kind == 0:  # shore and seawall
@@ -77,7 +84,7 @@ def _scene(r: random.Random, label: str, *, cleaned: bool = False, seed: int | N
             x, y = rr.randint(0, w - 20), rr.randint(horizon + 10, h - 10)
             d.rectangle([x, y, x + rr.randint(6, 22), y + rr.randint(4, 12)], fill=(rr.randint(150, 255), rr.randint(0, 200), rr.randint(0, 200)))
     d.rectangle([6, h - 22, 8 + 7 * len(label), h - 6], fill=(0, 0, 0))
-    d.text((8, h - 20), label, fill=(255, 255, 255))
+    d.text((8, h - 20), label, fill=(255, 255, 255), font=_font())
     return img
 
 
