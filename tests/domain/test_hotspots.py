@@ -246,13 +246,14 @@ def _batch_against_one_by_one(session, monkeypatch, D, r, settings):
         session.exec(update(Case).where(Case.id == case_id).values(submitted_at=base + timedelta(seconds=r.randrange(40), milliseconds=500)))
     session.commit()
 
-    def spots():
-        rows = session.exec(select(HotspotCase.case_id, HotspotCase.hotspot_id, Hotspot.status, Hotspot.case_count)
+    def spots():  # every hot spot's state and members, as written
+        rows = session.exec(select(HotspotCase.case_id, HotspotCase.similarity, HotspotCase.joined_at, Hotspot.id, Hotspot.status,
+                                   Hotspot.case_count, Hotspot.first_at, Hotspot.last_at, Hotspot.updated_at)
                             .join(Hotspot, Hotspot.id == HotspotCase.hotspot_id)).all()
         groups: dict[int, list] = {}
-        for case_id, hid, status, count in rows:
-            groups.setdefault(hid, [status, count, []])[2].append(case_id)
-        return sorted((status, count, sorted(members)) for status, count, members in groups.values())
+        for case_id, sim, joined_at, hid, *spot in rows:
+            groups.setdefault(hid, [tuple(spot), []])[1].append((case_id, sim, joined_at))
+        return sorted((spot, sorted(members)) for spot, members in groups.values())
 
     def run(match):
         tx = session.begin_nested()
