@@ -167,13 +167,13 @@ class _BatchCandidates:
         self.pools: dict[Hashable, tuple[list[tuple], bool]] = {}  # rows newest first, cut by the limit
         self.spot_of: dict[int, tuple[int, str]] = {}  # case id -> (hot spot, its status), as the batch set them
 
-    def _pool(self, session: Session, key: Hashable, case: NewCase) -> tuple[list[tuple], bool]:
+    def _pool(self, session: Session, key: Hashable) -> tuple[list[tuple], bool]:
         if key not in self.pools:
             group = self.groups[key]
             since = min(c.submitted_at for c in group) - self.settings.join_window
             before = max((c.submitted_at, c.id) for c in group)
             limit = self.settings.max_candidates + len(group)
-            rows = [tuple(r) for r in session.connection().execute(_candidate_query(self.nearby.clause(case), since, before, limit))]
+            rows = [tuple(r) for r in session.connection().execute(_candidate_query(self.nearby.clause(group[0]), since, before, limit))]
             self.pools[key] = (rows, len(rows) == limit)
         return self.pools[key]
 
@@ -181,7 +181,7 @@ class _BatchCandidates:
         key = self.nearby.key(case)
         if key not in self.groups or nearby is not self.nearby or settings is not self.settings:
             return _candidates(session, case, nearby, settings)
-        rows, cut = self._pool(session, key, case)
+        rows, cut = self._pool(session, key)
         since, mine, limit = case.submitted_at - settings.join_window, (case.submitted_at, case.id), settings.max_candidates
         out = []
         for row in rows:
