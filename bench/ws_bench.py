@@ -861,6 +861,7 @@ def read_stats(path: Path, t0: float, t1: float) -> dict:
         "push_cycle_p50_ms": round(pct([r["cycle_s"] * 1000 for r in rows], 0.5), 1),
         "push_cycle_max_ms": round(max(r["cycle_s"] for r in rows) * 1000, 1),
         "views_computed_per_s": round(sum(r["computed"] for r in rows) / secs, 1),
+        "views_from_other_workers_per_s": round(sum(r.get("from_other_workers", 0) for r in rows) / secs, 1),
         "max_computations_of_one_view_per_cycle_with_the_events_before_it": max(r["max_per_view"] for r in rows),
     }
 

@@ -33,6 +33,7 @@ from rxapp.domain.overview import missing_schedule_warning
 from rxapp.domain.errors import DomainError
 from rxapp.i18n import translate
 from rxapp import view_process
+from rxapp.state import view_share
 from rxapp.state.base import AppState, UiState, access, run_db
 from rxapp.state.shared import any_stale, share
 
@@ -69,9 +70,14 @@ _as_of: OrderedDict[tuple, float] = OrderedDict()  # mark -> when it was first r
 async def _read_mark() -> tuple[int, int, int]:
     """Read the marks now (callers hold ``_probe_lock``)."""
     as_of = time.time()
-    mark = await run_db(lookups.change_mark)
+    shared = await view_share.published_mark(newer_than=_probe["as_of"])
+    if shared is not None:  # another worker's, read just now (rxapp/state/view_share.py)
+        mark, as_of = shared
+    else:
+        mark = await run_db(lookups.change_mark)
+        await view_share.publish_mark(mark, as_of)
     _probe.update(mark=mark, as_of=as_of, at=time.monotonic())
-    if mark not in _as_of:
+    if mark not in _as_of or as_of < _as_of[mark]:  # the earliest read of it (here or by another worker)
         _as_of[mark] = as_of
         while len(_as_of) > 256:
             _as_of.popitem(last=False)
@@ -122,7 +128,10 @@ async def shared_view(actor: Actor, query: metrics.DashboardQuery, mark: tuple, 
     if not wait:  # only what is ready (the push task brings the rest)
         return _views.get(key + (lang,))
 
-    async def compute():
+    async def compute():  # once across the workers where they share a Redis
+        return await view_share.view(key, compute_here)
+
+    async def compute_here():
         _computed[key[:3]] += 1
         processes = view_process.pool() if lane == "push" else None
         if processes is not None:  # the push's views beside the worker (rxapp/view_process.py)
@@ -274,12 +283,16 @@ async def _push_all(app) -> int:
 
 def _write_stats(path: str, mark: tuple, started: float, pushed: int) -> None:
     """One line per push cycle: how many views were computed since the last
-    line, and the most times any one view was (coalescing: at most once a cycle)."""
+    line, the most times any one view was (coalescing: at most once a cycle),
+    and how many were taken from another worker (rxapp/state/view_share.py)."""
     computed = dict(_computed)
     _computed.clear()
+    shared = view_share.stats["shared"]
+    view_share.stats["shared"] = 0
     row = {"pid": os.getpid(), "t": round(time.time(), 3), "mark": list(mark), "viewers": pushed,
            "cycle_s": round(time.monotonic() - started, 3), "computed": sum(computed.values()),
-           "views": len(computed), "max_per_view": max(computed.values(), default=0)}
+           "views": len(computed), "max_per_view": max(computed.values(), default=0),
+           "from_other_workers": shared}
     try:
         with open(path, "a") as fh:
             fh.write(json.dumps(row) + "\n")
