@@ -422,7 +422,9 @@ class DashboardState(CaseFilters, AppState):
             self.loading = False
             return
         mark = await change_mark()
-        lang = await self._lang_now()
+        # a push keeps the language the tab last asked in (its page load, a heartbeat):
+        # loading the tab's language state from Redis cost a third of a push's CPU
+        lang = self._lang if pushing and self._lang else await self._lang_now()
         if not force and mark == self._mark and lang == self._lang and not any_stale(self, SHARED_FIELDS):
             return
         # a heartbeat of a tab the push task serves takes only a view that is

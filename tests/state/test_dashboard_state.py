@@ -164,3 +164,32 @@ async def test_a_view_is_computed_once_per_push_cycle_whatever_arrives_meanwhile
         assert await D.shared_view(actor, query, (2, 0, 0), "zh", wait=False) is None and len(calls) == 2
     finally:
         D._cycle.update(busy=False)
+
+
+@pytest.mark.anyio
+async def test_a_push_keeps_the_tabs_language_without_loading_its_language_state(state_db, login_token, monkeypatch):
+    """A push re-renders in the language the tab last asked in (loading the
+    tab's language state from Redis was a third of a push's CPU); its next
+    heartbeat reads the language again."""
+    from rxapp.state import dashboard as D
+
+    root, d = await dashboard_for(login_token("leader"))
+    await run(d.load())
+    assert d._lang == "zh" and d.cards
+    asked = []
+    real = DashboardState._lang_now
+
+    async def lang_now(self):
+        asked.append(1)
+        return await real(self)
+
+    monkeypatch.setattr(DashboardState, "_lang_now", lang_now)
+    for key in ("mark", "at", "as_of"):
+        monkeypatch.setitem(D._probe, key, D._probe[key])
+    monkeypatch.setitem(D._cycle, "busy", True)  # the push task's cycle, at a new mark
+    D._probe.update(mark=(10**9, 0, 0), as_of=1.0)
+    await d._push()
+    assert d._mark == (10**9, 0, 0) and d._lang == "zh" and asked == []
+    D._cycle.update(busy=False)
+    await run(d.tick(""))
+    assert asked == [1]
