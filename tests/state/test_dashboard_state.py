@@ -193,3 +193,51 @@ async def test_a_push_keeps_the_tabs_language_without_loading_its_language_state
     D._cycle.update(busy=False)
     await run(d.tick(""))
     assert asked == [1]
+
+
+@pytest.mark.anyio
+async def test_a_push_cycle_sends_each_view_to_its_tabs_as_soon_as_it_is_ready(monkeypatch):
+    """The tabs of a quick view are pushed while a slow view is still being
+    computed; every tab is pushed once, other pages' tabs after the views."""
+    import asyncio
+    import contextlib
+    import time as _time
+
+    from rxapp.domain.access import Actor
+    from rxapp.domain.metrics import parse_query
+    from rxapp.state import dashboard as D
+
+    leader = Actor(user_id=1, username="leader", display_name="领导", role="leader", scope_area_id=None,
+                   scope_level="city", scope_path="", team_id=None, department_id=None)
+    quick, slow = parse_query({"period": "this_month"}), parse_query({"period": "this_year"})
+    events = []
+
+    async def shared_view(actor, query, mark, lang, *, lane="event", wait=True):
+        await asyncio.sleep(0.05 if query is quick else 0.4)
+        events.append(("view", query.period, _time.monotonic()))
+
+    class Tab:
+        def __init__(self, token):
+            self.token = token
+
+        async def get_state(self, cls):
+            return self
+
+        async def _push(self):
+            events.append(("push", self.token, _time.monotonic()))
+
+    class App:
+        @contextlib.asynccontextmanager
+        async def modify_state(self, token):
+            yield Tab(token.ident)
+
+    monkeypatch.setattr(D, "shared_view", shared_view)
+    monkeypatch.setattr(D, "_viewers", {f"t{i}": _time.monotonic() for i in range(7)})
+    monkeypatch.setattr(D, "_viewer_views", {f"t{i}": (leader, quick if i < 3 else slow, "zh") for i in range(6)})
+    monkeypatch.setattr(D, "_viewer_states", {"t6": DashboardState})  # another page's tab
+    assert await D._push_all(App()) == 7
+    pushed = [e[1] for e in events if e[0] == "push"]
+    assert sorted(pushed) == [f"t{i}" for i in range(7)]
+    slow_ready = next(e[2] for e in events if e[:2] == ("view", "this_year"))
+    assert all(e[2] < slow_ready for e in events if e[0] == "push" and e[1] in ("t0", "t1", "t2"))
+    assert all(e[2] >= slow_ready for e in events if e[0] == "push" and e[1] not in ("t0", "t1", "t2"))
