@@ -242,22 +242,27 @@ async def _push_all(app) -> int:
             _viewers.pop(token, None)
             _viewer_states.pop(token, None)
             _viewer_views.pop(token, None)
-    # each view first (no tab's state is locked meanwhile, so the viewers' own
-    # events go on), then at once the tabs that show it, each taking it from the
-    # cache: the tabs of the first views are pushed while the others are computed
+    # first the views (no tab's state is locked meanwhile, so the viewers' own
+    # events go on), then the tabs, each taking its view from the cache
     mark = _probe["mark"]
-    views: dict[tuple, tuple] = {}
-    groups: dict[tuple, list[str]] = {}
-    rest: list[str] = []  # other pages' tabs, and tabs whose view is not known yet
+    views = {}
     for token in list(_viewers):
         seen = _viewer_views.get(token)
         if seen is not None and token not in _viewer_states:
             actor, query, lang = seen
-            key = (actor.role, actor.scope_area_id, query.model_dump_json(), lang)
-            views.setdefault(key, seen)
-            groups.setdefault(key, []).append(token)
-        else:
-            rest.append(token)
+            views.setdefault((actor.role, actor.scope_area_id, query.model_dump_json(), lang), seen)
+
+    async def view(actor, query, lang) -> None:
+        try:
+            await shared_view(actor, query, mark, lang, lane="push")
+        except DomainError:
+            pass  # its viewers show the error on their push
+        except Exception as exc:  # noqa: BLE001 - one view's failure must not stop the others
+            log.info("live view not computed (%s); its viewers compute it on their push", exc)
+
+    # all at once: the view processes compute the next views while the worker's
+    # push thread renders the ones computed (in a thread, they queue as before)
+    await asyncio.gather(*(view(*v) for v in views.values()))
     slots = asyncio.Semaphore(PUSH_AT_ONCE)
 
     async def push(token: str) -> None:
@@ -271,21 +276,9 @@ async def _push_all(app) -> int:
                 _viewers.pop(token, None)
                 _viewer_views.pop(token, None)
 
-    async def view_then_push(key: tuple) -> None:
-        actor, query, lang = views[key]
-        try:
-            await shared_view(actor, query, mark, lang, lane="push")
-        except DomainError:
-            pass  # its viewers show the error on their push
-        except Exception as exc:  # noqa: BLE001 - one view's failure must not stop the others
-            log.info("live view not computed (%s); its viewers compute it on their push", exc)
-        await asyncio.gather(*(push(t) for t in groups[key]))
-
-    # all views at once: the view processes compute the next views while the
-    # worker renders the ones computed and pushes them to their tabs
-    await asyncio.gather(*(view_then_push(k) for k in views))
-    await asyncio.gather(*(push(t) for t in rest))
-    return sum(len(g) for g in groups.values()) + len(rest)
+    tokens = list(_viewers)
+    await asyncio.gather(*(push(t) for t in tokens))
+    return len(tokens)
 
 
 def _write_stats(path: str, mark: tuple, started: float, pushed: int) -> None:
