@@ -159,6 +159,16 @@ def test_english_mode_shows_no_chinese_outside_user_data(browser, app_url, app_d
             if stray:
                 found[f"{role or 'public'} {path}"] = sorted(stray)[:40]
             page.screenshot(path=str(ARTIFACTS / f"en-{role or 'public'}-{path.strip('/').replace('/', '_').replace('?', '_') or 'home'}.png"))
+            if path == "/warnings":  # on a phone: stacked cards, their reasons in English too
+                page.set_viewport_size({"width": 390, "height": 900})
+                expect(page.locator(".warning-card-row").first).to_be_visible(timeout=30000)
+                expect(page.locator(".warning-card-row").first).to_contain_text("Main reasons")
+                assert page.evaluate("document.documentElement.scrollWidth") <= 390
+                stray = _stray_runs(page.evaluate(COLLECT), corpus, reference)
+                if stray:
+                    found[f"{role} {path} 390 px"] = sorted(stray)[:40]
+                page.screenshot(path=str(ARTIFACTS / f"en-{role}-warnings-390.png"))
+                page.set_viewport_size({"width": 1400, "height": 900})
         context.close()
     report = "\n".join(f"{where}: {' | '.join(runs)}" for where, runs in found.items())
     (ARTIFACTS / "english-stray-cjk.txt").write_text(report or "none\n", encoding="utf-8")
