@@ -1,6 +1,8 @@
 """Intake throughput: cases per second through the domain (`submit_case`, one
 transaction each: classification, code, rollups, event, SMS), through the
-Open311 HTTP API in-process (FastAPI over ASGI, concurrent requests) and over
+Open311 HTTP API in-process (FastAPI over ASGI, concurrent requests), in
+group-commit batches during a flood (``post_requests``, half of every batch one
+incident in one community, so hot-spot matching works on every case) and over
 real HTTP (`wrk` POSTing to the app served by `reflex run --env prod
 --backend-only` with N workers; PostgreSQL runs add Redis, as in production),
 beside a bare insert of the same case rows (one transaction each) as the floor.
@@ -9,6 +11,7 @@ The HTTP run then counts the cases in the database: every 201 must be a case.
 Prints one JSON line per measurement:
     .venv/bin/python bench/intake_bench.py [--n 500] [--dbs sqlite,postgresql] [--concurrency 8]
         [--http-seconds 15] [--http-connections 256] [--workers 2] [--redis redis://127.0.0.1:6379/7]
+        [--flood-batch 16] [--skip floor,domain,asgi,flood]
 """
 
 import argparse
@@ -37,7 +40,7 @@ from rxapp.db import engine_for, make_engine  # noqa: E402
 from rxapp.domain import cases as C  # noqa: E402
 from rxapp.domain.clock import now  # noqa: E402
 from rxapp.domain.seed import seed  # noqa: E402
-from rxapp.models import Area, AreaLevel, Case  # noqa: E402
+from rxapp.models import Area, AreaLevel, Case, HotspotCase  # noqa: E402
 
 PG_ADMIN = os.environ.get("GRIDDESK_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 TEXTS = [
@@ -150,6 +153,49 @@ async def asgi_intake(url: str, n: int, concurrency: int) -> float:
         await asyncio.gather(*(one(i) for i in range(n)))
         elapsed = time.perf_counter() - t0
     return ok / elapsed
+
+
+FLOOD_TEXTS = [  # one matter, many residents: a burst that hot-spot matching groups
+    "海滨路那边的海堤塌了一段，涨潮时海水漫上路面，很危险",
+    "海滨路海堤有一段倒塌了，潮水都冲到路上来了，赶紧派人看看",
+    "我们小区旁边海堤塌了，晚上涨潮水漫进来，老人小孩出门危险",
+    "海堤塌方，海滨路被海水淹了，请尽快处理",
+]
+
+
+def flood_intake(url: str, n: int, batch: int) -> tuple[float, int]:
+    """Open311 batches as the group commit takes them (``post_requests``, one
+    transaction each), half of every batch reporting one incident in one
+    community (a flood), the rest spread over 20 communities: each case is
+    also matched against the hot spots of its place."""
+    from rxapp.domain import open311 as O
+
+    os.environ["REFLEX_DB_URL"] = url
+    os.environ["REFLEX_REDIS_URL"] = ""
+    engine_for.cache_clear()
+    O.rate_limiter.reset()
+    engine = make_engine(url)
+    with Session(engine) as s:
+        places = [name for (name,) in s.execute(select(Area.name).where(Area.level == AreaLevel.COMMUNITY).order_by(Area.id).limit(20))]
+    posts = []
+    for i in range(n):
+        if i % 2:
+            params = {"service_code": "ENV", "description": f"{TEXTS[i % len(TEXTS)]}（{i}）", "address_string": places[i % len(places)]}
+        else:
+            params = {"service_code": "INFRA", "description": FLOOD_TEXTS[i % len(FLOOD_TEXTS)], "address_string": places[0]}
+        posts.append(("griddesk-demo-key", {**params, "phone": f"139{i:08d}"}))
+    ok = 0
+    t0 = time.perf_counter()
+    for start in range(0, n, batch):
+        with Session(engine) as s:
+            ok += sum(isinstance(a, list) for a in O.post_requests(s, posts[start:start + batch]))
+    elapsed = time.perf_counter() - t0
+    with Session(engine) as s:
+        grouped = s.execute(select(func.count()).select_from(HotspotCase)).scalar_one()
+    engine.dispose()
+    if ok != n:
+        raise SystemExit(f"flood: {n - ok} of {n} posts refused")
+    return n / elapsed, grouped
 
 
 WRK_LUA = """
@@ -272,8 +318,10 @@ def main() -> None:
     ap.add_argument("--http-connections", type=int, default=256)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--redis", default="redis://127.0.0.1:6379/7", help="state manager and shared rate limit for the PostgreSQL run")
-    ap.add_argument("--skip", default="", help="comma list of floor,domain,asgi to leave out")
+    ap.add_argument("--skip", default="", help="comma list of floor,domain,asgi,flood to leave out")
+    ap.add_argument("--flood-batch", type=int, default=16, help="posts per group-commit batch in the flood run")
     args = ap.parse_args()
+    os.environ.setdefault("GRIDDESK_DEMO", "1")  # the seed's demo Open311 key signs every post
     skip = set(args.skip.split(","))
     for kind in [d for d in args.dbs.split(",") if d]:
         url, drop = new_db(kind)
@@ -296,6 +344,10 @@ def main() -> None:
                     json.dumps({"bench": "intake_open311_asgi", "db": kind, "n": args.n, "concurrency": args.concurrency, "per_s": round(web, 1)}),
                     flush=True,
                 )
+            if "flood" not in skip:
+                flood, grouped = flood_intake(url, args.n, args.flood_batch)
+                print(json.dumps({"bench": "intake_open311_flood", "db": kind, "n": args.n, "batch": args.flood_batch, "per_s": round(flood, 1),
+                                  "cases_in_hot_spots": grouped}), flush=True)
             if args.http_seconds > 0:
                 redis_url = args.redis if kind == "postgresql" else None
                 if redis_url:
