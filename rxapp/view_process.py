@@ -5,9 +5,9 @@ at each change.  In the worker's own process those computations share one
 interpreter lock with the intake requests and the socket: on this 2-core
 machine a push cycle of 20 views took 1.7-2.0 s under 200 intakes a second
 (the same 20 views take 0.3 s alone).  With ``GRIDDESK_VIEW_PROCESSES=N``
-(N >= 1) the push's views are computed by N processes beside the worker,
-which then only renders and sends them.  ``0`` (the default) computes them in
-a thread of the worker.
+(N >= 1) the push's views, and those a person's filter change asks for, are
+computed by N processes beside the worker, which then only renders and sends
+them.  ``0`` (the default) computes them in threads of the worker.
 
 The function the pool runs lives in this small module so a view process
 imports only the domain and the database layer, not the web app; it reads
