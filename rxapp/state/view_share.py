@@ -155,6 +155,8 @@ async def view(key: tuple, compute):
             mine = await r.set(rkey + ":lock", b"1", nx=True, px=LOCK_TTL_MS)
             if mine:  # stored and unlocked between the two calls?
                 raw = await r.get(rkey)
+                if raw is not None:
+                    await r.delete(rkey + ":lock")
             else:
                 raw = await _wait_for(rkey)
                 stats["waited"] += 1
