@@ -117,6 +117,12 @@ def bare_insert(url: str, n: int) -> float:
     return n / elapsed
 
 
+def _communities(engine, n: int = 20) -> list[str]:
+    """The first ``n`` communities' names: the places the Open311 posts name."""
+    with Session(engine) as s:
+        return [name for (name,) in s.execute(select(Area.name).where(Area.level == AreaLevel.COMMUNITY).order_by(Area.id).limit(n))]
+
+
 async def asgi_intake(url: str, n: int, concurrency: int) -> float:
     import httpx
 
@@ -126,8 +132,7 @@ async def asgi_intake(url: str, n: int, concurrency: int) -> float:
     from rxapp.domain.open311 import rate_limiter
 
     rate_limiter.reset()
-    with Session(make_engine(url)) as s:
-        grid_names = [name for (name,) in s.execute(select(Area.name).where(Area.level == AreaLevel.COMMUNITY).limit(20))]
+    grid_names = _communities(make_engine(url))
     transport = httpx.ASGITransport(app=build_api())
     sem = asyncio.Semaphore(concurrency)
     ok = 0
@@ -175,8 +180,7 @@ def flood_intake(url: str, n: int, batch: int) -> tuple[float, int]:
     engine_for.cache_clear()
     O.rate_limiter.reset()
     engine = make_engine(url)
-    with Session(engine) as s:
-        places = [name for (name,) in s.execute(select(Area.name).where(Area.level == AreaLevel.COMMUNITY).order_by(Area.id).limit(20))]
+    places = _communities(engine)
     posts = []
     for i in range(n):
         if i % 2:
